@@ -1,1 +1,38 @@
-//! placeholder
+//! `hotline-gateway`: the exchange through which hotlines, police points of contact and hosting
+//! providers pass reports of illegal content across borders. It carries URLs, hosting facts,
+//! hashes and assessments: never the content itself.
+//!
+//! Code map (ARCHITECTURE.md has the bird's-eye view):
+//! - [`cli`], [`commands`]: the subcommands; `main.rs` only parses and hands off.
+//! - [`config`]: the `Settings` tree (TOML, then `HGW__` environment overrides), checked on load.
+//! - [`startup`]: `Application::build` (binds, port 0 works) and the one route table.
+//! - [`tls`], [`pki`], [`identity`]: mutual TLS, development certificates, and the member behind
+//!   a connection.
+//! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
+//! - [`routing`], [`geoip`], [`members`]: where an item goes.
+//! - [`store`]: sled trees, transactions and group commit; [`receipts`]: what is signed, and how.
+//! - [`routes`], [`error`]: HTTP handlers and the one mapping of errors to problem+json.
+//!
+//! Invariants: nothing is acknowledged before it is durable; a report is stored whole or not at
+//! all; bad input changes nothing; a signature covers the canonical (RFC 8785) form.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod geoip;
+pub mod identity;
+pub mod members;
+pub mod pki;
+pub mod receipts;
+pub mod routes;
+pub mod routing;
+pub mod schemas;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod tls;

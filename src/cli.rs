@@ -1,0 +1,95 @@
+//! The command line: one binary, one subcommand per job.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::config::{ConfigSource, Settings};
+
+#[derive(Debug, Parser)]
+#[command(name = "hotline-gateway", version, about = "Exchange for hotline reports across borders")]
+pub struct Cli {
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway. Without --config: config/default.toml (or the embedded copy), making
+    /// development certificates if they are missing.
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Make a development CA, the gateway's certificates and one client certificate per member
+    /// (only the missing ones).
+    DevPki {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Send a report as a member, with its development certificate; print the receipt.
+    Submit {
+        /// The member to send as (its certificate is certs/members/ID.crt).
+        #[arg(long, value_name = "ID")]
+        member: String,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The gateway's base URL; default: https:// and the configured listen address.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// The report, a JSON file.
+        file: PathBuf,
+    },
+    /// Check a saved receipt (or signed inbox entry) offline. Exit status 0 if it verifies.
+    Verify {
+        /// The receipt, a JSON file.
+        file: PathBuf,
+        /// A JWK Set (as GET /v1/keys gives); default: the public half of the configured
+        /// signing key.
+        #[arg(long, value_name = "JWKS_FILE")]
+        keys: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// Runs the command; errors come back to `main`, which prints them with their causes.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { config } => commands::serve::run(ConfigSource::from_arg(config)).await,
+        Command::DevPki { config } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            let written = crate::pki::ensure_dev_pki(&settings)?;
+            if written.is_empty() {
+                println!("every development certificate is already there");
+            }
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Submit {
+            member,
+            config,
+            url,
+            file,
+        } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            commands::submit::run(&settings, &member, url.as_deref(), &file).await
+        }
+        Command::Verify { file, keys, config } => {
+            commands::verify::run(&file, keys.as_deref(), config).map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            })
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The subcommands that are more than a line or two.
+
+pub mod serve;
+pub mod submit;
+pub mod verify;

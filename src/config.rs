@@ -1,0 +1,313 @@
+//! The `Settings` tree: defaults, then the TOML file, then `HGW__SECTION__KEY` environment
+//! variables, read with the `config` crate. Loading fails fast with a message that says what to fix.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+use crate::domain::{Member, Role};
+
+/// The configuration the gateway runs on when no `--config` is given and `config/default.toml`
+/// is not in the working directory: the same demo network, built into the binary.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../config/default.toml");
+
+/// Where `serve` looks when no `--config` is given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub gateway: GatewaySettings,
+    #[serde(default)]
+    pub tls: TlsSettings,
+    #[serde(default)]
+    pub signing: SigningSettings,
+    #[serde(default)]
+    pub routing: RoutingSettings,
+    #[serde(default)]
+    pub delivery: DeliverySettings,
+    #[serde(default)]
+    pub limits: LimitSettings,
+    #[serde(default)]
+    pub retention: RetentionSettings,
+    #[serde(default)]
+    pub members: Vec<Member>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewaySettings {
+    /// Appears in every receipt.
+    pub id: String,
+    /// The mutual-TLS API. Port 0 picks a free port.
+    pub listen: String,
+    /// Plain HTTP on loopback for health and metrics.
+    pub admin_listen: String,
+    pub data_dir: PathBuf,
+    pub max_body_bytes: usize,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        GatewaySettings {
+            id: "gateway.example".to_owned(),
+            listen: "127.0.0.1:8443".to_owned(),
+            admin_listen: "127.0.0.1:9464".to_owned(),
+            data_dir: "data".into(),
+            max_body_bytes: 262_144,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSettings {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: PathBuf,
+    pub crls: Vec<PathBuf>,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            cert: "certs/gateway.crt".into(),
+            key: "certs/gateway.key".into(),
+            client_ca: "certs/ca.crt".into(),
+            crls: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningSettings {
+    /// Ed25519 key for receipts, PKCS#8 DER; created if missing.
+    pub key: PathBuf,
+}
+
+impl Default for SigningSettings {
+    fn default() -> Self {
+        SigningSettings {
+            key: "certs/signing.pk8".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingSettings {
+    /// A `.mmdb` or `.csv` IP-to-country database; empty for none.
+    pub geoip: String,
+    /// The member that gets what nobody in the hosting country can take; empty for none.
+    pub fallback: String,
+    pub lea_copy: bool,
+}
+
+impl Default for RoutingSettings {
+    fn default() -> Self {
+        RoutingSettings {
+            geoip: String::new(),
+            fallback: String::new(),
+            lea_copy: true,
+        }
+    }
+}
+
+impl RoutingSettings {
+    pub fn geoip_path(&self) -> Option<&Path> {
+        non_empty(&self.geoip).map(Path::new)
+    }
+
+    pub fn fallback_member(&self) -> Option<&str> {
+        non_empty(&self.fallback)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliverySettings {
+    /// Roots that members' endpoint certificates must chain to; empty: the `tls.client_ca` ones.
+    pub ca: String,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    pub max_attempts: u32,
+    pub initial_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        DeliverySettings {
+            ca: String::new(),
+            client_cert: "certs/gateway-client.crt".into(),
+            client_key: "certs/gateway-client.key".into(),
+            max_attempts: 12,
+            initial_backoff_ms: 500,
+            max_backoff_ms: 300_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitSettings {
+    pub requests_per_second: u32,
+    pub burst: u32,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            requests_per_second: 200,
+            burst: 400,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    pub closed_item_days: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            closed_item_days: 400,
+        }
+    }
+}
+
+fn non_empty(s: &str) -> Option<&str> {
+    Some(s.trim()).filter(|s| !s.is_empty())
+}
+
+/// Which configuration file to read.
+#[derive(Clone, Debug)]
+pub enum ConfigSource {
+    /// A file the operator named: it must exist.
+    File(PathBuf),
+    /// `config/default.toml` if present, else the copy built into the binary.
+    Default,
+}
+
+impl ConfigSource {
+    pub fn from_arg(path: Option<PathBuf>) -> ConfigSource {
+        path.map_or(ConfigSource::Default, ConfigSource::File)
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            ConfigSource::File(path) => path.display().to_string(),
+            ConfigSource::Default if Path::new(DEFAULT_CONFIG_PATH).exists() => {
+                DEFAULT_CONFIG_PATH.to_owned()
+            }
+            ConfigSource::Default => "the embedded default configuration".to_owned(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the file, applies `HGW__` overrides from the environment and checks the result.
+    pub fn load(source: &ConfigSource) -> anyhow::Result<Settings> {
+        match source {
+            ConfigSource::File(path) => {
+                if !path.is_file() {
+                    bail!("configuration file {} does not exist", path.display());
+                }
+                let file = config::File::from(path.as_path()).format(config::FileFormat::Toml);
+                Settings::from_sources(file, source)
+            }
+            ConfigSource::Default if Path::new(DEFAULT_CONFIG_PATH).exists() => {
+                let file = config::File::new(DEFAULT_CONFIG_PATH, config::FileFormat::Toml);
+                Settings::from_sources(file, source)
+            }
+            ConfigSource::Default => {
+                let file = config::File::from_str(EMBEDDED_DEFAULT, config::FileFormat::Toml);
+                Settings::from_sources(file, source)
+            }
+        }
+    }
+
+    fn from_sources<S>(file: S, source: &ConfigSource) -> anyhow::Result<Settings>
+    where
+        S: config::Source + Send + Sync + 'static,
+    {
+        let environment = config::Environment::with_prefix("HGW")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("tls.crls");
+        let settings: Settings = config::Config::builder()
+            .add_source(file)
+            .add_source(environment)
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .with_context(|| format!("cannot read the configuration from {}", source.describe()))?;
+        settings
+            .check()
+            .with_context(|| format!("the configuration in {} is wrong", source.describe()))?;
+        Ok(settings)
+    }
+
+    /// The checks the types alone cannot make.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if non_empty(&self.gateway.id).is_none() {
+            bail!("gateway.id must not be empty");
+        }
+        for (key, value) in [
+            ("gateway.listen", &self.gateway.listen),
+            ("gateway.admin_listen", &self.gateway.admin_listen),
+        ] {
+            value.parse::<SocketAddr>().with_context(|| {
+                format!("{key} = {value:?} is not an address and port such as 127.0.0.1:8443")
+            })?;
+        }
+        if self.gateway.max_body_bytes == 0 {
+            bail!("gateway.max_body_bytes must be more than 0");
+        }
+        if self.limits.requests_per_second == 0 || self.limits.burst == 0 {
+            bail!("limits.requests_per_second and limits.burst must be more than 0");
+        }
+        if self.delivery.max_attempts == 0 {
+            bail!("delivery.max_attempts must be at least 1");
+        }
+        let mut seen = HashSet::new();
+        for member in &self.members {
+            check_member(member)?;
+            if !seen.insert(member.id.as_str()) {
+                bail!("member {:?} is declared twice", member.id);
+            }
+        }
+        if let Some(fallback) = self.routing.fallback_member() {
+            if !seen.contains(fallback) {
+                bail!("routing.fallback = {fallback:?} is not one of the [[members]]");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_member(member: &Member) -> anyhow::Result<()> {
+    let id = &member.id;
+    if id.is_empty() || id.len() > 64 || id.chars().any(|c| c.is_control() || c == '/') {
+        bail!("member id {id:?} must be 1 to 64 printable characters without '/'");
+    }
+    if let Some(endpoint) = &member.endpoint {
+        let url = url::Url::parse(endpoint)
+            .with_context(|| format!("member {id}: endpoint {endpoint:?} is not a URL"))?;
+        if url.scheme() != "https" {
+            bail!("member {id}: endpoint {endpoint:?} must be an https URL");
+        }
+    }
+    if !member.asns.is_empty() && member.role != Role::HostingProvider {
+        bail!("member {id}: only a hosting_provider has asns");
+    }
+    Ok(())
+}

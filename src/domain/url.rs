@@ -1,0 +1,87 @@
+//! Reported URLs and their normal form, which is what duplicates are detected on.
+
+use serde::{Deserialize, Serialize};
+
+/// The longest URL a report may carry.
+pub const MAX_URL_LEN: usize = 2048;
+
+/// An http(s) URL as a member reported it, with its normal form.
+///
+/// Invariants: `original` parses as an absolute `http` or `https` URL with a host and is at most
+/// [`MAX_URL_LEN`] characters; `normalized` is that URL with scheme and host lower-cased, the
+/// default port and the fragment dropped (the WHATWG URL serialisation), so two URLs that differ
+/// only in those respects have the same `normalized`, and normalising twice changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportedUrl {
+    original: String,
+    normalized: String,
+}
+
+impl ReportedUrl {
+    pub fn parse(raw: &str) -> Result<ReportedUrl, String> {
+        if raw.chars().count() > MAX_URL_LEN {
+            return Err(format!("a URL is at most {MAX_URL_LEN} characters"));
+        }
+        let mut parsed = url::Url::parse(raw).map_err(|e| format!("not a valid URL: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err("only http and https URLs can be reported".to_owned());
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err("the URL has no host".to_owned());
+        }
+        parsed.set_fragment(None);
+        Ok(ReportedUrl {
+            original: raw.to_owned(),
+            normalized: parsed.into(),
+        })
+    }
+
+    /// The URL exactly as the member sent it.
+    pub fn as_str(&self) -> &str {
+        &self.original
+    }
+
+    /// The normal form; equal for URLs that name the same resource.
+    pub fn normalized(&self) -> &str {
+        &self.normalized
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReportedUrl;
+
+    #[test]
+    fn normal_form_drops_case_default_port_and_fragment() {
+        let cases = [
+            ("https://Files.Example.NL/a/B.jpg", "https://files.example.nl/a/B.jpg"),
+            ("HTTPS://files.example.nl:443/a", "https://files.example.nl/a"),
+            ("http://files.example.nl:80/a#frag", "http://files.example.nl/a"),
+            ("http://files.example.nl:8080/a", "http://files.example.nl:8080/a"),
+            ("https://files.example.nl", "https://files.example.nl/"),
+        ];
+        for (raw, want) in cases {
+            let url = ReportedUrl::parse(raw).unwrap();
+            assert_eq!(url.normalized(), want, "{raw}");
+            assert_eq!(url.as_str(), raw);
+            let again = ReportedUrl::parse(url.normalized()).unwrap();
+            assert_eq!(again.normalized(), want, "normalising twice changed {raw}");
+        }
+    }
+
+    #[test]
+    fn only_http_and_https_with_a_host() {
+        for bad in [
+            "ftp://example.nl/a",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "https://",
+            "not a url",
+            "mailto:a@example.nl",
+        ] {
+            assert!(ReportedUrl::parse(bad).is_err(), "{bad} was accepted");
+        }
+        let long = format!("https://example.nl/{}", "a".repeat(2048));
+        assert!(ReportedUrl::parse(&long).is_err());
+    }
+}

@@ -1,0 +1,157 @@
+//! The API's error type and its one mapping to HTTP: RFC 9457 problem+json.
+//!
+//! Invariant: a 5xx body is opaque; the cause goes to the log, never to the member.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::domain::Status;
+use crate::schemas::{BodyError, FieldError};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed JSON")]
+    MalformedJson(String),
+    #[error("body too large")]
+    BodyTooLarge { limit: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("forbidden")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("report conflict")]
+    ReportConflict { report_id: String },
+    #[error("status conflict")]
+    StatusConflict { current: Status },
+    #[error("the body could not be read")]
+    BodyRead(String),
+    #[error("storage unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<BodyError> for ApiError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::Malformed(detail) => ApiError::MalformedJson(detail),
+            BodyError::Invalid(errors) => ApiError::Validation(errors),
+        }
+    }
+}
+
+impl ApiError {
+    /// `(status, type slug, title, detail)` for every variant; the one place HTTP is decided.
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+        match self {
+            ApiError::MalformedJson(detail) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "Malformed JSON",
+                detail.clone(),
+            ),
+            ApiError::BodyRead(detail) => (
+                StatusCode::BAD_REQUEST,
+                "unreadable-body",
+                "The body could not be read",
+                detail.clone(),
+            ),
+            ApiError::BodyTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "Body too large",
+                format!("the body is over the limit of {limit} bytes"),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as application/json".to_owned(),
+            ),
+            ApiError::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "The body is not valid",
+                format!("{} problem(s) in the body; see errors", errors.len()),
+            ),
+            ApiError::Forbidden(detail) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                detail.clone(),
+            ),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                "no such resource for this member".to_owned(),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this resource does not take that method".to_owned(),
+            ),
+            ApiError::ReportConflict { report_id } => (
+                StatusCode::CONFLICT,
+                "report-conflict",
+                "Conflict",
+                format!("report_id {report_id:?} was already submitted with other content"),
+            ),
+            ApiError::StatusConflict { current } => (
+                StatusCode::CONFLICT,
+                "status-conflict",
+                "Conflict",
+                format!("the item's current status is {}", current.as_str()),
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "the gateway cannot store data right now; nothing was stored, try again later"
+                    .to_owned(),
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "the gateway failed; nothing was stored".to_owned(),
+            ),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, slug, title, detail) = self.parts();
+        let mut body = json!({
+            "type": format!("urn:hotline-gateway:problem:{slug}"),
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        match self {
+            ApiError::Validation(errors) => body["errors"] = json!(errors),
+            ApiError::StatusConflict { current } => body["current_status"] = json!(current),
+            ApiError::Unavailable(cause) | ApiError::Internal(cause) => {
+                tracing::error!(error = ?cause, "request failed: {status}");
+            }
+            _ => {}
+        }
+        HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+            .body(body.to_string())
+    }
+}

@@ -1,0 +1,90 @@
+//! Who is calling: the client certificate's Subject Common Name, read once per connection, and
+//! the `Caller` extractor that resolves it to an active member (or answers 403).
+
+use std::any::Any;
+use std::future::{ready, Ready};
+
+use actix_web::dev::{Extensions, Payload};
+use actix_web::rt::net::TcpStream;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::domain::{Member, Role};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The Common Name of the verified client certificate of a connection; absent if it has none.
+#[derive(Clone, Debug)]
+struct PeerName(String);
+
+/// `HttpServer::on_connect` hook: rustls has verified the chain by now; keep the name.
+pub fn on_connect(connection: &dyn Any, data: &mut Extensions) {
+    let Some(tls) =
+        connection.downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<TcpStream>>()
+    else {
+        return;
+    };
+    let (_, session) = tls.get_ref();
+    let name = session
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .and_then(|leaf| common_name(leaf.as_ref()));
+    if let Some(name) = name {
+        data.insert(PeerName(name));
+    }
+}
+
+fn common_name(der: &[u8]) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let cn = cert.subject().iter_common_name().next()?;
+    cn.as_str().ok().map(str::to_owned)
+}
+
+/// The member making the request: an active member of the directory.
+#[derive(Clone, Debug)]
+pub struct Caller(pub Member);
+
+impl Caller {
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// 403 unless the member has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.0.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "a {} member may not call this endpoint",
+                self.0.role.as_str()
+            )))
+        }
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(resolve(req))
+    }
+}
+
+fn resolve(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let name = req
+        .conn_data::<PeerName>()
+        .ok_or_else(|| ApiError::Forbidden("the client certificate has no Common Name".into()))?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+    let directory = state.directory();
+    match directory.get(&name.0) {
+        Some(member) if member.suspended => Err(ApiError::Forbidden(
+            "this member is suspended; contact the gateway's operator".into(),
+        )),
+        Some(member) => Ok(Caller(member.clone())),
+        None => Err(ApiError::Forbidden(
+            "the client certificate does not name a member of this gateway".into(),
+        )),
+    }
+}

@@ -1,0 +1,7 @@
+//! HTTP handlers, one file per resource. Handlers parse, call the domain and the store, and map
+//! outcomes to responses; the route table itself is in `startup.rs`.
+
+pub mod body;
+pub mod fallback;
+pub mod keys;
+pub mod reports;

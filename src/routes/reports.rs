@@ -1,0 +1,107 @@
+//! `POST /v1/reports` and `GET /v1/reports/{report_id}`.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use tracing::Instrument;
+
+use crate::clock;
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::identity::Caller;
+use crate::receipts::canonical_sha256;
+use crate::routes::body::read_json_body;
+use crate::routing::Router;
+use crate::startup::AppState;
+use crate::store::{Accepted, NewReport, StoreError};
+
+/// Validate, route, store durably, sign: 202 with the receipt (200 and the first receipt for
+/// the same report again, 409 for the same id with other content).
+pub async fn submit(
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Hotline, Role::Lea])?;
+    let body = read_json_body(&req, payload, state.settings.gateway.max_body_bytes).await?;
+    // Schema validation of a large body is CPU work: keep it off the I/O threads.
+    let parse_state = state.clone();
+    let (report, value) = web::block(move || parse_state.schemas.parse_report(&body))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??;
+    let report_id = report.report_id().as_str().to_owned();
+    let span = tracing::info_span!(
+        "report",
+        member = %caller.id(),
+        report_id = %report_id,
+        items = report.items().len()
+    );
+    let content_sha256 = canonical_sha256(&value).map_err(ApiError::Internal)?;
+    let directory = state.directory();
+    let router = Router {
+        directory: &directory,
+        geoip: state.geoip.as_ref(),
+        settings: &state.settings.routing,
+    };
+    let routings = report
+        .items()
+        .iter()
+        .map(|item| router.route(&caller.0, item))
+        .collect();
+    let new = NewReport {
+        gateway: state.settings.gateway.id.clone(),
+        member: caller.id().to_owned(),
+        report,
+        content_sha256,
+        received_at: clock::now(),
+        routings,
+    };
+    let outcome = state
+        .store
+        .accept_report(new, Arc::clone(&state.signer))
+        .instrument(span.clone())
+        .await;
+    let _entered = span.enter();
+    match outcome {
+        Ok(Accepted::New(receipt)) => {
+            tracing::info!("report accepted");
+            Ok(json_bytes(HttpResponse::Accepted(), receipt))
+        }
+        Ok(Accepted::Replay(receipt)) => {
+            tracing::info!("report resubmitted unchanged; first receipt sent again");
+            Ok(json_bytes(HttpResponse::Ok(), receipt))
+        }
+        Err(StoreError::Conflict) => Err(ApiError::ReportConflict { report_id }),
+        Err(StoreError::Storage(e)) => Err(ApiError::Unavailable(e)),
+    }
+}
+
+/// The submitter's view of a report: each item's routing, current status and history.
+pub async fn view(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let report_id = path.into_inner();
+    let store = state.store.clone();
+    let member = caller.id().to_owned();
+    let found = web::block(move || store.report_view(&member, &report_id))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| match e {
+            StoreError::Storage(e) => ApiError::Unavailable(e),
+            StoreError::Conflict => ApiError::Internal(anyhow::anyhow!("conflict on a read")),
+        })?;
+    match found {
+        Some(view) => Ok(HttpResponse::Ok().json(view)),
+        None => Err(ApiError::NotFound),
+    }
+}
+
+fn json_bytes(mut builder: actix_web::HttpResponseBuilder, bytes: Vec<u8>) -> HttpResponse {
+    builder
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(bytes)
+}

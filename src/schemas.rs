@@ -1,0 +1,163 @@
+//! The JSON Schemas of request bodies, compiled once at start, and the only way to turn a body
+//! into a validated [`Report`].
+
+use std::net::IpAddr;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::domain::{
+    Category, Classification, ContentKind, Country, Hashes, Hosting, Item, Report, ReportId,
+    ReportedUrl,
+};
+
+/// The report schema, built into the binary so the gateway validates what its docs publish.
+pub const REPORT_SCHEMA: &str = include_str!("../schemas/report.schema.json");
+
+/// At most this many validation errors are reported back for one body.
+const MAX_ERRORS: usize = 50;
+
+/// One reason a body was refused, at a place in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// JSON Pointer into the body ("" for the whole body).
+    pub pointer: String,
+    pub message: String,
+}
+
+/// Why a body is not a valid report.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("the body is not valid JSON: {0}")]
+    Malformed(String),
+    #[error("the body does not match the schema")]
+    Invalid(Vec<FieldError>),
+}
+
+/// Compiled request schemas.
+pub struct Schemas {
+    report: jsonschema::Validator,
+}
+
+impl Schemas {
+    pub fn compile() -> anyhow::Result<Schemas> {
+        let schema: Value =
+            serde_json::from_str(REPORT_SCHEMA).context("report.schema.json is not JSON")?;
+        let report = jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .map_err(|e| anyhow::anyhow!("report.schema.json does not compile: {e}"))?;
+        Ok(Schemas { report })
+    }
+
+    /// Parses and validates a report body. Returns the report and the body as JSON (whose
+    /// canonical form is the report's content digest).
+    pub fn parse_report(&self, body: &[u8]) -> Result<(Report, Value), BodyError> {
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| BodyError::Malformed(e.to_string()))?;
+        let errors: Vec<FieldError> = self
+            .report
+            .iter_errors(&value)
+            .take(MAX_ERRORS)
+            .map(|e| FieldError {
+                pointer: e.instance_path().to_string(),
+                message: e.masked().to_string(),
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(BodyError::Invalid(errors));
+        }
+        let raw: RawReport = serde_json::from_value(value.clone()).map_err(|e| {
+            BodyError::Invalid(vec![field("", format!("does not match the schema: {e}"))])
+        })?;
+        let report = raw.into_report().map_err(BodyError::Invalid)?;
+        Ok((report, value))
+    }
+}
+
+fn field(pointer: impl Into<String>, message: impl Into<String>) -> FieldError {
+    FieldError {
+        pointer: pointer.into(),
+        message: message.into(),
+    }
+}
+
+/// The body as the schema describes it; every check beyond the schema is in `into_report`.
+#[derive(Deserialize)]
+struct RawReport {
+    report_id: String,
+    reported_at: String,
+    items: Vec<RawItem>,
+}
+
+#[derive(Deserialize)]
+struct RawItem {
+    url: String,
+    category: Category,
+    content_kind: ContentKind,
+    classification: Classification,
+    hosting: Option<RawHosting>,
+    hashes: Option<Hashes>,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawHosting {
+    ip: Option<String>,
+    country: Option<String>,
+    asn: Option<u32>,
+}
+
+impl RawReport {
+    fn into_report(self) -> Result<Report, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let report_id = ReportId::parse(&self.report_id)
+            .map_err(|e| errors.push(field("/report_id", e)))
+            .ok();
+        let reported_at = OffsetDateTime::parse(&self.reported_at, &Rfc3339)
+            .map_err(|e| errors.push(field("/reported_at", format!("not an RFC 3339 time: {e}"))))
+            .ok();
+        let mut items = Vec::with_capacity(self.items.len());
+        for (i, raw) in self.items.into_iter().enumerate() {
+            let at = |name: &str| format!("/items/{i}/{name}");
+            let url = ReportedUrl::parse(&raw.url)
+                .map_err(|e| errors.push(field(at("url"), e)))
+                .ok();
+            let hosting = raw.hosting.map(|h| Hosting {
+                ip: h.ip.and_then(|ip| {
+                    ip.parse::<IpAddr>()
+                        .map_err(|_| errors.push(field(at("hosting/ip"), "not an IP address")))
+                        .ok()
+                }),
+                country: h.country.and_then(|c| {
+                    Country::parse(&c)
+                        .map_err(|e| errors.push(field(at("hosting/country"), e)))
+                        .ok()
+                }),
+                asn: h.asn,
+            });
+            if let Some(url) = url {
+                items.push(Item {
+                    url,
+                    category: raw.category,
+                    content_kind: raw.content_kind,
+                    classification: raw.classification,
+                    hosting,
+                    hashes: raw.hashes,
+                    note: raw.note,
+                });
+            }
+        }
+        match (report_id, reported_at, errors.is_empty()) {
+            (Some(report_id), Some(reported_at), true) => Ok(Report {
+                report_id,
+                reported_at,
+                items,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
