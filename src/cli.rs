@@ -9,7 +9,11 @@ use crate::commands;
 use crate::config::{ConfigSource, Settings};
 
 #[derive(Debug, Parser)]
-#[command(name = "hotline-gateway", version, about = "Exchange for hotline reports across borders")]
+#[command(
+    name = "hotline-gateway",
+    version,
+    about = "Exchange for hotline reports across borders"
+)]
 pub struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true)]

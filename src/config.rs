@@ -17,7 +17,7 @@ pub const EMBEDDED_DEFAULT: &str = include_str!("../config/default.toml");
 /// Where `serve` looks when no `--config` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     #[serde(default)]

@@ -55,7 +55,9 @@ pub fn ensure_dev_pki(settings: &Settings) -> anyhow::Result<Vec<PathBuf>> {
             .with_context(|| format!("{} is not a PEM private key", ca_key_path.display()))?
     } else {
         let key = KeyPair::generate().context("cannot generate the CA key")?;
-        let cert = ca_params().self_signed(&key).context("cannot sign the CA")?;
+        let cert = ca_params()
+            .self_signed(&key)
+            .context("cannot sign the CA")?;
         write_private(&ca_key_path, key.serialize_pem().as_bytes())?;
         write_public(ca_cert_path, cert.pem().as_bytes())?;
         written.extend([ca_key_path.clone(), ca_cert_path.clone()]);
@@ -167,7 +169,10 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            bail!("{} already exists; not replacing a private key", path.display())
+            bail!(
+                "{} already exists; not replacing a private key",
+                path.display()
+            )
         }
         Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
     };

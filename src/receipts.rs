@@ -61,7 +61,10 @@ pub fn canonical(value: &Value) -> anyhow::Result<Vec<u8>> {
 /// Hex SHA-256 of the canonical form: the `content_sha256` of a receipt.
 pub fn canonical_sha256(value: &Value) -> anyhow::Result<String> {
     let bytes = canonical(value)?;
-    Ok(hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes)))
+    Ok(hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        &bytes,
+    )))
 }
 
 /// The gateway's signing key.
@@ -217,7 +220,10 @@ mod tests {
             if doc == receipt {
                 continue; // flipped inside insignificant syntax, e.g. white space
             }
-            assert!(verify(&doc, &keys).is_err(), "byte {i} flipped still verified");
+            assert!(
+                verify(&doc, &keys).is_err(),
+                "byte {i} flipped still verified"
+            );
         }
     }
 

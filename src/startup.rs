@@ -48,11 +48,7 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
-        let geoip = settings
-            .routing
-            .geoip_path()
-            .map(GeoIp::open)
-            .transpose()?;
+        let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
         let signer = Arc::new(Signer::load_or_create(&settings.signing.key)?);
         let store = Store::open(&settings.gateway.data_dir)?;
         store.remember_key(signer.jwk())?;

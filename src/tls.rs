@@ -77,7 +77,9 @@ pub fn server_config(settings: &TlsSettings) -> anyhow::Result<ServerConfig> {
         // A CRL covers the CA that issued it; certificates of a CA without one are still valid.
         .allow_unknown_revocation_status()
         .build()
-        .context("cannot build the client certificate verifier (check tls.client_ca and tls.crls)")?;
+        .context(
+            "cannot build the client certificate verifier (check tls.client_ca and tls.crls)",
+        )?;
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(VERSIONS)
         .context("TLS protocol versions")?

@@ -15,8 +15,8 @@ pub async fn run(
     base_url: Option<&str>,
     file: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let body =
-        std::fs::read(file).with_context(|| format!("cannot read the report {}", file.display()))?;
+    let body = std::fs::read(file)
+        .with_context(|| format!("cannot read the report {}", file.display()))?;
     let (cert, key) = member_cert_paths(settings, member);
     let tls = tls::client_config(&settings.tls.client_ca, &cert, &key)
         .with_context(|| format!("cannot use the certificate of member {member}"))?;

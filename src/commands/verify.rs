@@ -10,10 +10,10 @@ use crate::receipts::{self, JwkSet, Signer};
 
 /// Prints the verdict; `Ok(true)` if the document verifies.
 pub fn run(file: &Path, keys: Option<&Path>, config: Option<PathBuf>) -> anyhow::Result<bool> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let document: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let document: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
     let keys = match keys {
         Some(path) => {
             let text = std::fs::read_to_string(path)

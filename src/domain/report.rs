@@ -7,7 +7,8 @@ use time::OffsetDateTime;
 
 use super::{Country, ReportedUrl};
 
-/// A member's own identifier for a report: 1 to 128 of `A-Za-z0-9._:-`.
+/// A member's own identifier for a report: 1 to 128 of `A-Za-z0-9._:-`, but not `.` or `..`
+/// (which cannot be a path segment of `GET /v1/reports/{report_id}`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ReportId(String);
@@ -15,10 +16,11 @@ pub struct ReportId(String);
 impl ReportId {
     pub fn parse(raw: &str) -> Result<ReportId, String> {
         let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
-        if (1..=128).contains(&raw.len()) && raw.chars().all(allowed) {
+        let path_segment = !matches!(raw, "." | "..");
+        if (1..=128).contains(&raw.len()) && raw.chars().all(allowed) && path_segment {
             Ok(ReportId(raw.to_owned()))
         } else {
-            Err("a report_id is 1 to 128 of A-Za-z0-9._:-".to_owned())
+            Err("a report_id is 1 to 128 of A-Za-z0-9._:-, and not \".\" or \"..\"".to_owned())
         }
     }
 

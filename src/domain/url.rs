@@ -54,10 +54,22 @@ mod tests {
     #[test]
     fn normal_form_drops_case_default_port_and_fragment() {
         let cases = [
-            ("https://Files.Example.NL/a/B.jpg", "https://files.example.nl/a/B.jpg"),
-            ("HTTPS://files.example.nl:443/a", "https://files.example.nl/a"),
-            ("http://files.example.nl:80/a#frag", "http://files.example.nl/a"),
-            ("http://files.example.nl:8080/a", "http://files.example.nl:8080/a"),
+            (
+                "https://Files.Example.NL/a/B.jpg",
+                "https://files.example.nl/a/B.jpg",
+            ),
+            (
+                "HTTPS://files.example.nl:443/a",
+                "https://files.example.nl/a",
+            ),
+            (
+                "http://files.example.nl:80/a#frag",
+                "http://files.example.nl/a",
+            ),
+            (
+                "http://files.example.nl:8080/a",
+                "http://files.example.nl:8080/a",
+            ),
             ("https://files.example.nl", "https://files.example.nl/"),
         ];
         for (raw, want) in cases {

@@ -17,7 +17,9 @@ pub async fn read_json_body(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<actix_web::mime::Mime>().ok())
-        .is_some_and(|m| m.type_() == actix_web::mime::APPLICATION && m.subtype() == actix_web::mime::JSON);
+        .is_some_and(|m| {
+            m.type_() == actix_web::mime::APPLICATION && m.subtype() == actix_web::mime::JSON
+        });
     if !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }

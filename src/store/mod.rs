@@ -59,10 +59,12 @@ impl From<sled::Error> for StoreError {
 impl Store {
     /// Opens (or creates) the database in `dir`. Fails if another process holds it.
     pub fn open(dir: &Path) -> anyhow::Result<Store> {
-        let db = sled::Config::new()
-            .path(dir)
-            .open()
-            .with_context(|| format!("cannot open the store in {} (is another gateway running on it?)", dir.display()))?;
+        let db = sled::Config::new().path(dir).open().with_context(|| {
+            format!(
+                "cannot open the store in {} (is another gateway running on it?)",
+                dir.display()
+            )
+        })?;
         let tree = |name: &str| {
             db.open_tree(name)
                 .with_context(|| format!("cannot open tree {name} in {}", dir.display()))

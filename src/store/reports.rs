@@ -33,8 +33,9 @@ pub enum Accepted {
     Replay(Vec<u8>),
 }
 
+/// Why the transaction stopped without writing. Boxed: it travels inside every `Result`.
 enum Abort {
-    Exists(ReportRecord, Vec<u8>),
+    Exists(Box<(ReportRecord, Vec<u8>)>),
     Corrupt(anyhow::Error),
 }
 
@@ -76,16 +77,12 @@ impl Store {
                 let record: ReportRecord = serde_json::from_slice(&existing)
                     .map_err(|e| ConflictableTransactionError::Abort(Abort::Corrupt(e.into())))?;
                 let receipt = receipts.get(&key)?.map(|r| r.to_vec()).unwrap_or_default();
-                return abort(Abort::Exists(record, receipt));
+                return abort(Abort::Exists(Box::new((record, receipt))));
             }
             let mut in_this_report: HashMap<&str, &str> = HashMap::new();
             let mut records = Vec::with_capacity(item_ids.len());
-            for ((item, routing), item_id) in new
-                .report
-                .items()
-                .iter()
-                .zip(&new.routings)
-                .zip(&item_ids)
+            for ((item, routing), item_id) in
+                new.report.items().iter().zip(&new.routings).zip(&item_ids)
             {
                 let url = item.url.normalized();
                 let original = match in_this_report.get(url) {
@@ -153,7 +150,8 @@ impl Store {
         });
         match result {
             Ok(receipt) => Ok(Accepted::New(receipt)),
-            Err(TransactionError::Abort(Abort::Exists(record, receipt))) => {
+            Err(TransactionError::Abort(Abort::Exists(existing))) => {
+                let (record, receipt) = *existing;
                 if record.content_sha256 == new.content_sha256 {
                     Ok(Accepted::Replay(receipt))
                 } else {
@@ -206,9 +204,11 @@ fn open_original(
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ConflictableTransactionError<Abort>> {
-    serde_json::to_vec(value).map_err(|e| ConflictableTransactionError::Abort(Abort::Corrupt(e.into())))
+    serde_json::to_vec(value)
+        .map_err(|e| ConflictableTransactionError::Abort(Abort::Corrupt(e.into())))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Storage(anyhow::anyhow!("corrupt record: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Storage(anyhow::anyhow!("corrupt record: {e}")))
 }
