@@ -88,6 +88,8 @@ impl Application {
                 .default_service(web::to(routes::fallback::not_found))
         })
         .on_connect(identity::on_connect)
+        // Signals are handled by `serve` itself, installed before it says it is serving.
+        .disable_signals()
         // A client that does not finish its request head in time is dropped (slowloris).
         .client_request_timeout(Duration::from_secs(10))
         .tls_handshake_timeout(Duration::from_secs(10))

@@ -2,6 +2,10 @@
 
 use std::process::ExitCode;
 
+use actix_web::dev::ServerHandle;
+use anyhow::Context;
+use tokio::signal::unix::{signal, SignalKind};
+
 use crate::config::{ConfigSource, Settings};
 use crate::startup::Application;
 
@@ -18,6 +22,7 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
         }
     }
     let app = Application::build(settings.clone())?;
+    stop_on_signals(app.handle())?;
     tracing::info!(
         config = %source.describe(),
         gateway = %settings.gateway.id,
@@ -29,4 +34,21 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
     app.run_until_stopped().await?;
     tracing::info!("gateway stopped; store flushed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM or SIGINT: stop accepting, finish the requests in flight, then `run_until_stopped`
+/// flushes the store and `serve` exits 0. Installed before the gateway says it is serving, so
+/// no signal after that line is missed.
+fn stop_on_signals(handle: ServerHandle) -> anyhow::Result<()> {
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    tokio::spawn(async move {
+        let which = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        tracing::info!("{which} received: finishing requests in flight, then stopping");
+        handle.stop(true).await;
+    });
+    Ok(())
 }

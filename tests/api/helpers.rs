@@ -116,10 +116,16 @@ impl TestApp {
 
     /// Stops the gateway as SIGTERM would, and starts a new one on the same files.
     pub async fn restart(self) -> TestApp {
+        self.restart_with(|| {}).await
+    }
+
+    /// Stops the gateway, runs `meanwhile` (an operator's change on disk), starts it again.
+    pub async fn restart_with(self, meanwhile: impl FnOnce()) -> TestApp {
         let settings = self.settings.clone();
         let keep = self._dir.clone();
         let dir = self.dir.clone();
         self.stop().await;
+        meanwhile();
         let mut app = start(settings).await;
         app._dir = keep;
         app.dir = dir;

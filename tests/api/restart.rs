@@ -1,0 +1,98 @@
+//! A restart keeps everything: reports, routing, receipts, keys, the duplicate index.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{report, spawn_app};
+
+#[tokio::test]
+async fn a_restart_keeps_reports_receipts_and_duplicates() {
+    let app = spawn_app().await;
+    let body = report(
+        "FR-1",
+        "https://files.example.nl/a.jpg",
+        json!({"country": "NL"}),
+    );
+    let first = app.post_report("hotline-fr", &body).await;
+    assert_eq!(first.status(), 202);
+    let receipt = first.bytes().await.unwrap();
+    let view = app
+        .get_report("hotline-fr", "FR-1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let keys = app.keys().await;
+
+    let app = app.restart().await;
+
+    assert_eq!(
+        app.get_report("hotline-fr", "FR-1")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        view
+    );
+    assert_eq!(app.keys().await, keys);
+    let again = app.post_report("hotline-fr", &body).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.bytes().await.unwrap(), receipt);
+
+    let receipt: Value = serde_json::from_slice(&receipt).unwrap();
+    let dup = report(
+        "NL-9",
+        "https://FILES.example.nl:443/a.jpg",
+        json!({"country": "NL"}),
+    );
+    let dup: Value = app
+        .post_report("hotline-nl", &dup)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dup["receipt"]["items"][0]["status"], "duplicate");
+    assert_eq!(
+        dup["receipt"]["items"][0]["duplicate_of"],
+        receipt["receipt"]["items"][0]["item_id"]
+    );
+}
+
+#[tokio::test]
+async fn concurrent_submissions_are_all_stored() {
+    let app = spawn_app().await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let client = app.client(if i % 2 == 0 {
+            "hotline-fr"
+        } else {
+            "police-fr"
+        });
+        let url = app.url("/v1/reports");
+        tasks.push(tokio::spawn(async move {
+            let body = report(
+                &format!("R-{i}"),
+                &format!("https://files.example.nl/{i}.jpg"),
+                json!({"country": "NL"}),
+            );
+            client.post(url).json(&body).send().await.unwrap().status()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 202);
+    }
+    let app = app.restart().await;
+    for i in 0..40 {
+        let member = if i % 2 == 0 {
+            "hotline-fr"
+        } else {
+            "police-fr"
+        };
+        let view: Value = app
+            .get_report(member, &format!("R-{i}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["items"][0]["status"], "routed", "R-{i}");
+    }
+}
