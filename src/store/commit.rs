@@ -5,7 +5,8 @@
 //! the waiters queued so far, flushes once, and answers them all, so under load the fsyncs are
 //! shared instead of queued one per request, and the async executor never blocks on disk.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 use anyhow::anyhow;
 use tokio::sync::oneshot;
@@ -16,15 +17,24 @@ type Waiter = oneshot::Sender<Result<(), String>>;
 #[derive(Clone)]
 pub struct GroupCommit {
     queue: mpsc::Sender<Waiter>,
+    /// How many flushes the thread has made: fewer than waiters when flushes are shared.
+    flushes: Arc<AtomicU64>,
 }
 
 impl GroupCommit {
     pub fn start(db: sled::Db) -> anyhow::Result<GroupCommit> {
         let (queue, waiters) = mpsc::channel::<Waiter>();
+        let flushes = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&flushes);
         std::thread::Builder::new()
             .name("hgw-flush".into())
-            .spawn(move || flush_loop(&db, &waiters))?;
-        Ok(GroupCommit { queue })
+            .spawn(move || flush_loop(&db, &waiters, &counter))?;
+        Ok(GroupCommit { queue, flushes })
+    }
+
+    /// Flushes made so far.
+    pub fn flushes(&self) -> u64 {
+        self.flushes.load(Ordering::Relaxed)
     }
 
     /// Resolves once everything written before the call is durable.
@@ -39,11 +49,12 @@ impl GroupCommit {
     }
 }
 
-fn flush_loop(db: &sled::Db, waiters: &mpsc::Receiver<Waiter>) {
+fn flush_loop(db: &sled::Db, waiters: &mpsc::Receiver<Waiter>, flushes: &AtomicU64) {
     while let Ok(first) = waiters.recv() {
         let mut batch = vec![first];
         batch.extend(waiters.try_iter());
         let result = db.flush().map(drop).map_err(|e| e.to_string());
+        flushes.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = &result {
             tracing::error!(error = %e, waiting = batch.len(), "store flush failed");
         }
@@ -54,5 +65,34 @@ fn flush_loop(db: &sled::Db, waiters: &mpsc::Receiver<Waiter>) {
     }
     if let Err(e) = db.flush() {
         tracing::error!(error = %e, "final store flush failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GroupCommit;
+
+    #[tokio::test]
+    async fn one_flush_serves_many_waiters() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let commit = GroupCommit::start(db.clone()).unwrap();
+        let waiters = 200;
+        let tasks: Vec<_> = (0..waiters)
+            .map(|i| {
+                db.insert(format!("k{i}"), b"v").unwrap();
+                let commit = commit.clone();
+                tokio::spawn(async move { commit.durable().await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let flushes = commit.flushes();
+        assert!(flushes >= 1);
+        assert!(
+            flushes < waiters / 2,
+            "{flushes} flushes for {waiters} waiters: not shared"
+        );
     }
 }

@@ -3,7 +3,10 @@
 mod auth;
 mod cli;
 mod conformance;
+mod crl;
+mod errors;
 mod helpers;
 mod receipts;
 mod restart;
+mod routing;
 mod submit;
