@@ -99,6 +99,9 @@ impl Store {
                     Some(original) => {
                         followers.insert(follower_key(original, item_id), &[][..])?;
                     }
+                    // Nobody can act on an unroutable item: it must not capture later reports
+                    // of its URL, which may find a taker.
+                    None if status == Status::Unroutable => {}
                     None => {
                         open_urls.insert(url.as_bytes(), item_id.as_bytes())?;
                         in_this_report.insert(url, item_id);
@@ -200,7 +203,13 @@ fn open_original(
     };
     let record: ItemRecord = serde_json::from_slice(&bytes)
         .map_err(|e| ConflictableTransactionError::Abort(Abort::Corrupt(e.into())))?;
-    Ok((!record.status.is_final()).then_some(record.item_id))
+    Ok(holds_url_open(record.status).then_some(record.item_id))
+}
+
+/// Whether an item at a URL makes later reports of it duplicates: not once removed or closed
+/// (a final status), nor while unroutable (closed in effect: nobody can act on it).
+fn holds_url_open(status: Status) -> bool {
+    !status.is_final() && status != Status::Unroutable
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ConflictableTransactionError<Abort>> {

@@ -831,11 +831,11 @@ async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier(
     assert_duplicate(&later[1], &items[1], Some("BE"), "sender");
 }
 
-/// SPEC's duplicate rule names only removed or closed originals, so an original that is domestic
-/// or unroutable is still open, and the same URL later is its duplicate: not routed, even when
-/// the later report knows a hosting country someone could take it in.
+/// A domestic original is open (its submitter works on it), so the same URL later is its
+/// duplicate. An unroutable one is closed in effect (nobody can act on it): the same URL later
+/// is routed afresh, here to DE, which the later report names.
 #[tokio::test]
-async fn a_domestic_or_unroutable_original_is_open_too() {
+async fn a_domestic_original_is_open_but_an_unroutable_one_is_not() {
     let app = spawn_app_with(|s| s.routing.fallback = String::new()).await;
     let domestic = submit(
         &app,
@@ -863,13 +863,14 @@ async fn a_domestic_or_unroutable_original_is_open_too() {
             "NL-1",
             vec![
                 item("https://home.example.fr/a", json!({"country": "FR"})),
-                item("https://lost.example/a", json!({"country": "NL"})),
+                item("https://lost.example/a", json!({"country": "DE"})),
             ],
         ),
     )
     .await;
     assert_duplicate(&later[0], &domestic[0], Some("FR"), "sender");
-    assert_duplicate(&later[1], &unroutable[0], Some("NL"), "sender");
+    assert_routing(&later[1], Some("DE"), "sender", "routed", &["hotline-de"]);
+    assert_ne!(later[1]["item_id"], unroutable[0]["item_id"]);
 }
 
 #[tokio::test]
