@@ -26,7 +26,7 @@ pub enum ApiError {
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed { allow: &'static str },
     #[error("report conflict")]
     ReportConflict { report_id: String },
     #[error("status conflict")]
@@ -94,11 +94,11 @@ impl ApiError {
                 "Not found",
                 "no such resource for this member".to_owned(),
             ),
-            ApiError::MethodNotAllowed => (
+            ApiError::MethodNotAllowed { allow } => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
                 "Method not allowed",
-                "this resource does not take that method".to_owned(),
+                format!("this resource takes {allow} only"),
             ),
             ApiError::ReportConflict { report_id } => (
                 StatusCode::CONFLICT,
@@ -150,8 +150,11 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-            .body(body.to_string())
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if let ApiError::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, *allow));
+        }
+        response.body(body.to_string())
     }
 }

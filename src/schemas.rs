@@ -108,7 +108,17 @@ struct RawItem {
 struct RawHosting {
     ip: Option<String>,
     country: Option<String>,
-    asn: Option<u32>,
+    /// A JSON number: JSON Schema counts `64500.0` as the integer 64500, and so do we.
+    asn: Option<serde_json::Number>,
+}
+
+/// An ASN the schema accepted (an integer from 0 to 2^32 - 1, however it was written).
+fn asn(number: &serde_json::Number) -> Option<u32> {
+    if let Some(n) = number.as_u64() {
+        return u32::try_from(n).ok();
+    }
+    let f = number.as_f64()?;
+    (f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f)).then_some(f as u32)
 }
 
 impl RawReport {
@@ -137,7 +147,11 @@ impl RawReport {
                         .map_err(|e| errors.push(field(at("hosting/country"), e)))
                         .ok()
                 }),
-                asn: h.asn,
+                asn: h.asn.and_then(|n| {
+                    asn(&n)
+                        .ok_or_else(|| errors.push(field(at("hosting/asn"), "not an ASN")))
+                        .ok()
+                }),
             });
             if let Some(url) = url {
                 items.push(Item {

@@ -14,6 +14,7 @@ use crate::geoip::GeoIp;
 use crate::members::Directory;
 use crate::receipts::{Jwk, Signer};
 use crate::routes;
+use crate::routes::fallback::method_not_allowed;
 use crate::schemas::Schemas;
 use crate::store::Store;
 use crate::{identity, tls};
@@ -73,17 +74,17 @@ impl Application {
                 .service(
                     web::resource("/v1/reports")
                         .route(web::post().to(routes::reports::submit))
-                        .default_service(web::to(routes::fallback::method_not_allowed)),
+                        .default_service(method_not_allowed("POST")),
                 )
                 .service(
                     web::resource("/v1/reports/{report_id}")
                         .route(web::get().to(routes::reports::view))
-                        .default_service(web::to(routes::fallback::method_not_allowed)),
+                        .default_service(method_not_allowed("GET")),
                 )
                 .service(
                     web::resource("/v1/keys")
                         .route(web::get().to(routes::keys::list))
-                        .default_service(web::to(routes::fallback::method_not_allowed)),
+                        .default_service(method_not_allowed("GET")),
                 )
                 .default_service(web::to(routes::fallback::not_found))
         })
