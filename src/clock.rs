@@ -9,8 +9,13 @@ const FORMAT: &[FormatItem<'static>] =
 
 /// Now, truncated to the millisecond so that what is written is what is compared.
 pub fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_millisecond(now.millisecond()).unwrap_or(now)
+    truncate(OffsetDateTime::now_utc())
+}
+
+/// `at` in UTC, truncated to the millisecond (the precision of the wire format).
+pub fn truncate(at: OffsetDateTime) -> OffsetDateTime {
+    let at = at.to_offset(UtcOffset::UTC);
+    at.replace_millisecond(at.millisecond()).unwrap_or(at)
 }
 
 /// The wire form of a time.

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::domain::Status;
 use crate::schemas::{BodyError, FieldError};
+use crate::store::{StatusRefusal, StoreError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -33,6 +34,8 @@ pub enum ApiError {
     StatusConflict { current: Status },
     #[error("the body could not be read")]
     BodyRead(String),
+    #[error("invalid query")]
+    InvalidQuery(String),
     #[error("storage unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -44,6 +47,27 @@ impl From<BodyError> for ApiError {
         match e {
             BodyError::Malformed(detail) => ApiError::MalformedJson(detail),
             BodyError::Invalid(errors) => ApiError::Validation(errors),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Refused(StatusRefusal::NotFound) => ApiError::NotFound,
+            StoreError::Refused(StatusRefusal::Forbidden(why)) => ApiError::Forbidden(why.into()),
+            StoreError::Refused(StatusRefusal::Conflict(current)) => {
+                ApiError::StatusConflict { current }
+            }
+            StoreError::Refused(StatusRefusal::UnknownProvider) => {
+                ApiError::Validation(vec![FieldError {
+                    pointer: "/provider".into(),
+                    message: "not an active hosting_provider member".into(),
+                }])
+            }
+            StoreError::Storage(cause) => ApiError::Unavailable(cause),
+            // Only a report submission can conflict, and its route says which report.
+            StoreError::Conflict => ApiError::Internal(anyhow::anyhow!("unexpected conflict")),
         }
     }
 }
@@ -62,6 +86,12 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 "unreadable-body",
                 "The body could not be read",
+                detail.clone(),
+            ),
+            ApiError::InvalidQuery(detail) => (
+                StatusCode::BAD_REQUEST,
+                "invalid-query",
+                "Invalid query parameters",
                 detail.clone(),
             ),
             ApiError::BodyTooLarge { limit } => (

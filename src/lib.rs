@@ -11,6 +11,7 @@
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
 //! - [`routing`], [`geoip`], [`members`]: where an item goes.
 //! - [`store`]: sled trees, transactions and group commit; [`receipts`]: what is signed, and how.
+//! - [`delivery`]: push of inbox entries to members' endpoints.
 //! - [`routes`], [`error`]: HTTP handlers and the one mapping of errors to problem+json.
 //!
 //! Invariants: nothing is acknowledged before it is durable; a report is stored whole or not at
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod geoip;

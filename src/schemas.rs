@@ -11,11 +11,13 @@ use time::OffsetDateTime;
 
 use crate::domain::{
     Category, Classification, ContentKind, Country, Hashes, Hosting, Item, Report, ReportId,
-    ReportedUrl,
+    ReportedUrl, Status,
 };
 
-/// The report schema, built into the binary so the gateway validates what its docs publish.
+/// The request schemas, built into the binary so the gateway validates what its docs publish.
 pub const REPORT_SCHEMA: &str = include_str!("../schemas/report.schema.json");
+pub const STATUS_CHANGE_SCHEMA: &str = include_str!("../schemas/status-change.schema.json");
+pub const ACK_SCHEMA: &str = include_str!("../schemas/ack.schema.json");
 
 /// At most this many validation errors are reported back for one body.
 const MAX_ERRORS: usize = 50;
@@ -40,42 +42,114 @@ pub enum BodyError {
 /// Compiled request schemas.
 pub struct Schemas {
     report: jsonschema::Validator,
+    status_change: jsonschema::Validator,
+    ack: jsonschema::Validator,
 }
+
+fn compile(name: &str, text: &str) -> anyhow::Result<jsonschema::Validator> {
+    let schema: Value = serde_json::from_str(text).with_context(|| format!("{name} is not JSON"))?;
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .map_err(|e| anyhow::anyhow!("{name} does not compile: {e}"))
+}
+
+/// A status change as the body asks for it; the store checks it against the item.
+#[derive(Debug, Deserialize)]
+pub struct StatusRequest {
+    pub status: Status,
+    pub note: Option<String>,
+    pub at: Option<String>,
+    pub provider: Option<String>,
+}
+
+/// How far ahead of the gateway's clock a member's `at` may be.
+const MAX_CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
 
 impl Schemas {
     pub fn compile() -> anyhow::Result<Schemas> {
-        let schema: Value =
-            serde_json::from_str(REPORT_SCHEMA).context("report.schema.json is not JSON")?;
-        let report = jsonschema::draft202012::options()
-            .should_validate_formats(true)
-            .build(&schema)
-            .map_err(|e| anyhow::anyhow!("report.schema.json does not compile: {e}"))?;
-        Ok(Schemas { report })
+        Ok(Schemas {
+            report: compile("report.schema.json", REPORT_SCHEMA)?,
+            status_change: compile("status-change.schema.json", STATUS_CHANGE_SCHEMA)?,
+            ack: compile("ack.schema.json", ACK_SCHEMA)?,
+        })
     }
 
     /// Parses and validates a report body. Returns the report and the body as JSON (whose
     /// canonical form is the report's content digest).
     pub fn parse_report(&self, body: &[u8]) -> Result<(Report, Value), BodyError> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|e| BodyError::Malformed(e.to_string()))?;
-        let errors: Vec<FieldError> = self
-            .report
-            .iter_errors(&value)
-            .take(MAX_ERRORS)
-            .map(|e| FieldError {
-                pointer: e.instance_path().to_string(),
-                message: e.masked().to_string(),
-            })
-            .collect();
-        if !errors.is_empty() {
-            return Err(BodyError::Invalid(errors));
-        }
-        let raw: RawReport = serde_json::from_value(value.clone()).map_err(|e| {
-            BodyError::Invalid(vec![field("", format!("does not match the schema: {e}"))])
-        })?;
+        let value = validated(&self.report, body)?;
+        let raw: RawReport = from_valid(&value)?;
         let report = raw.into_report().map_err(BodyError::Invalid)?;
         Ok((report, value))
     }
+
+    /// Parses a status change; returns it with its time (`at`, or `now`).
+    pub fn parse_status_change(
+        &self,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(StatusRequest, OffsetDateTime), BodyError> {
+        let value = validated(&self.status_change, body)?;
+        let request: StatusRequest = from_valid(&value)?;
+        let at = match &request.at {
+            None => now,
+            Some(at) => {
+                let at = OffsetDateTime::parse(at, &Rfc3339).map_err(|e| {
+                    BodyError::Invalid(vec![field("/at", format!("not an RFC 3339 time: {e}"))])
+                })?;
+                if at > now + MAX_CLOCK_SKEW {
+                    return Err(BodyError::Invalid(vec![field("/at", "is in the future")]));
+                }
+                crate::clock::truncate(at)
+            }
+        };
+        if request.provider.is_some() && request.status != Status::NoticeSent {
+            return Err(BodyError::Invalid(vec![field(
+                "/provider",
+                "a provider goes with notice_sent only",
+            )]));
+        }
+        Ok((request, at))
+    }
+
+    /// Parses an acknowledgement; returns its cursor.
+    pub fn parse_ack(&self, body: &[u8]) -> Result<u64, BodyError> {
+        #[derive(Deserialize)]
+        struct Ack {
+            cursor: String,
+        }
+        let value = validated(&self.ack, body)?;
+        let ack: Ack = from_valid(&value)?;
+        ack.cursor
+            .parse()
+            .map_err(|_| BodyError::Invalid(vec![field("/cursor", "not a cursor")]))
+    }
+}
+
+/// The body as JSON, once it has passed `schema`.
+fn validated(schema: &jsonschema::Validator, body: &[u8]) -> Result<Value, BodyError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| BodyError::Malformed(e.to_string()))?;
+    let errors: Vec<FieldError> = schema
+        .iter_errors(&value)
+        .take(MAX_ERRORS)
+        .map(|e| FieldError {
+            pointer: e.instance_path().to_string(),
+            message: e.masked().to_string(),
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(BodyError::Invalid(errors))
+    }
+}
+
+/// A schema-valid body as its Rust type (which the schema guarantees it fits).
+fn from_valid<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, BodyError> {
+    T::deserialize(value)
+        .map_err(|e| BodyError::Invalid(vec![field("", format!("does not match the schema: {e}"))]))
 }
 
 fn field(pointer: impl Into<String>, message: impl Into<String>) -> FieldError {

@@ -10,6 +10,8 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
 use crate::config::Settings;
+use crate::delivery::Deliveries;
+use crate::error::ApiError;
 use crate::geoip::GeoIp;
 use crate::members::Directory;
 use crate::receipts::{Jwk, Signer};
@@ -30,6 +32,8 @@ pub struct AppState {
     pub keys: Vec<Jwk>,
     pub schemas: Schemas,
     pub geoip: Option<GeoIp>,
+    /// Rings the push workers of members whose inbox changed.
+    pub deliveries: Deliveries,
 }
 
 impl AppState {
@@ -44,7 +48,7 @@ impl AppState {
 pub struct Application {
     port: u16,
     server: Server,
-    store: Store,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -59,18 +63,27 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;
         let port = listener.local_addr()?.port();
 
+        // Fail at start, not at the first push, if the delivery certificate is unusable.
+        if settings.members.iter().any(|m| m.endpoint.is_some()) {
+            crate::delivery::Pusher::new(&settings)?;
+        }
         let state = web::Data::new(AppState {
             directory: RwLock::new(Arc::new(Directory::new(settings.members.clone()))),
+            deliveries: Deliveries::new(&settings),
             settings,
-            store: store.clone(),
+            store,
             signer,
             keys,
             schemas: Schemas::compile()?,
             geoip,
         });
+        let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .app_data(app_state.clone())
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::InvalidQuery(e.to_string()).into()
+                }))
                 .service(
                     web::resource("/v1/reports")
                         .route(web::post().to(routes::reports::submit))
@@ -79,6 +92,26 @@ impl Application {
                 .service(
                     web::resource("/v1/reports/{report_id}")
                         .route(web::get().to(routes::reports::view))
+                        .default_service(method_not_allowed("GET")),
+                )
+                .service(
+                    web::resource("/v1/items/{item_id}/status")
+                        .route(web::post().to(routes::items::change_status))
+                        .default_service(method_not_allowed("POST")),
+                )
+                .service(
+                    web::resource("/v1/inbox")
+                        .route(web::get().to(routes::inbox::page))
+                        .default_service(method_not_allowed("GET")),
+                )
+                .service(
+                    web::resource("/v1/inbox/ack")
+                        .route(web::post().to(routes::inbox::ack))
+                        .default_service(method_not_allowed("POST")),
+                )
+                .service(
+                    web::resource("/v1/inbox/delivery")
+                        .route(web::get().to(routes::inbox::delivery))
                         .default_service(method_not_allowed("GET")),
                 )
                 .service(
@@ -100,7 +133,7 @@ impl Application {
         Ok(Application {
             port,
             server,
-            store,
+            state,
         })
     }
 
@@ -114,10 +147,20 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (SIGTERM/SIGINT, or a handle), then flushes the store.
+    /// Serves until stopped (SIGTERM/SIGINT, or a handle), then stops the push workers and
+    /// flushes the store.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let state = &self.state;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut workers =
+            state
+                .deliveries
+                .spawn(&state.settings, &state.store, &state.signer, &stopped)?;
         let served = self.server.await.context("the API server failed");
-        let flushed = self.store.flush();
+        // A worker mid-push finishes that push (bounded by the client's timeout), then stops.
+        let _ = stop.send(true);
+        while workers.join_next().await.is_some() {}
+        let flushed = state.store.flush();
         served.and(flushed)
     }
 }

@@ -19,6 +19,39 @@ pub enum Status {
 }
 
 impl Status {
+    /// Whether the state machine of SPEC.md allows `self -> to`:
+    ///
+    /// ```text
+    /// routed -> delivered                                   (the gateway only)
+    /// routed | delivered | domestic -> assessed_illegal | assessed_not_illegal (final)
+    /// assessed_illegal | still_online -> notice_sent
+    /// notice_sent -> still_online
+    /// any state not final -> removed (final)
+    /// ```
+    pub fn can_become(self, to: Status) -> bool {
+        use Status::*;
+        match to {
+            Delivered => self == Routed,
+            AssessedIllegal | AssessedNotIllegal => matches!(self, Routed | Delivered | Domestic),
+            NoticeSent => matches!(self, AssessedIllegal | StillOnline),
+            StillOnline => self == NoticeSent,
+            Removed => !self.is_final(),
+            Routed | Domestic | Unroutable | Duplicate => false,
+        }
+    }
+
+    /// Statuses a member may ask for; the others are set by the gateway itself.
+    pub fn settable_by_members(self) -> bool {
+        matches!(
+            self,
+            Status::AssessedIllegal
+                | Status::AssessedNotIllegal
+                | Status::NoticeSent
+                | Status::StillOnline
+                | Status::Removed
+        )
+    }
+
     /// Final statuses never change again.
     pub fn is_final(self) -> bool {
         matches!(self, Status::AssessedNotIllegal | Status::Removed)
@@ -37,6 +70,53 @@ impl Status {
             Status::NoticeSent => "notice_sent",
             Status::StillOnline => "still_online",
             Status::Removed => "removed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status::{self, *};
+
+    const ALL: [Status; 10] = [
+        Routed,
+        Delivered,
+        Domestic,
+        Unroutable,
+        Duplicate,
+        AssessedIllegal,
+        AssessedNotIllegal,
+        NoticeSent,
+        StillOnline,
+        Removed,
+    ];
+
+    #[test]
+    fn the_state_machine_of_spec_exactly() {
+        let allowed = [
+            (Routed, Delivered),
+            (Routed, AssessedIllegal),
+            (Routed, AssessedNotIllegal),
+            (Delivered, AssessedIllegal),
+            (Delivered, AssessedNotIllegal),
+            (Domestic, AssessedIllegal),
+            (Domestic, AssessedNotIllegal),
+            (AssessedIllegal, NoticeSent),
+            (StillOnline, NoticeSent),
+            (NoticeSent, StillOnline),
+        ];
+        for from in ALL {
+            for to in ALL {
+                let expected = allowed.contains(&(from, to)) || (to == Removed && !from.is_final());
+                assert_eq!(from.can_become(to), expected, "{from:?} -> {to:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn final_states_stay_final() {
+        for from in [AssessedNotIllegal, Removed] {
+            assert!(ALL.iter().all(|&to| !from.can_become(to)), "{from:?}");
         }
     }
 }

@@ -3,5 +3,7 @@
 
 pub mod body;
 pub mod fallback;
+pub mod inbox;
+pub mod items;
 pub mod keys;
 pub mod reports;

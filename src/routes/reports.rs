@@ -65,8 +65,9 @@ pub async fn submit(
         .await;
     let _entered = span.enter();
     match outcome {
-        Ok(Accepted::New(receipt)) => {
-            tracing::info!("report accepted");
+        Ok(Accepted::New { receipt, notify }) => {
+            tracing::info!(referrals = notify.len(), "report accepted");
+            state.deliveries.wake(&notify);
             Ok(json_bytes(HttpResponse::Accepted(), receipt))
         }
         Ok(Accepted::Replay(receipt)) => {
@@ -74,7 +75,7 @@ pub async fn submit(
             Ok(json_bytes(HttpResponse::Ok(), receipt))
         }
         Err(StoreError::Conflict) => Err(ApiError::ReportConflict { report_id }),
-        Err(StoreError::Storage(e)) => Err(ApiError::Unavailable(e)),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -89,11 +90,7 @@ pub async fn view(
     let member = caller.id().to_owned();
     let found = web::block(move || store.report_view(&member, &report_id))
         .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| match e {
-            StoreError::Storage(e) => ApiError::Unavailable(e),
-            StoreError::Conflict => ApiError::Internal(anyhow::anyhow!("conflict on a read")),
-        })?;
+        .map_err(|e| ApiError::Internal(e.into()))??;
     match found {
         Some(view) => Ok(HttpResponse::Ok().json(view)),
         None => Err(ApiError::NotFound),

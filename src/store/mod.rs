@@ -1,40 +1,48 @@
 //! The embedded store (sled): every tree, its key encoding, and the transactions that change
 //! them. Nothing outside this module sees a sled key or value.
 //!
-//! Trees:
-//! - `reports`: `member \0 report_id` -> [`ReportRecord`] (JSON)
+//! Trees (values are JSON unless said otherwise):
+//! - `reports`: `member \0 report_id` -> [`ReportRecord`]
 //! - `receipts`: same key -> the exact receipt bytes first sent, to send again byte for byte
-//! - `items`: `item_id` -> [`ItemRecord`] (JSON)
-//! - `open_urls`: normalised URL -> `item_id` of the item not yet removed or closed at that URL
-//! - `followers`: `original item_id \0 duplicate item_id` -> empty: who follows an original
+//! - `items`: `item_id` -> [`ItemRecord`] (routing, status, history, followers, notices)
+//! - `open_urls`: normalised URL -> `item_id` of the routed or domestic item at that URL that is
+//!   not yet removed or closed
+//! - `status_receipts`: `item_id \0 history index (u32 BE)` -> receipt bytes of that change
+//! - `inbox`: `member \0 seq (u64 BE)` -> the signed entry bytes; `seq` is the entry's cursor
+//! - `inbox_heads`, `inbox_acks`: `member` -> u64 BE: last entry written, last acknowledged
+//! - `push`: `member` -> [`PushState`]: where push delivery stands
 //! - `keys`: `kid` -> public JWK of every receipt key ever used, so old receipts still verify
 //!
-//! Invariants: a report, its items, their index entries and its receipt are written in one
-//! transaction (never half a report); nothing is acknowledged before [`GroupCommit::durable`].
+//! Invariants: every change is one transaction over all the trees above but `keys` (never half a
+//! report, never a status without its inbox entries); nothing is acknowledged to a member before
+//! [`GroupCommit::durable`].
 
 mod commit;
+mod inbox;
 mod records;
 mod reports;
+mod status;
+mod tx;
 
 use std::path::Path;
 
 use anyhow::Context;
 
 pub use commit::GroupCommit;
-pub use records::{HistoryEntry, ItemRecord, ReportRecord};
+pub use inbox::{InboxPage, PushState};
+pub use records::{Follower, HistoryEntry, ItemRecord, ReportRecord};
 pub use reports::{Accepted, NewReport};
+pub use status::{StatusChange, StatusOutcome, StatusRefusal};
 
 use crate::receipts::Jwk;
+use tx::Tree;
 
 /// Handle to the store; cheap to clone (sled trees are reference-counted).
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
-    reports: sled::Tree,
-    receipts: sled::Tree,
-    items: sled::Tree,
-    open_urls: sled::Tree,
-    followers: sled::Tree,
+    /// Indexed by [`Tree`]; every transaction spans all of them.
+    trees: std::sync::Arc<[sled::Tree]>,
     keys: sled::Tree,
     commit: GroupCommit,
 }
@@ -45,7 +53,10 @@ pub enum StoreError {
     /// The same member sent the same report id with other content.
     #[error("report id already used with other content")]
     Conflict,
-    /// Writing or flushing failed: nothing was acknowledged.
+    /// A status change that the rules refuse; nothing was written.
+    #[error("status change refused")]
+    Refused(StatusRefusal),
+    /// Reading, writing or flushing failed: nothing was acknowledged.
     #[error("storage failure")]
     Storage(#[source] anyhow::Error),
 }
@@ -69,16 +80,20 @@ impl Store {
             db.open_tree(name)
                 .with_context(|| format!("cannot open tree {name} in {}", dir.display()))
         };
+        let trees = Tree::ALL
+            .iter()
+            .map(|t| tree(t.name()))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Store {
-            reports: tree("reports")?,
-            receipts: tree("receipts")?,
-            items: tree("items")?,
-            open_urls: tree("open_urls")?,
-            followers: tree("followers")?,
+            trees: trees.into(),
             keys: tree("keys")?,
             commit: GroupCommit::start(db.clone())?,
             db,
         })
+    }
+
+    fn tree(&self, t: Tree) -> &sled::Tree {
+        &self.trees[t as usize]
     }
 
     /// Records a receipt key so that it stays listed after a rotation.
@@ -103,17 +118,30 @@ impl Store {
         Ok(keys)
     }
 
+    /// Resolves once everything written so far is on disk (shared flushes).
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        self.commit.durable().await.map_err(StoreError::Storage)
+    }
+
     /// Flushes everything to disk; used at shutdown.
     pub fn flush(&self) -> anyhow::Result<()> {
         self.db.flush().context("cannot flush the store")?;
         Ok(())
     }
+
+    /// Runs blocking store work off the async executor.
+    async fn blocking<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(Store) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || work(store))
+            .await
+            .map_err(|e| StoreError::Storage(e.into()))?
+    }
 }
 
-fn report_key(member: &str, report_id: &str) -> Vec<u8> {
-    [member.as_bytes(), b"\0", report_id.as_bytes()].concat()
-}
-
-fn follower_key(original: &str, duplicate: &str) -> Vec<u8> {
-    [original.as_bytes(), b"\0", duplicate.as_bytes()].concat()
+fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Storage(anyhow::anyhow!("corrupt record: {e}")))
 }

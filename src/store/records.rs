@@ -30,6 +30,13 @@ pub struct HistoryEntry {
     pub note: Option<String>,
 }
 
+/// A duplicate that follows an original's status changes, and the member who sent it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Follower {
+    pub item_id: String,
+    pub member: String,
+}
+
 /// An item with its routing and its whole history.
 ///
 /// Invariant: `status` is the status of the last `history` entry.
@@ -47,6 +54,12 @@ pub struct ItemRecord {
     pub duplicate_of: Option<String>,
     pub status: Status,
     pub history: Vec<HistoryEntry>,
+    /// Duplicates of this item, whose submitters get its status changes.
+    #[serde(default)]
+    pub followers: Vec<Follower>,
+    /// Hosting providers that got a takedown notice for this item.
+    #[serde(default)]
+    pub notified: Vec<String>,
 }
 
 impl ItemRecord {
@@ -64,6 +77,31 @@ impl ItemRecord {
             fields["duplicate_of"] = json!(original);
         }
         fields
+    }
+
+    /// The item as an inbox entry carries it.
+    pub fn entry_fields(&self) -> Value {
+        let mut fields = json!({
+            "item_id": self.item_id,
+            "url": self.item.url.as_str(),
+            "category": self.item.category,
+            "content_kind": self.item.content_kind,
+            "classification": self.item.classification,
+            "hosting": self.item.hosting.clone().unwrap_or_default(),
+            "hashes": self.item.hashes.clone().unwrap_or_default(),
+            "hosting_country": self.hosting_country,
+            "from": self.submitter,
+            "status": self.status,
+        });
+        if let Some(note) = &self.item.note {
+            fields["note"] = json!(note);
+        }
+        fields
+    }
+
+    /// Whether the item was hosted in its submitter's own country (the submitter handles it).
+    pub fn is_domestic(&self) -> bool {
+        self.history.first().map(|h| h.status) == Some(Status::Domestic)
     }
 
     /// The item as the submitter's report view shows it: current status and full history.

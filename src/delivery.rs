@@ -1,0 +1,280 @@
+//! Push delivery: each member with an `endpoint` gets every inbox entry POSTed to it, in order,
+//! over mutual TLS with the gateway's delivery certificate. A 2xx acknowledges the entry, as
+//! `POST /v1/inbox/ack` would; failures are retried with exponential backoff and jitter up to
+//! `max_attempts`, and the state of each member's delivery is in the store, so it survives a
+//! restart. After the last attempt the member's delivery parks on that entry (logged) until the
+//! member acknowledges it by pulling; the entry is in the pull inbox all the while.
+//!
+//! Why one task per member: a slow or dead endpoint then only ever delays its own member, never
+//! intake or another member. Workers sleep on a `Notify` that intake, status changes and
+//! acknowledgements ring.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+
+use crate::clock;
+use crate::config::Settings;
+use crate::receipts::Signer;
+use crate::store::{PushState, Store};
+use crate::tls;
+
+/// The HTTPS client that pushes entries: the gateway's delivery certificate, short timeouts.
+#[derive(Clone)]
+pub struct Pusher {
+    client: reqwest::Client,
+}
+
+/// Why a push was not acknowledged. Never carries the endpoint's URL or the entry.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PushError {
+    #[error("the endpoint answered HTTP {0}")]
+    Status(u16),
+    #[error("the endpoint could not be reached: {0}")]
+    Transport(String),
+}
+
+impl Pusher {
+    pub fn new(settings: &Settings) -> anyhow::Result<Pusher> {
+        let roots = match settings.delivery.ca.trim() {
+            "" => settings.tls.client_ca.clone(),
+            ca => ca.into(),
+        };
+        let config = tls::client_config(
+            &roots,
+            &settings.delivery.client_cert,
+            &settings.delivery.client_key,
+        )
+        .context("cannot set up push delivery (check the [delivery] keys)")?;
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(config)
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("cannot build the push client")?;
+        Ok(Pusher { client })
+    }
+
+    /// POSTs one entry; `Ok` only for a 2xx answer.
+    pub async fn push(&self, endpoint: &str, entry: Vec<u8>) -> Result<(), PushError> {
+        let response = self
+            .client
+            .post(endpoint)
+            .header("content-type", "application/json")
+            .body(entry)
+            .send()
+            .await
+            .map_err(|e| PushError::Transport(e.without_url().to_string()))?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            status => Err(PushError::Status(status.as_u16())),
+        }
+    }
+}
+
+/// The delay before attempt `attempts + 1`: exponential from `initial`, capped at `max`, with
+/// jitter (a random point in the upper half) so that members' retries do not march in step.
+pub fn backoff(attempts: u32, initial_ms: u64, max_ms: u64) -> Duration {
+    let exponent = attempts.saturating_sub(1).min(32);
+    let full = initial_ms.saturating_mul(1u64 << exponent).min(max_ms).max(1);
+    Duration::from_millis(full / 2 + fastrand::u64(0..=full - full / 2))
+}
+
+/// The push workers' doorbells, one per member with an endpoint.
+#[derive(Clone, Default)]
+pub struct Deliveries {
+    bells: Arc<HashMap<String, Arc<Notify>>>,
+}
+
+impl Deliveries {
+    pub fn new(settings: &Settings) -> Deliveries {
+        let bells = settings
+            .members
+            .iter()
+            .filter(|m| m.endpoint.is_some())
+            .map(|m| (m.id.clone(), Arc::new(Notify::new())))
+            .collect();
+        Deliveries {
+            bells: Arc::new(bells),
+        }
+    }
+
+    /// Tells the workers of `members` that their inbox changed.
+    pub fn wake<'a>(&self, members: impl IntoIterator<Item = &'a String>) {
+        for member in members {
+            if let Some(bell) = self.bells.get(member) {
+                bell.notify_one();
+            }
+        }
+    }
+
+    /// Starts a worker per member with an endpoint; they stop when `stop` turns true.
+    pub fn spawn(
+        &self,
+        settings: &Settings,
+        store: &Store,
+        signer: &Arc<Signer>,
+        stop: &watch::Receiver<bool>,
+    ) -> anyhow::Result<JoinSet<()>> {
+        let pusher = Pusher::new(settings)?;
+        let mut workers = JoinSet::new();
+        for member in &settings.members {
+            let (Some(endpoint), Some(bell)) = (&member.endpoint, self.bells.get(&member.id))
+            else {
+                continue;
+            };
+            let worker = Worker {
+                member: member.id.clone(),
+                endpoint: endpoint.clone(),
+                settings: settings.clone(),
+                store: store.clone(),
+                signer: Arc::clone(signer),
+                pusher: pusher.clone(),
+                bell: Arc::clone(bell),
+                deliveries: self.clone(),
+            };
+            let stop = stop.clone();
+            workers.spawn(worker.run(stop));
+        }
+        Ok(workers)
+    }
+}
+
+struct Worker {
+    member: String,
+    endpoint: String,
+    settings: Settings,
+    store: Store,
+    signer: Arc<Signer>,
+    pusher: Pusher,
+    bell: Arc<Notify>,
+    deliveries: Deliveries,
+}
+
+impl Worker {
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        while !*stop.borrow() {
+            let wait = match self.step().await {
+                Ok(wait) => wait,
+                Err(e) => {
+                    tracing::error!(member = %self.member, error = %format!("{e:#}"), "push delivery failed to use the store");
+                    Some(Duration::from_secs(5))
+                }
+            };
+            tokio::select! {
+                _ = stop.changed() => {}
+                () = self.bell.notified() => {}
+                () = sleep_or_forever(wait) => {}
+            }
+        }
+    }
+
+    /// Pushes what can be pushed now; returns how long to wait before trying again (`None`:
+    /// until the bell rings).
+    async fn step(&self) -> anyhow::Result<Option<Duration>> {
+        loop {
+            let mut state = self.store.push_state(&self.member)?;
+            let (_, acked) = self.store.inbox_position(&self.member)?;
+            if state.next <= acked {
+                // The member acknowledged past the push position by pulling: resume after it.
+                state = PushState {
+                    next: acked + 1,
+                    attempts: 0,
+                    parked: false,
+                    retry_at: None,
+                    ..state
+                };
+                self.store.set_push_state(&self.member, &state)?;
+            }
+            if state.parked {
+                return Ok(None);
+            }
+            if let Some(retry_at) = state.retry_at {
+                let now = clock::now();
+                if retry_at > now {
+                    return Ok(Some((retry_at - now).unsigned_abs()));
+                }
+            }
+            let Some((cursor, entry)) = self.store.inbox_entry_from(&self.member, state.next)?
+            else {
+                return Ok(None);
+            };
+            match self.pusher.push(&self.endpoint, entry.to_vec()).await {
+                Ok(()) => {
+                    let notify = self
+                        .store
+                        .acknowledge(
+                            self.member.clone(),
+                            cursor,
+                            self.settings.gateway.id.clone(),
+                            Arc::clone(&self.signer),
+                        )
+                        .await?;
+                    self.deliveries.wake(&notify);
+                    state = PushState {
+                        next: cursor + 1,
+                        attempts: 0,
+                        delivered: state.delivered + 1,
+                        retry_at: None,
+                        last_error: None,
+                        ..state
+                    };
+                    self.store.set_push_state(&self.member, &state)?;
+                }
+                Err(error) => {
+                    let delivery = &self.settings.delivery;
+                    state.next = cursor;
+                    state.attempts += 1;
+                    state.failures += 1;
+                    state.last_error = Some(error.to_string());
+                    if state.attempts >= delivery.max_attempts {
+                        state.parked = true;
+                        state.retry_at = None;
+                        tracing::error!(member = %self.member, cursor, attempts = state.attempts, %error,
+                            "push delivery gave up on an entry; it stays in the member's pull inbox");
+                    } else {
+                        let delay = backoff(
+                            state.attempts,
+                            delivery.initial_backoff_ms,
+                            delivery.max_backoff_ms,
+                        );
+                        state.retry_at = Some(clock::now() + delay);
+                        tracing::warn!(member = %self.member, cursor, attempts = state.attempts, %error,
+                            retry_in_ms = delay.as_millis() as u64, "push delivery failed; will retry");
+                    }
+                    self.store.set_push_state(&self.member, &state)?;
+                    self.store.durable().await?;
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_or_forever(wait: Option<Duration>) {
+    match wait {
+        Some(wait) => tokio::time::sleep(wait).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_grows_exponentially_with_jitter_and_a_cap() {
+        for _ in 0..100 {
+            let ms = |attempts| backoff(attempts, 500, 300_000).as_millis() as u64;
+            assert!((250..=500).contains(&ms(1)));
+            assert!((500..=1000).contains(&ms(2)));
+            assert!((4000..=8000).contains(&ms(5)));
+            assert!((150_000..=300_000).contains(&ms(12)));
+            assert!((150_000..=300_000).contains(&ms(60)));
+        }
+    }
+}

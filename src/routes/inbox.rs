@@ -1,0 +1,121 @@
+//! `GET /v1/inbox`, `POST /v1/inbox/ack` and `GET /v1/inbox/delivery`: what a member receives.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::identity::Caller;
+use crate::routes::body::read_json_body;
+use crate::schemas::FieldError;
+use crate::startup::AppState;
+use crate::store::{StatusRefusal, StoreError};
+
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 500;
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+/// A page of the member's inbox: `{"entries": [...], "next": CURSOR}`.
+pub async fn page(
+    caller: Caller,
+    query: web::Query<PageQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let after = match &query.after {
+        None => None,
+        Some(after) => Some(after.parse::<u64>().map_err(|_| {
+            ApiError::InvalidQuery("after must be a cursor from an earlier page".into())
+        })?),
+    };
+    let limit = match &query.limit {
+        None => DEFAULT_LIMIT,
+        Some(limit) => limit
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::InvalidQuery(format!("limit must be 1 to {MAX_LIMIT}")))?,
+    };
+    let store = state.store.clone();
+    let member = caller.id().to_owned();
+    let page = web::block(move || store.inbox_page(&member, after, limit))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??;
+    // The entries are stored as the exact signed bytes: the page is assembled around them.
+    let mut body = Vec::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 40);
+    body.extend_from_slice(b"{\"entries\":[");
+    for (i, entry) in page.entries.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(entry);
+    }
+    body.extend_from_slice(format!("],\"next\":\"{}\"}}", page.next).as_bytes());
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(body))
+}
+
+/// Acknowledges every entry up to the cursor: 204.
+pub async fn ack(
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json_body(&req, payload, state.settings.gateway.max_body_bytes).await?;
+    let cursor = state.schemas.parse_ack(&body)?;
+    let notify = state
+        .store
+        .acknowledge(
+            caller.id().to_owned(),
+            cursor,
+            state.settings.gateway.id.clone(),
+            Arc::clone(&state.signer),
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Refused(StatusRefusal::NotFound) => ApiError::Validation(vec![FieldError {
+                pointer: "/cursor".into(),
+                message: "no entry of this inbox has this cursor yet".into(),
+            }]),
+            other => other.into(),
+        })?;
+    tracing::info!(member = %caller.id(), cursor, "inbox acknowledged");
+    state.deliveries.wake(&notify);
+    state.deliveries.wake([&caller.0.id]);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Where push delivery to the calling member stands.
+pub async fn delivery(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let member = caller.id().to_owned();
+    let (push, (head, acked)) = web::block(move || {
+        Ok::<_, StoreError>((store.push_state(&member)?, store.inbox_position(&member)?))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))??;
+    Ok(HttpResponse::Ok().json(json!({
+        "endpoint": caller.0.endpoint,
+        "last_cursor": head.to_string(),
+        "acknowledged": acked.to_string(),
+        "backlog": head - acked.min(head),
+        "push": caller.0.endpoint.as_ref().map(|_| json!({
+            "next": push.next.max(acked + 1).to_string(),
+            "attempts": push.attempts,
+            "failures": push.failures,
+            "delivered": push.delivered,
+            "parked": push.parked,
+            "retry_at": push.retry_at.map(crate::clock::format),
+            "last_error": push.last_error,
+        })),
+    })))
+}

@@ -1,0 +1,63 @@
+//! `POST /v1/items/{item_id}/status`: a member moves an item through the state machine.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::clock;
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::identity::Caller;
+use crate::routes::body::read_json_body;
+use crate::startup::AppState;
+use crate::store::{StatusChange, StatusOutcome};
+
+/// 200 with a signed `status.accepted` receipt (the earlier one for a repeated transition).
+pub async fn change_status(
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json_body(&req, payload, state.settings.gateway.max_body_bytes).await?;
+    let (request, at) = state.schemas.parse_status_change(&body, clock::now())?;
+    let item_id = path.into_inner();
+    let span = tracing::info_span!("status", member = %caller.id(), %item_id, status = request.status.as_str());
+    let providers = state
+        .directory()
+        .active()
+        .filter(|m| m.role == Role::HostingProvider)
+        .cloned()
+        .collect();
+    let change = StatusChange {
+        gateway: state.settings.gateway.id.clone(),
+        item_id,
+        caller: caller.0,
+        status: request.status,
+        note: request.note,
+        at,
+        provider: request.provider,
+        providers,
+    };
+    let outcome = state
+        .store
+        .change_status(change, Arc::clone(&state.signer))
+        .await?;
+    let _entered = span.enter();
+    let receipt = match outcome {
+        StatusOutcome::Changed { receipt, notify } => {
+            tracing::info!("status changed");
+            state.deliveries.wake(&notify);
+            receipt
+        }
+        StatusOutcome::Replay(receipt) => {
+            tracing::info!("status change repeated; earlier receipt sent again");
+            receipt
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(receipt))
+}

@@ -1,0 +1,199 @@
+//! Inboxes: reading pages of entries, acknowledging them (referrals become `delivered`), and
+//! the push-delivery state of each member.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use time::OffsetDateTime;
+
+use super::status::{abort_to_error, record_change, StatusRefusal};
+use super::tx::{decode_u64, inbox_key, refuse, EntryFacts, Tree, Tx, TxResult};
+use super::{Store, StoreError};
+use crate::clock;
+use crate::domain::Status;
+use crate::receipts::Signer;
+
+/// One page of a member's inbox: the entries' stored bytes, in order, and the cursor after them.
+pub struct InboxPage {
+    pub entries: Vec<sled::IVec>,
+    pub next: u64,
+}
+
+/// Where push delivery to a member stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushState {
+    /// The cursor of the next entry to push.
+    pub next: u64,
+    /// Failed attempts at that entry so far.
+    pub attempts: u32,
+    /// Failed attempts in all, ever.
+    pub failures: u64,
+    /// Entries pushed and acknowledged by the endpoint, ever.
+    pub delivered: u64,
+    /// Attempts at `next` ran out: pushing waits until the member acknowledges it by pulling.
+    pub parked: bool,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub retry_at: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
+}
+
+/// Acknowledgements are applied in transactions of at most this many entries.
+const ACK_CHUNK: u64 = 256;
+
+/// The part of a stored entry that acknowledging needs.
+#[derive(Deserialize)]
+struct EntryHead {
+    kind: String,
+    item: EntryItem,
+}
+
+#[derive(Deserialize)]
+struct EntryItem {
+    item_id: String,
+}
+
+impl Store {
+    /// The last entry written to and the last acknowledged by `member` (0: none).
+    pub fn inbox_position(&self, member: &str) -> Result<(u64, u64), StoreError> {
+        let read = |t: Tree| -> Result<u64, StoreError> {
+            Ok(self
+                .tree(t)
+                .get(member.as_bytes())?
+                .map_or(0, |b| decode_u64(&b)))
+        };
+        Ok((read(Tree::InboxHeads)?, read(Tree::InboxAcks)?))
+    }
+
+    /// Up to `limit` entries after cursor `after` (default: after the last acknowledged one).
+    pub fn inbox_page(
+        &self,
+        member: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<InboxPage, StoreError> {
+        let after = match after {
+            Some(after) => after,
+            None => self.inbox_position(member)?.1,
+        };
+        let mut page = InboxPage {
+            entries: Vec::with_capacity(limit.min(64)),
+            next: after,
+        };
+        let from = inbox_key(member, after.saturating_add(1));
+        let to = inbox_key(member, u64::MAX);
+        for entry in self.tree(Tree::Inbox).range(from..=to).take(limit) {
+            let (key, value) = entry?;
+            page.next = decode_u64(&key[key.len() - 8..]);
+            page.entries.push(value);
+        }
+        Ok(page)
+    }
+
+    /// The first entry at or after cursor `from`, with its cursor.
+    pub fn inbox_entry_from(
+        &self,
+        member: &str,
+        from: u64,
+    ) -> Result<Option<(u64, sled::IVec)>, StoreError> {
+        let range = inbox_key(member, from)..=inbox_key(member, u64::MAX);
+        match self.tree(Tree::Inbox).range(range).next() {
+            Some(entry) => {
+                let (key, value) = entry?;
+                Ok(Some((decode_u64(&key[key.len() - 8..]), value)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Acknowledges every entry of `member` up to `cursor`, durably. Referrals so acknowledged
+    /// become `delivered`. Returns the members whose inbox got entries (status changes).
+    pub async fn acknowledge(
+        &self,
+        member: String,
+        cursor: u64,
+        gateway: String,
+        signer: Arc<Signer>,
+    ) -> Result<Vec<String>, StoreError> {
+        let notify = self
+            .blocking(move |store| store.acknowledge_now(&member, cursor, &gateway, &signer))
+            .await?;
+        self.durable().await?;
+        Ok(notify)
+    }
+
+    fn acknowledge_now(
+        &self,
+        member: &str,
+        cursor: u64,
+        gateway: &str,
+        signer: &Signer,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut notify = Vec::new();
+        loop {
+            let result = self.trees[..].transaction(|views| {
+                let tx = Tx::new(views);
+                let done = ack_chunk(&tx, member, cursor, gateway, signer)?;
+                Ok((done, tx.touched.take()))
+            });
+            let (done, touched) = result.map_err(abort_to_error)?;
+            notify.extend(touched);
+            if done {
+                return Ok(notify);
+            }
+        }
+    }
+
+    /// The push state of `member`.
+    pub fn push_state(&self, member: &str) -> Result<PushState, StoreError> {
+        match self.tree(Tree::Push).get(member.as_bytes())? {
+            Some(bytes) => super::from_json(&bytes),
+            None => Ok(PushState::default()),
+        }
+    }
+
+    /// Records where push delivery to `member` stands (after a failed attempt).
+    pub fn set_push_state(&self, member: &str, state: &PushState) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(state).map_err(|e| StoreError::Storage(e.into()))?;
+        self.tree(Tree::Push).insert(member.as_bytes(), bytes)?;
+        Ok(())
+    }
+}
+
+/// Acknowledges up to `ACK_CHUNK` entries; `Ok(true)` once everything up to `cursor` is.
+fn ack_chunk(tx: &Tx, member: &str, cursor: u64, gateway: &str, signer: &Signer) -> TxResult<bool> {
+    if cursor > tx.counter(Tree::InboxHeads, member)? {
+        return refuse(StatusRefusal::NotFound);
+    }
+    let acked = tx.counter(Tree::InboxAcks, member)?;
+    if cursor <= acked {
+        return Ok(true);
+    }
+    let until = cursor.min(acked + ACK_CHUNK);
+    let now = clock::now();
+    for seq in acked + 1..=until {
+        let Some(bytes) = tx.tree(Tree::Inbox).get(inbox_key(member, seq))? else {
+            continue;
+        };
+        let head: EntryHead = serde_json::from_slice(&bytes).map_err(super::tx::corrupt)?;
+        if head.kind != "referral" {
+            continue;
+        }
+        let Some(mut item) = tx.item(&head.item.item_id)? else {
+            continue;
+        };
+        if item.status == Status::Routed {
+            let facts = EntryFacts {
+                kind: "status",
+                at: now,
+                by: gateway,
+                note: None,
+                duplicate_item_id: None,
+            };
+            record_change(tx, signer, &mut item, Status::Delivered, &facts)?;
+            tx.put_item(&item)?;
+        }
+    }
+    tx.set_counter(Tree::InboxAcks, member, until)?;
+    Ok(until == cursor)
+}

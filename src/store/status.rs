@@ -1,0 +1,217 @@
+//! Status changes: the state machine, who may make them, and everything a change writes (the
+//! item's history, its receipt, the inbox entries of its submitter, followers and providers),
+//! all in one transaction.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use sled::transaction::TransactionError;
+use sled::Transactional;
+use time::OffsetDateTime;
+
+use super::reports::holds_url_open;
+use super::tx::{corrupt, refuse, status_receipt_key, Abort, EntryFacts, Tree, Tx, TxResult};
+use super::{HistoryEntry, ItemRecord, Store, StoreError};
+use crate::clock;
+use crate::domain::{Member, Role, Status};
+use crate::receipts::Signer;
+
+/// A member's request to change an item's status, as the route validated it.
+pub struct StatusChange {
+    pub gateway: String,
+    pub item_id: String,
+    pub caller: Member,
+    pub status: Status,
+    pub note: Option<String>,
+    pub at: OffsetDateTime,
+    /// With `notice_sent`: the hosting provider to notify (checked to be one).
+    pub provider: Option<String>,
+    /// Active hosting providers, to find who operates the item's ASN.
+    pub providers: Vec<Member>,
+}
+
+#[derive(Debug)]
+pub enum StatusOutcome {
+    /// Written and durable: 200 with this receipt. `notify`: inboxes that got entries.
+    Changed {
+        receipt: Vec<u8>,
+        notify: Vec<String>,
+    },
+    /// The transition that made the current status, again: 200 with its receipt.
+    Replay(Vec<u8>),
+}
+
+/// Why a status change was refused; nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusRefusal {
+    /// No such item, or not one this member may act on.
+    NotFound,
+    /// The member may act on the item, but not this way.
+    Forbidden(&'static str),
+    /// The state machine does not allow the transition from the current status.
+    Conflict(Status),
+    /// `provider` does not name an active hosting provider.
+    UnknownProvider,
+}
+
+impl Store {
+    /// Applies a member's status change, durably, or refuses it.
+    pub async fn change_status(
+        &self,
+        change: StatusChange,
+        signer: Arc<Signer>,
+    ) -> Result<StatusOutcome, StoreError> {
+        let outcome = self
+            .blocking(move |store| {
+                let result = store.trees[..].transaction(|views| {
+                    let tx = Tx::new(views);
+                    let receipt = change_in(&tx, &change, &signer)?;
+                    Ok((receipt, tx.touched.take()))
+                });
+                match result {
+                    Ok((Ok(receipt), notify)) => Ok(StatusOutcome::Changed { receipt, notify }),
+                    Ok((Err(replay), _)) => Ok(StatusOutcome::Replay(replay)),
+                    Err(e) => Err(abort_to_error(e)),
+                }
+            })
+            .await?;
+        self.durable().await?;
+        Ok(outcome)
+    }
+}
+
+pub(super) fn abort_to_error(e: TransactionError<Abort>) -> StoreError {
+    match e {
+        TransactionError::Abort(Abort::Refused(refusal)) => StoreError::Refused(refusal),
+        TransactionError::Abort(Abort::Corrupt(e)) => StoreError::Storage(e),
+        TransactionError::Abort(Abort::Exists(_)) => {
+            StoreError::Storage(anyhow::anyhow!("unexpected report conflict"))
+        }
+        TransactionError::Storage(e) => e.into(),
+    }
+}
+
+/// `Ok(receipt)` for a new change, `Err(receipt)` for a replay of the last one.
+fn change_in(
+    tx: &Tx,
+    change: &StatusChange,
+    signer: &Signer,
+) -> TxResult<Result<Vec<u8>, Vec<u8>>> {
+    let Some(mut item) = tx.item(&change.item_id)? else {
+        return refuse(StatusRefusal::NotFound);
+    };
+    let caller = &change.caller;
+    let handles = item.routed_to.contains(&caller.id)
+        || (item.is_domestic() && item.submitter == caller.id);
+    let hosts = caller.role == Role::HostingProvider
+        && (item.notified.contains(&caller.id)
+            || item
+                .item
+                .hosting
+                .as_ref()
+                .and_then(|h| h.asn)
+                .is_some_and(|asn| caller.asns.contains(&asn)));
+    if !handles && !hosts {
+        return refuse(StatusRefusal::NotFound);
+    }
+    if !handles && change.status != Status::Removed {
+        return refuse(StatusRefusal::Forbidden(
+            "a hosting provider can only confirm removal",
+        ));
+    }
+    let last = item.history.len().saturating_sub(1);
+    if item.status == change.status {
+        if let Some(receipt) = tx
+            .tree(Tree::StatusReceipts)
+            .get(status_receipt_key(&item.item_id, last))?
+        {
+            return Ok(Err(receipt.to_vec()));
+        }
+    }
+    if !change.status.settable_by_members() || !item.status.can_become(change.status) {
+        return refuse(StatusRefusal::Conflict(item.status));
+    }
+    let notices = match (change.status, &change.provider) {
+        (Status::NoticeSent, Some(id)) => match change.providers.iter().find(|p| &p.id == id) {
+            Some(provider) => vec![provider.id.clone()],
+            None => return refuse(StatusRefusal::UnknownProvider),
+        },
+        (Status::NoticeSent, None) => {
+            let asn = item.item.hosting.as_ref().and_then(|h| h.asn);
+            change
+                .providers
+                .iter()
+                .filter(|p| asn.is_some_and(|asn| p.asns.contains(&asn)))
+                .map(|p| p.id.clone())
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let facts = EntryFacts {
+        kind: "status",
+        at: change.at,
+        by: &caller.id,
+        note: change.note.as_deref(),
+        duplicate_item_id: None,
+    };
+    record_change(tx, signer, &mut item, change.status, &facts)?;
+    let notice = EntryFacts {
+        kind: "notice",
+        ..facts
+    };
+    for provider in notices {
+        if !item.notified.contains(&provider) {
+            item.notified.push(provider.clone());
+        }
+        tx.append(signer, &provider, &notice, &item)?;
+    }
+    let receipt = signer
+        .receipt(json!({
+            "type": "status.accepted",
+            "gateway": change.gateway,
+            "member": caller.id,
+            "item_id": item.item_id,
+            "status": change.status,
+            "at": clock::format(change.at),
+        }))
+        .map_err(corrupt)?;
+    tx.tree(Tree::StatusReceipts).insert(
+        status_receipt_key(&item.item_id, item.history.len() - 1),
+        receipt.as_slice(),
+    )?;
+    tx.put_item(&item)?;
+    Ok(Ok(receipt))
+}
+
+/// Moves `item` to `status` and tells its submitter and followers; closes its URL if final.
+/// The caller writes the item back.
+pub(super) fn record_change(
+    tx: &Tx,
+    signer: &Signer,
+    item: &mut ItemRecord,
+    status: Status,
+    facts: &EntryFacts<'_>,
+) -> TxResult<()> {
+    item.status = status;
+    item.history.push(HistoryEntry {
+        status,
+        at: facts.at,
+        by: facts.by.to_owned(),
+        note: facts.note.map(str::to_owned),
+    });
+    if !holds_url_open(status) {
+        let url = item.item.url.normalized().as_bytes();
+        if tx.tree(Tree::OpenUrls).get(url)?.as_deref() == Some(item.item_id.as_bytes()) {
+            tx.tree(Tree::OpenUrls).remove(url)?;
+        }
+    }
+    tx.append(signer, &item.submitter, facts, item)?;
+    for follower in &item.followers {
+        let facts = EntryFacts {
+            duplicate_item_id: Some(&follower.item_id),
+            ..*facts
+        };
+        tx.append(signer, &follower.member, &facts, item)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! One transaction over every tree: the typed reads and writes that reports, status changes
+//! and acknowledgements share, and the only place keys are encoded.
+
+use std::cell::RefCell;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use time::OffsetDateTime;
+
+use super::records::{ItemRecord, ReportRecord};
+use super::status::StatusRefusal;
+use crate::clock;
+use crate::receipts::Signer;
+
+/// The transactional trees, in the order `Store::trees` holds them.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Tree {
+    Reports,
+    Receipts,
+    Items,
+    OpenUrls,
+    StatusReceipts,
+    Inbox,
+    InboxHeads,
+    InboxAcks,
+    Push,
+}
+
+impl Tree {
+    pub(super) const ALL: [Tree; 9] = [
+        Tree::Reports,
+        Tree::Receipts,
+        Tree::Items,
+        Tree::OpenUrls,
+        Tree::StatusReceipts,
+        Tree::Inbox,
+        Tree::InboxHeads,
+        Tree::InboxAcks,
+        Tree::Push,
+    ];
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Tree::Reports => "reports",
+            Tree::Receipts => "receipts",
+            Tree::Items => "items",
+            Tree::OpenUrls => "open_urls",
+            Tree::StatusReceipts => "status_receipts",
+            Tree::Inbox => "inbox",
+            Tree::InboxHeads => "inbox_heads",
+            Tree::InboxAcks => "inbox_acks",
+            Tree::Push => "push",
+        }
+    }
+}
+
+/// Why a transaction stopped without writing. Boxed where large: it travels in every `Result`.
+pub(super) enum Abort {
+    /// The member already has a report with this id.
+    Exists(Box<(ReportRecord, Vec<u8>)>),
+    /// The rules refuse a status change.
+    Refused(StatusRefusal),
+    /// A record would not (de)serialise, or signing failed.
+    Corrupt(anyhow::Error),
+}
+
+pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<Abort>>;
+
+pub(super) fn corrupt(e: impl Into<anyhow::Error>) -> ConflictableTransactionError<Abort> {
+    ConflictableTransactionError::Abort(Abort::Corrupt(e.into()))
+}
+
+pub(super) fn refuse<T>(refusal: StatusRefusal) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(Abort::Refused(refusal)))
+}
+
+pub(super) fn report_key(member: &str, report_id: &str) -> Vec<u8> {
+    [member.as_bytes(), b"\0", report_id.as_bytes()].concat()
+}
+
+pub(super) fn inbox_key(member: &str, seq: u64) -> Vec<u8> {
+    [member.as_bytes(), b"\0", &seq.to_be_bytes()].concat()
+}
+
+pub(super) fn status_receipt_key(item_id: &str, index: usize) -> Vec<u8> {
+    let index = u32::try_from(index).unwrap_or(u32::MAX);
+    [item_id.as_bytes(), b"\0", &index.to_be_bytes()].concat()
+}
+
+pub(super) fn decode_u64(bytes: &[u8]) -> u64 {
+    bytes.try_into().map_or(0, u64::from_be_bytes)
+}
+
+/// What an inbox entry says besides the item.
+pub(super) struct EntryFacts<'a> {
+    pub kind: &'static str,
+    pub at: OffsetDateTime,
+    /// The member (or the gateway) whose act the entry tells of.
+    pub by: &'a str,
+    pub note: Option<&'a str>,
+    /// For a status entry sent to a duplicate's submitter: its own item.
+    pub duplicate_item_id: Option<&'a str>,
+}
+
+/// A transaction's view of every tree, and the members whose inbox it wrote to.
+pub(super) struct Tx<'a> {
+    views: &'a [TransactionalTree],
+    pub(super) touched: RefCell<Vec<String>>,
+}
+
+impl<'a> Tx<'a> {
+    pub(super) fn new(views: &'a [TransactionalTree]) -> Tx<'a> {
+        Tx {
+            views,
+            touched: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub(super) fn tree(&self, t: Tree) -> &TransactionalTree {
+        &self.views[t as usize]
+    }
+
+    pub(super) fn get_json<T: DeserializeOwned>(&self, t: Tree, key: &[u8]) -> TxResult<Option<T>> {
+        match self.tree(t).get(key)? {
+            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(corrupt),
+            None => Ok(None),
+        }
+    }
+
+    pub(super) fn put_json<T: Serialize>(&self, t: Tree, key: &[u8], value: &T) -> TxResult<()> {
+        let bytes = serde_json::to_vec(value).map_err(corrupt)?;
+        self.tree(t).insert(key, bytes)?;
+        Ok(())
+    }
+
+    pub(super) fn item(&self, item_id: &str) -> TxResult<Option<ItemRecord>> {
+        self.get_json(Tree::Items, item_id.as_bytes())
+    }
+
+    pub(super) fn put_item(&self, item: &ItemRecord) -> TxResult<()> {
+        self.put_json(Tree::Items, item.item_id.as_bytes(), item)
+    }
+
+    pub(super) fn counter(&self, t: Tree, member: &str) -> TxResult<u64> {
+        Ok(self
+            .tree(t)
+            .get(member.as_bytes())?
+            .map_or(0, |b| decode_u64(&b)))
+    }
+
+    pub(super) fn set_counter(&self, t: Tree, member: &str, value: u64) -> TxResult<()> {
+        self.tree(t)
+            .insert(member.as_bytes(), &value.to_be_bytes()[..])?;
+        Ok(())
+    }
+
+    /// Appends a signed entry to `member`'s inbox; returns its cursor.
+    pub(super) fn append(
+        &self,
+        signer: &Signer,
+        member: &str,
+        facts: &EntryFacts<'_>,
+        item: &ItemRecord,
+    ) -> TxResult<u64> {
+        let seq = self.counter(Tree::InboxHeads, member)? + 1;
+        let mut entry = Map::new();
+        entry.insert("cursor".into(), json!(seq.to_string()));
+        entry.insert("kind".into(), json!(facts.kind));
+        entry.insert("at".into(), json!(clock::format(facts.at)));
+        entry.insert("by".into(), json!(facts.by));
+        entry.insert("item".into(), item.entry_fields());
+        if let Some(note) = facts.note {
+            entry.insert("note".into(), json!(note));
+        }
+        if let Some(id) = facts.duplicate_item_id {
+            entry.insert("duplicate_item_id".into(), json!(id));
+        }
+        let mut entry = Value::Object(entry);
+        entry["signature"] = json!(signer.sign(&entry).map_err(corrupt)?);
+        let bytes = serde_json::to_vec(&entry).map_err(corrupt)?;
+        self.tree(Tree::Inbox)
+            .insert(inbox_key(member, seq), bytes)?;
+        self.set_counter(Tree::InboxHeads, member, seq)?;
+        self.touched.borrow_mut().push(member.to_owned());
+        Ok(seq)
+    }
+}
