@@ -1,6 +1,6 @@
 //! `routing::Router` and `routing::locate` on their own (SPEC.md "Routing, per item", rules 1 to
 //! 3), table-driven, against the library API: no server, no store. The duplicate rule (4) needs
-//! the store and is covered by the black-box tests in `tests/api/routing.rs`.
+//! the store and is covered by the black-box tests in `tests/api/routing/duplicates.rs`.
 
 use std::net::IpAddr;
 

@@ -1,0 +1,124 @@
+//! 400: not JSON.
+
+use serde_json::json;
+
+use super::{assert_nothing_stored_and_still_serving, assert_problem_for, valid, with, MEMBER};
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_400() {
+    let app = spawn_app().await;
+    let bytes = |id: &str| valid(id).to_string().into_bytes();
+    // Invalid UTF-8 inside a string value, where a lenient decoder would slip it through.
+    let bad_utf8_in_note = |id: &str, bad: &[u8]| {
+        let body = with(id, "/items/0/note", json!("NOTE")).to_string();
+        let (before, after) = body.split_once("NOTE").unwrap();
+        [before.as_bytes(), bad, after.as_bytes()].concat()
+    };
+    let truncated = |id: &str| {
+        let body = bytes(id);
+        body[..body.len() / 2].to_vec()
+    };
+    let followed_by = |id: &str, garbage: &[u8]| [&bytes(id)[..], garbage].concat();
+    let nested = ["[".repeat(10_000), "]".repeat(10_000)].concat();
+    // (case, the report_id the bytes carry, the bytes)
+    let cases: Vec<(&str, Option<&str>, Vec<u8>)> = vec![
+        ("an empty body", None, Vec::new()),
+        ("only whitespace", None, b" \r\n\t ".to_vec()),
+        (
+            "plain text",
+            None,
+            b"report B-0: https://files.example.nl/".to_vec(),
+        ),
+        (
+            "a form",
+            None,
+            b"report_id=B-1&url=https%3A%2F%2Fexample.nl".to_vec(),
+        ),
+        (
+            "XML",
+            None,
+            b"<report><report_id>B-2</report_id></report>".to_vec(),
+        ),
+        ("truncated JSON", Some("B-3"), truncated("B-3")),
+        (
+            "an unclosed object",
+            Some("B-4"),
+            bytes("B-4")[..bytes("B-4").len() - 1].to_vec(),
+        ),
+        (
+            "trailing garbage",
+            Some("B-5"),
+            followed_by("B-5", b" garbage"),
+        ),
+        ("a trailing brace", Some("B-6"), followed_by("B-6", b"}")),
+        (
+            "a second document",
+            Some("B-7"),
+            followed_by("B-7", &bytes("B-7")),
+        ),
+        ("single quotes", None, b"{'report_id': 'B-8'}".to_vec()),
+        (
+            "a trailing comma",
+            None,
+            b"{\"report_id\": \"B-9\",}".to_vec(),
+        ),
+        (
+            "a comment",
+            None,
+            b"{/* c */ \"report_id\": \"B-10\"}".to_vec(),
+        ),
+        (
+            "NaN",
+            None,
+            b"{\"report_id\": \"B-11\", \"x\": NaN}".to_vec(),
+        ),
+        (
+            "UTF-8 0xff 0xfe",
+            Some("B-12"),
+            bad_utf8_in_note("B-12", b"\xff\xfe"),
+        ),
+        (
+            "UTF-8 lone continuation",
+            Some("B-13"),
+            bad_utf8_in_note("B-13", b"a\x80b"),
+        ),
+        (
+            "UTF-8 overlong '/'",
+            Some("B-14"),
+            bad_utf8_in_note("B-14", b"\xc0\xaf"),
+        ),
+        (
+            "UTF-8 surrogate",
+            Some("B-15"),
+            bad_utf8_in_note("B-15", b"\xed\xa0\x80"),
+        ),
+        (
+            "UTF-8 cut short",
+            Some("B-16"),
+            bad_utf8_in_note("B-16", b"\xe2\x82"),
+        ),
+        ("invalid UTF-8 outside strings", None, b"\xff{}".to_vec()),
+        (
+            "UTF-16",
+            None,
+            "{\"report_id\": \"B-17\"}"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect(),
+        ),
+        ("nested 10000 deep", None, nested.into_bytes()),
+        ("a NUL byte", None, b"\0".to_vec()),
+    ];
+    for (n, (case, id, body)) in cases.into_iter().enumerate() {
+        let response = app.post_raw(MEMBER, "application/json", body).await;
+        let problem = assert_problem_for(response, 400, case).await;
+        assert_eq!(
+            problem["type"], "urn:hotline-gateway:problem:malformed-json",
+            "{case}: {problem:#}"
+        );
+        assert!(problem.get("errors").is_none(), "{case}: {problem:#}");
+        let good = valid(id.unwrap_or(&format!("B-ok-{n}")));
+        assert_nothing_stored_and_still_serving(&app, case, id, &good).await;
+    }
+}

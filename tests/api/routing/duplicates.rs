@@ -1,0 +1,259 @@
+//! Rule 4, duplicates: a URL that normalises equal to an open item's is a duplicate of it, and is
+//! not routed again.
+
+use serde_json::{json, Value};
+
+use super::{
+    assert_duplicate, assert_routing, assert_view_matches_receipt, report_of, submit, unhosted,
+    view,
+};
+use crate::helpers::{item, report, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() {
+    let app = spawn_app().await;
+    let url = "https://files.example.nl/a/b.jpg";
+    let first = submit(
+        &app,
+        "hotline-fr",
+        &report("FR-1", url, json!({"country": "NL"})),
+    )
+    .await;
+    assert_routing(
+        &first[0],
+        Some("NL"),
+        "sender",
+        "routed",
+        &["hotline-nl", "police-nl"],
+    );
+
+    // Another member, another hosting claim: still a duplicate, of the first item.
+    let other = submit(
+        &app,
+        "hotline-de",
+        &report("DE-1", url, json!({"country": "BE"})),
+    )
+    .await;
+    assert_duplicate(&other[0], &first[0], Some("BE"), "sender");
+    // The same member in a later report.
+    let again = submit(
+        &app,
+        "hotline-fr",
+        &report("FR-2", url, json!({"country": "NL"})),
+    )
+    .await;
+    assert_duplicate(&again[0], &first[0], Some("NL"), "sender");
+    // A third one points at the original, not at a duplicate.
+    let police = submit(&app, "police-be", &report_of("BE-1", vec![unhosted(url)])).await;
+    assert_duplicate(&police[0], &first[0], None, "none");
+
+    // The duplicate's submitter tracks it in its own report view.
+    let seen = view(&app, "hotline-de", "DE-1").await;
+    assert_view_matches_receipt(&seen, &other);
+    assert_eq!(seen["items"][0]["status"], "duplicate");
+    assert_eq!(seen["items"][0]["duplicate_of"], first[0]["item_id"]);
+    assert_eq!(seen["items"][0]["history"][0]["status"], "duplicate");
+    // ... and the original's submitter still sees it routed, unchanged.
+    let original = view(&app, "hotline-fr", "FR-1").await;
+    assert_view_matches_receipt(&original, &first);
+    // A report is its submitter's alone.
+    assert_eq!(app.get_report("hotline-de", "FR-1").await.status(), 404);
+
+    // Sending the first report again is a replay, not a duplicate of itself.
+    let replay = app
+        .post_report("hotline-fr", &report("FR-1", url, json!({"country": "NL"})))
+        .await;
+    assert_eq!(replay.status(), 200);
+    let replayed: Value = replay.json().await.unwrap();
+    assert_eq!(replayed["receipt"]["items"][0], first[0]);
+}
+
+#[tokio::test]
+async fn urls_that_normalise_equal_are_duplicates_and_others_are_not() {
+    let app = spawn_app().await;
+    let first = submit(
+        &app,
+        "hotline-fr",
+        &report(
+            "FR-1",
+            "https://files.example.nl/a/b.jpg",
+            json!({"country": "NL"}),
+        ),
+    )
+    .await;
+    let http_first = submit(
+        &app,
+        "hotline-fr",
+        &report(
+            "FR-2",
+            "http://plain.example.nl/x?q=1",
+            json!({"country": "NL"}),
+        ),
+    )
+    .await;
+    let same = [
+        "https://FILES.Example.NL/a/b.jpg",
+        "HTTPS://files.example.nl/a/b.jpg",
+        "https://files.example.nl:443/a/b.jpg",
+        "https://files.example.nl/a/b.jpg#fragment",
+        "HtTpS://Files.EXAMPLE.nl:443/a/b.jpg#x",
+        "http://plain.example.nl:80/x?q=1",
+        "HTTP://PLAIN.example.nl/x?q=1#top",
+    ];
+    let not_same = [
+        "https://files.example.nl/A/b.jpg",
+        "https://files.example.nl/a/B.jpg",
+        "https://files.example.nl:8443/a/b.jpg",
+        "https://files.example.nl:80/a/b.jpg",
+        "http://files.example.nl/a/b.jpg",
+        "https://files.example.nl/a/b.jpg?x=1",
+        "http://plain.example.nl:443/x?q=1",
+        "http://plain.example.nl/x?Q=1",
+    ];
+    let items: Vec<Value> = same
+        .iter()
+        .chain(&not_same)
+        .map(|url| item(url, json!({"country": "NL"})))
+        .collect();
+    let second = submit(&app, "hotline-de", &report_of("DE-1", items)).await;
+    for (got, url) in second.iter().zip(same.iter().chain(&not_same)) {
+        assert_eq!(got["url"], *url, "the receipt keeps the URL as sent");
+    }
+    for got in &second[..5] {
+        assert_duplicate(got, &first[0], Some("NL"), "sender");
+    }
+    for got in &second[5..same.len()] {
+        assert_duplicate(got, &http_first[0], Some("NL"), "sender");
+    }
+    for got in &second[same.len()..] {
+        assert_routing(
+            got,
+            Some("NL"),
+            "sender",
+            "routed",
+            &["hotline-nl", "police-nl"],
+        );
+    }
+}
+
+#[tokio::test]
+async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier() {
+    let app = spawn_app().await;
+    let body = report_of(
+        "FR-1",
+        vec![
+            item("https://twice.example/a", json!({"country": "NL"})),
+            item("https://twice.example/b", json!({"country": "BE"})),
+            item("https://TWICE.example/a#again", json!({"country": "NL"})),
+            item("https://twice.example/a", json!({"country": "DE"})),
+            item("https://twice.example/b", json!({"country": "BE"})),
+        ],
+    );
+    let items = submit(&app, "hotline-fr", &body).await;
+    assert_routing(
+        &items[0],
+        Some("NL"),
+        "sender",
+        "routed",
+        &["hotline-nl", "police-nl"],
+    );
+    assert_routing(&items[1], Some("BE"), "sender", "routed", &["police-be"]);
+    assert_duplicate(&items[2], &items[0], Some("NL"), "sender");
+    assert_duplicate(&items[3], &items[0], Some("DE"), "sender");
+    assert_duplicate(&items[4], &items[1], Some("BE"), "sender");
+    let seen = view(&app, "hotline-fr", "FR-1").await;
+    assert_view_matches_receipt(&seen, &items);
+
+    // Twice in a report whose URL was already open: both point at the earlier report's item.
+    let later = submit(
+        &app,
+        "hotline-nl",
+        &report_of(
+            "NL-1",
+            vec![
+                item("https://twice.example/b", json!({"country": "BE"})),
+                item("https://twice.example/b", json!({"country": "BE"})),
+            ],
+        ),
+    )
+    .await;
+    assert_duplicate(&later[0], &items[1], Some("BE"), "sender");
+    assert_duplicate(&later[1], &items[1], Some("BE"), "sender");
+}
+
+/// A domestic original is open (its submitter works on it), so the same URL later is its
+/// duplicate. An unroutable one is closed in effect (nobody can act on it): the same URL later
+/// is routed afresh, here to DE, which the later report names.
+#[tokio::test]
+async fn a_domestic_original_is_open_but_an_unroutable_one_is_not() {
+    let app = spawn_app_with(|s| s.routing.fallback = String::new()).await;
+    let domestic = submit(
+        &app,
+        "hotline-fr",
+        &report(
+            "FR-1",
+            "https://home.example.fr/a",
+            json!({"country": "FR"}),
+        ),
+    )
+    .await;
+    assert_routing(&domestic[0], Some("FR"), "sender", "domestic", &[]);
+    let unroutable = submit(
+        &app,
+        "hotline-fr",
+        &report_of("FR-2", vec![unhosted("https://lost.example/a")]),
+    )
+    .await;
+    assert_routing(&unroutable[0], None, "none", "unroutable", &[]);
+
+    let later = submit(
+        &app,
+        "hotline-nl",
+        &report_of(
+            "NL-1",
+            vec![
+                item("https://home.example.fr/a", json!({"country": "FR"})),
+                item("https://lost.example/a", json!({"country": "DE"})),
+            ],
+        ),
+    )
+    .await;
+    assert_duplicate(&later[0], &domestic[0], Some("FR"), "sender");
+    assert_routing(&later[1], Some("DE"), "sender", "routed", &["hotline-de"]);
+    assert_ne!(later[1]["item_id"], unroutable[0]["item_id"]);
+}
+
+#[tokio::test]
+async fn concurrent_reports_of_one_url_leave_exactly_one_original() {
+    let app = spawn_app().await;
+    let members = [
+        "hotline-fr",
+        "hotline-nl",
+        "hotline-de",
+        "police-fr",
+        "police-nl",
+        "police-be",
+    ];
+    for round in 0..5 {
+        let url = format!("https://race.example/{round}");
+        let bodies: Vec<Value> = members
+            .iter()
+            .map(|m| report(&format!("RACE-{round}-{m}"), &url, json!({"country": "SE"})))
+            .collect();
+        let receipts = futures_util::future::join_all(
+            members
+                .iter()
+                .zip(&bodies)
+                .map(|(member, body)| submit(&app, member, body)),
+        )
+        .await;
+        let items: Vec<&Value> = receipts.iter().map(|items| &items[0]).collect();
+        let originals: Vec<&&Value> = items.iter().filter(|i| i["status"] == "routed").collect();
+        assert_eq!(originals.len(), 1, "round {round}: {items:#?}");
+        let original = originals[0];
+        assert_routing(original, Some("SE"), "sender", "routed", &["fallback"]);
+        for item in items.iter().filter(|i| i["item_id"] != original["item_id"]) {
+            assert_duplicate(item, original, Some("SE"), "sender");
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Routing, per item (SPEC.md "Routing, per item" and "Receipts"), as members see it: each receipt
+//! item's `hosting_country`, `basis`, `status`, `routed_to` and `duplicate_of`, and the report view.
+//!
+//! The test network is `helpers::test_members`: hotlines FR, NL, DE (csam and terrorist content
+//! only), police FR, NL, BE, a suspended hotline in IT, and `fallback` (routing.fallback).
+//!
+//! One file per rule; here, the checks every file makes and the GeoIP databases they give the
+//! gateway.
+
+mod destinations;
+mod duplicates;
+mod hosting_country;
+mod order_and_schemas;
+
+#[path = "../../support/mmdb.rs"]
+mod mmdb;
+
+use std::net::IpAddr;
+
+use serde_json::{json, Value};
+
+use crate::conformance::assert_matches_schema;
+use crate::helpers::{item, TestApp};
+
+/// Posts `body` as `member`, expects a 202 with a receipt that matches the schema, and returns
+/// the receipt's items.
+async fn submit(app: &TestApp, member: &str, body: &Value) -> Vec<Value> {
+    let response = app.post_report(member, body).await;
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(
+        status, 202,
+        "report {} from {member} was not accepted: {text}",
+        body["report_id"]
+    );
+    let receipt: Value = serde_json::from_str(&text).unwrap();
+    assert_matches_schema("receipt.schema.json", &receipt);
+    assert_eq!(receipt["receipt"]["member"], member);
+    assert_eq!(receipt["receipt"]["report_id"], body["report_id"]);
+    let items = receipt["receipt"]["items"].as_array().unwrap().clone();
+    assert_eq!(
+        items.len(),
+        body["items"].as_array().unwrap().len(),
+        "one receipt item per reported item"
+    );
+    items
+}
+
+/// `GET /v1/reports/{report_id}` as `member`: 200, matching the schema.
+async fn view(app: &TestApp, member: &str, report_id: &str) -> Value {
+    let response = app.get_report(member, report_id).await;
+    assert_eq!(response.status(), 200, "{member} reading {report_id}");
+    let view: Value = response.json().await.unwrap();
+    assert_matches_schema("report-view.schema.json", &view);
+    view
+}
+
+fn report_of(report_id: &str, items: Vec<Value>) -> Value {
+    json!({
+        "report_id": report_id,
+        "reported_at": "2026-11-20T09:14:00Z",
+        "items": items,
+    })
+}
+
+/// `helpers::item` with another category.
+fn item_in(category: &str, url: &str, hosting: Value) -> Value {
+    let mut item = item(url, hosting);
+    item["category"] = json!(category);
+    item
+}
+
+/// An item without any `hosting` member.
+fn unhosted(url: &str) -> Value {
+    let mut item = item(url, json!({}));
+    item.as_object_mut().unwrap().remove("hosting");
+    item
+}
+
+/// Asserts a receipt (or view) item's routing; `routed_to` in its exact order.
+#[track_caller]
+fn assert_routing(
+    item: &Value,
+    hosting_country: Option<&str>,
+    basis: &str,
+    status: &str,
+    routed_to: &[&str],
+) {
+    let url = item["url"].as_str().unwrap_or("?");
+    assert_eq!(
+        item["hosting_country"],
+        json!(hosting_country),
+        "hosting_country of {url}"
+    );
+    assert_eq!(item["basis"], basis, "basis of {url}");
+    assert_eq!(item["status"], status, "status of {url}");
+    assert_eq!(item["routed_to"], json!(routed_to), "routed_to of {url}");
+    assert!(
+        item.get("duplicate_of").is_none(),
+        "{url} is not a duplicate but has duplicate_of"
+    );
+}
+
+/// Asserts that `item` is a duplicate of `original` (a receipt item): not routed again.
+#[track_caller]
+fn assert_duplicate(item: &Value, original: &Value, hosting_country: Option<&str>, basis: &str) {
+    let url = item["url"].as_str().unwrap_or("?");
+    assert_eq!(item["status"], "duplicate", "status of {url}");
+    assert_eq!(
+        item["duplicate_of"], original["item_id"],
+        "duplicate_of of {url} (original {})",
+        original["url"]
+    );
+    assert_ne!(item["item_id"], original["item_id"], "{url} has its own id");
+    assert_eq!(item["routed_to"], json!([]), "routed_to of {url}");
+    // Rule 1 still applies to a duplicate: the receipt says where it is hosted.
+    assert_eq!(
+        item["hosting_country"],
+        json!(hosting_country),
+        "hosting_country of {url}"
+    );
+    assert_eq!(item["basis"], basis, "basis of {url}");
+}
+
+/// The receipt fields of a view item (its `history` dropped).
+fn without_history(item: &Value) -> Value {
+    let mut item = item.clone();
+    item.as_object_mut().unwrap().remove("history");
+    item
+}
+
+/// Asserts that a fresh report's view lists exactly the receipt's items, in order, each with a
+/// one-entry history holding its receipt status, set by the gateway at `received_at`.
+#[track_caller]
+fn assert_view_matches_receipt(view: &Value, receipt_items: &[Value]) {
+    let items = view["items"].as_array().unwrap();
+    assert_eq!(items.len(), receipt_items.len());
+    for (seen, sent) in items.iter().zip(receipt_items) {
+        assert_eq!(&without_history(seen), sent, "view item vs receipt item");
+        let history = seen["history"].as_array().unwrap();
+        assert_eq!(history.len(), 1, "history of {}", seen["url"]);
+        assert_eq!(history[0]["status"], sent["status"]);
+        assert_eq!(history[0]["by"], "gateway.example");
+        assert_eq!(history[0]["at"], view["received_at"]);
+        assert_eq!(history[0]["note"], Value::Null);
+    }
+}
+
+/// The GeoIP ranges both database formats are given (documentation prefixes of RFC 5737/3849).
+const GEO_V4: [(&str, &str, u8, &str); 2] = [
+    ("192.0.2.0", "192.0.2.255", 24, "NL"),
+    ("198.51.100.0", "198.51.100.255", 24, "FR"),
+];
+const GEO_V6: [(&str, &str, u8, &str); 2] = [
+    (
+        "2001:db8:1::",
+        "2001:db8:1:ffff:ffff:ffff:ffff:ffff",
+        48,
+        "NL",
+    ),
+    (
+        "2001:db8:2::",
+        "2001:db8:2:ffff:ffff:ffff:ffff:ffff",
+        48,
+        "BE",
+    ),
+];
+
+/// Writes the test ranges as a `.csv` in `dir`; returns its path for `routing.geoip`.
+fn write_csv_db(dir: &tempfile::TempDir) -> String {
+    let mut text = String::from("first_ip,last_ip,country\n");
+    for (first, last, _, cc) in GEO_V4.iter().chain(&GEO_V6) {
+        text.push_str(&format!("{first},{last},{cc}\n"));
+    }
+    let path = dir.path().join("ranges.csv");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Writes the test ranges as a `.mmdb` in `dir`; returns its path for `routing.geoip`.
+fn write_mmdb_db(dir: &tempfile::TempDir) -> String {
+    let networks: Vec<(IpAddr, u8, &str)> = GEO_V4
+        .iter()
+        .chain(&GEO_V6)
+        .map(|&(first, _, len, cc)| (first.parse().unwrap(), len, cc))
+        .collect();
+    let path = dir.path().join("country.mmdb");
+    mmdb::write_country_mmdb(&path, &networks).unwrap();
+    path.to_str().unwrap().to_owned()
+}
