@@ -10,17 +10,22 @@ use super::{compile, errors, examples, jcs, load, report_receipt, schema_file_na
 const ID_BASE: &str = "https://hotline-gateway.example/schemas/";
 const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
-/// The schema files this slice publishes besides `report.schema.json`; each must carry examples.
-const SCHEMAS_WITH_EXAMPLES: [&str; 4] = [
+/// The schema files the gateway publishes besides `report.schema.json`; each must carry examples.
+const SCHEMAS_WITH_EXAMPLES: [&str; 9] = [
     "receipt.schema.json",
     "report-view.schema.json",
     "problem.schema.json",
     "keys.schema.json",
+    "status-change.schema.json",
+    "ack.schema.json",
+    "inbox-entry.schema.json",
+    "inbox-page.schema.json",
+    "delivery-status.schema.json",
 ];
 
 /// The body whose receipt is the first example of `receipt.schema.json`
 /// (`report.schema.json` carries no examples of its own).
-const EXAMPLE_REPORT: &str = r#"{
+pub(super) const EXAMPLE_REPORT: &str = r#"{
   "report_id": "FR-2026-000123",
   "reported_at": "2026-11-22T09:58:41Z",
   "items": [

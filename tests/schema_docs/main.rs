@@ -1,13 +1,16 @@
 //! The published documents in `schemas/`: every JSON Schema compiles as Draft 2020-12, every
 //! example in it validates, documents that break the contract are rejected, the example receipts
-//! really verify with the example keys, and `openapi.yaml` names only files that exist and only
-//! the routes of this slice.
+//! and inbox entries are really signed with the example key and verify with the example keys,
+//! the examples tell one consistent story, and `openapi.yaml` names only files that exist and
+//! exactly the routes and webhook of the gateway.
 //!
 //! This test reads files only; it uses none of the library crate's items.
 
 mod compile_and_examples;
+mod inbox_examples;
 mod openapi;
 mod rejects;
+mod rejects_inbox;
 mod signed_examples;
 
 use std::fs;
@@ -95,4 +98,26 @@ fn status_receipt() -> Value {
         "/receipt/type",
         &json!("status.accepted"),
     )
+}
+
+/// Every example inbox entry: the examples of `inbox-entry.schema.json`, then the entries of the
+/// examples of `inbox-page.schema.json`, each with where it is.
+fn entry_examples() -> Vec<(String, Value)> {
+    let mut entries: Vec<(String, Value)> = examples("inbox-entry.schema.json")
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| (format!("inbox-entry.schema.json examples[{i}]"), entry))
+        .collect();
+    for (i, page) in examples("inbox-page.schema.json").into_iter().enumerate() {
+        let Some(Value::Array(page_entries)) = page.get("entries") else {
+            panic!("inbox-page.schema.json examples[{i}] has no entries array");
+        };
+        for (j, entry) in page_entries.iter().enumerate() {
+            entries.push((
+                format!("inbox-page.schema.json examples[{i}].entries[{j}]"),
+                entry.clone(),
+            ));
+        }
+    }
+    entries
 }

@@ -1,4 +1,5 @@
-//! (c) openapi.yaml: it names only files that exist and only the routes of this slice.
+//! (c) openapi.yaml: it names only files that exist, exactly the gateway's routes, and the
+//! webhook that pushes inbox entries.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -22,28 +23,54 @@ fn yaml_refs(text: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
-/// The keys directly under the top-level `paths:` mapping.
-fn yaml_paths(text: &str) -> Vec<String> {
-    let mut in_paths = false;
-    let mut paths = Vec::new();
+/// The lines of the top-level mapping `section:` (without its own line).
+fn yaml_section<'a>(text: &'a str, section: &str) -> Vec<&'a str> {
+    let mut inside = false;
+    let mut lines = Vec::new();
     for line in text.lines() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - line.trim_start().len();
-        if indent == 0 {
-            in_paths = line.trim_end() == "paths:";
-            continue;
-        }
-        if in_paths && indent == 2 {
-            let key = line
-                .trim()
-                .strip_suffix(':')
-                .unwrap_or_else(|| panic!("openapi.yaml: unexpected line under paths: {line:?}"));
-            paths.push(key.trim_matches(|c| c == '\'' || c == '"').to_string());
+        let top_level = !line.trim().is_empty()
+            && !line.trim_start().starts_with('#')
+            && !line.starts_with(' ');
+        if top_level {
+            inside = line.trim_end() == format!("{section}:");
+        } else if inside {
+            lines.push(line);
         }
     }
-    paths
+    lines
+}
+
+/// The keys directly under the top-level mapping `section:` (`paths`, `webhooks`).
+fn yaml_keys(text: &str, section: &str) -> Vec<String> {
+    yaml_section(text, section)
+        .into_iter()
+        .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .filter(|line| line.len() - line.trim_start().len() == 2)
+        .map(|line| {
+            let key = line.trim().strip_suffix(':').unwrap_or_else(|| {
+                panic!("openapi.yaml: unexpected line under {section}: {line:?}")
+            });
+            key.trim_matches(|c| c == '\'' || c == '"').to_string()
+        })
+        .collect()
+}
+
+/// The lines of the entry `key:` directly under the top-level mapping `section:`.
+fn yaml_entry<'a>(text: &'a str, section: &str, key: &str) -> Vec<&'a str> {
+    let mut inside = false;
+    let mut lines = Vec::new();
+    for line in yaml_section(text, section) {
+        if line.len() - line.trim_start().len() == 2 && !line.trim().is_empty() {
+            inside = line
+                .trim()
+                .trim_end_matches(':')
+                .trim_matches(|c| c == '\'' || c == '"')
+                == key;
+        } else if inside {
+            lines.push(line);
+        }
+    }
+    lines
 }
 
 fn openapi() -> String {
@@ -97,10 +124,31 @@ fn openapi_describes_exactly_this_slice() {
         text.contains("\n  version: 0.1.0\n"),
         "info.version is not 0.1.0"
     );
+    let mut paths = yaml_keys(&text, "paths");
+    paths.sort();
+    let mut expected = [
+        "/v1/reports",
+        "/v1/reports/{report_id}",
+        "/v1/keys",
+        "/v1/items/{item_id}/status",
+        "/v1/inbox",
+        "/v1/inbox/ack",
+        "/v1/inbox/delivery",
+    ];
+    expected.sort_unstable();
+    assert_eq!(paths, expected, "the paths of openapi.yaml");
+    // The push delivery of inbox entries is the one webhook; its body is an inbox entry.
     assert_eq!(
-        yaml_paths(&text),
-        ["/v1/reports", "/v1/reports/{report_id}", "/v1/keys"],
-        "the paths of openapi.yaml"
+        yaml_keys(&text, "webhooks"),
+        ["inboxEntry"],
+        "the webhooks of openapi.yaml"
+    );
+    let webhook_refs = yaml_refs(&yaml_section(&text, "webhooks").join("\n"));
+    assert!(
+        webhook_refs
+            .iter()
+            .any(|(_, target)| target == "./inbox-entry.schema.json"),
+        "the inboxEntry webhook's body is not ./inbox-entry.schema.json: {webhook_refs:?}"
     );
     // Mutual TLS is the one security scheme, and it applies everywhere.
     assert!(
@@ -136,4 +184,62 @@ fn openapi_describes_exactly_this_slice() {
         }
     }
     assert!(problem_bodies > 0, "no application/problem+json body");
+}
+
+#[test]
+fn every_operation_names_its_schemas() {
+    let text = openapi();
+    let expected = [
+        ("paths", "/v1/reports", "./report.schema.json"),
+        ("paths", "/v1/reports", "./receipt.schema.json"),
+        (
+            "paths",
+            "/v1/reports/{report_id}",
+            "./report-view.schema.json",
+        ),
+        ("paths", "/v1/keys", "./keys.schema.json"),
+        (
+            "paths",
+            "/v1/items/{item_id}/status",
+            "./status-change.schema.json",
+        ),
+        (
+            "paths",
+            "/v1/items/{item_id}/status",
+            "./receipt.schema.json",
+        ),
+        ("paths", "/v1/inbox", "./inbox-page.schema.json"),
+        ("paths", "/v1/inbox/ack", "./ack.schema.json"),
+        (
+            "paths",
+            "/v1/inbox/delivery",
+            "./delivery-status.schema.json",
+        ),
+        ("webhooks", "inboxEntry", "./inbox-entry.schema.json"),
+    ];
+    for (section, key, schema) in expected {
+        let entry = yaml_entry(&text, section, key);
+        assert!(!entry.is_empty(), "openapi.yaml: no {section}: {key}");
+        let refs = yaml_refs(&entry.join("\n"));
+        assert!(
+            refs.iter().any(|(_, target)| target == schema),
+            "openapi.yaml: {section}: {key} never names {schema}"
+        );
+    }
+    // The acknowledgement answers 204 without a body.
+    let ack = yaml_entry(&text, "paths", "/v1/inbox/ack");
+    let at = ack
+        .iter()
+        .position(|line| line.trim() == "'204':")
+        .expect("POST /v1/inbox/ack has a 204");
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let response: Vec<&str> = ack[at + 1..]
+        .iter()
+        .copied()
+        .take_while(|line| line.trim().is_empty() || indent(line) > indent(ack[at]))
+        .collect();
+    assert!(
+        !response.is_empty() && !response.iter().any(|line| line.trim() == "content:"),
+        "the 204 of POST /v1/inbox/ack has a body: {response:?}"
+    );
 }

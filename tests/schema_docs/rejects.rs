@@ -5,7 +5,12 @@ use serde_json::{json, Value};
 use super::{errors, examples, report_receipt, status_receipt, validator};
 
 /// Applies `change` to `valid` (which must be valid) and asserts the result is rejected.
-fn assert_rejected(name: &str, valid: &Value, what: &str, change: impl FnOnce(&mut Value)) {
+pub(super) fn assert_rejected(
+    name: &str,
+    valid: &Value,
+    what: &str,
+    change: impl FnOnce(&mut Value),
+) {
     let validator = validator(name);
     let errs = errors(&validator, valid);
     assert!(
