@@ -1,0 +1,324 @@
+//! The life of an item from submission to `removed`, as each party sees it (SPEC.md "Status
+//! tracking" and "Inbox"): the submitter, the hotline and police of the hosting country, and the
+//! hosting provider; and all of it across restarts.
+
+use hotline_gateway::receipts::verify;
+use serde_json::{json, Value};
+
+use crate::helpers::{report, spawn_app};
+use crate::lifecycle_support::{
+    ack, ack_all, check_entry, check_receipt, history, inbox, inbox_text, nl_on_asn, post_status,
+    set_status, submit, submit_id, view, GATEWAY,
+};
+
+const URL: &str = "https://files.example.nl/a/b.jpg";
+
+#[tokio::test]
+async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
+    let app = spawn_app().await;
+    let keys = app.keys().await;
+
+    // hotline-fr reports an NL-hosted URL on AS64500.
+    let mut body = report("FR-1", URL, nl_on_asn());
+    body["items"][0]["hashes"] = json!({"sha256": "ab".repeat(32)});
+    let response = app.post_report("hotline-fr", &body).await;
+    assert_eq!(response.status(), 202);
+    let receipt: Value = response.json().await.unwrap();
+    let received_at = receipt["receipt"]["received_at"].clone();
+    let item = &receipt["receipt"]["items"][0];
+    assert_eq!(item["status"], "routed");
+    assert_eq!(item["routed_to"], json!(["hotline-nl", "police-nl"]));
+    let item_id = item["item_id"].as_str().unwrap().to_owned();
+
+    // The hotline and the police of NL each get a signed referral; nobody else hears a thing.
+    for member in ["hotline-nl", "police-nl"] {
+        let entries = inbox(&app, member).await;
+        assert_eq!(entries.len(), 1, "{member}: {entries:#?}");
+        let e = &entries[0];
+        check_entry(e, &keys, "referral", GATEWAY, &item_id, "routed");
+        assert_eq!(e["at"], received_at);
+        let i = &e["item"];
+        assert_eq!(i["url"], URL);
+        assert_eq!(
+            (&i["category"], &i["content_kind"], &i["classification"]),
+            (&json!("csam"), &json!("image"), &json!("baseline"))
+        );
+        assert_eq!(i["hosting"], nl_on_asn());
+        assert_eq!(i["hashes"], json!({"sha256": "ab".repeat(32)}));
+        assert_eq!(i["hosting_country"], "NL");
+        assert_eq!(i["from"], "hotline-fr");
+    }
+    for member in ["hotline-fr", "hoster-nl", "hotline-de", "police-fr"] {
+        assert!(inbox(&app, member).await.is_empty(), "{member}");
+    }
+
+    // hotline-nl acknowledges: the gateway marks the item delivered and tells hotline-fr.
+    let referral = &inbox(&app, "hotline-nl").await[0];
+    ack(&app, "hotline-nl", &referral["cursor"]).await;
+    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    assert_eq!(v["items"][0]["status"], "delivered");
+    let fr = inbox(&app, "hotline-fr").await;
+    assert_eq!(fr.len(), 1, "{fr:#?}");
+    check_entry(&fr[0], &keys, "status", GATEWAY, &item_id, "delivered");
+    let unread: Value = app
+        .get("hotline-nl", "/v1/inbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        unread["entries"],
+        json!([]),
+        "acknowledged entries are not served again"
+    );
+    // The police's acknowledgement of its copy changes nothing more.
+    ack(
+        &app,
+        "police-nl",
+        &inbox(&app, "police-nl").await[0]["cursor"],
+    )
+    .await;
+    assert_eq!(inbox(&app, "hotline-fr").await.len(), 1);
+
+    // hotline-nl assesses and sends a notice; the provider of AS64500 gets it.
+    let (assessed, _) = set_status(
+        &app,
+        "hotline-nl",
+        &item_id,
+        json!({"status": "assessed_illegal", "note": "confirmed baseline"}),
+    )
+    .await;
+    check_receipt(&assessed, &keys, "hotline-nl", &item_id, "assessed_illegal");
+    let (noticed, _) = set_status(
+        &app,
+        "hotline-nl",
+        &item_id,
+        json!({"status": "notice_sent", "note": "Notice to hoster-nl (AS64500)."}),
+    )
+    .await;
+    check_receipt(&noticed, &keys, "hotline-nl", &item_id, "notice_sent");
+    let notices = inbox(&app, "hoster-nl").await;
+    assert_eq!(notices.len(), 1, "{notices:#?}");
+    check_entry(
+        &notices[0],
+        &keys,
+        "notice",
+        "hotline-nl",
+        &item_id,
+        "notice_sent",
+    );
+    assert_eq!(notices[0]["item"]["url"], URL);
+    assert_eq!(notices[0]["item"]["hosting"]["asn"], 64500);
+    assert_eq!(notices[0]["note"], "Notice to hoster-nl (AS64500).");
+
+    // hoster-nl confirms the takedown.
+    let note = "Content deleted, account closed.";
+    let (removed, _) = set_status(
+        &app,
+        "hoster-nl",
+        &item_id,
+        json!({"status": "removed", "note": note}),
+    )
+    .await;
+    check_receipt(&removed, &keys, "hoster-nl", &item_id, "removed");
+
+    // hotline-fr's inbox tells every step, in order.
+    let fr = inbox(&app, "hotline-fr").await;
+    let steps: Vec<(&str, &str)> = fr
+        .iter()
+        .map(|e| {
+            (
+                e["item"]["status"].as_str().unwrap(),
+                e["by"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("delivered", GATEWAY),
+            ("assessed_illegal", "hotline-nl"),
+            ("notice_sent", "hotline-nl"),
+            ("removed", "hoster-nl")
+        ]
+    );
+    let cursors: Vec<u64> = fr
+        .iter()
+        .map(|e| e["cursor"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{cursors:?}");
+    for (entry, receipt) in fr[1..].iter().zip([&assessed, &noticed, &removed]) {
+        check_entry(
+            entry,
+            &keys,
+            "status",
+            entry["by"].as_str().unwrap(),
+            &item_id,
+            entry["item"]["status"].as_str().unwrap(),
+        );
+        assert_eq!(entry["at"], receipt["receipt"]["at"]);
+    }
+    assert_eq!(fr[3]["note"], note);
+
+    // The report view: the full history, oldest first, with who did what.
+    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    assert_eq!(v["items"][0]["status"], "removed");
+    assert_eq!(
+        history(&v),
+        [
+            ("routed".into(), GATEWAY.into(), Value::Null),
+            ("delivered".into(), GATEWAY.into(), Value::Null),
+            (
+                "assessed_illegal".into(),
+                "hotline-nl".into(),
+                json!("confirmed baseline")
+            ),
+            (
+                "notice_sent".into(),
+                "hotline-nl".into(),
+                json!("Notice to hoster-nl (AS64500).")
+            ),
+            ("removed".into(), "hoster-nl".into(), json!(note)),
+        ]
+    );
+    let ats: Vec<&Value> = v["items"][0]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| &h["at"])
+        .collect();
+    assert_eq!(ats[0], &received_at);
+    assert_eq!(ats[1], &fr[0]["at"]);
+    assert_eq!(
+        ats[2..],
+        [
+            &assessed["receipt"]["at"],
+            &noticed["receipt"]["at"],
+            &removed["receipt"]["at"]
+        ]
+    );
+    assert!(
+        ats.windows(2).all(|w| w[0].as_str() <= w[1].as_str()),
+        "{ats:?}"
+    );
+
+    // Removed: the URL is free again, and a new report of it is routed afresh.
+    let again = submit(&app, "hotline-de", "DE-1", URL, nl_on_asn()).await;
+    assert_eq!(again["status"], "routed");
+    assert_eq!(again["routed_to"], json!(["hotline-nl", "police-nl"]));
+    assert!(again.get("duplicate_of").is_none(), "{again:#}");
+    assert_ne!(again["item_id"], item_id);
+}
+
+#[tokio::test]
+async fn history_inboxes_and_receipts_survive_restarts() {
+    let app = spawn_app().await;
+    let item_id = submit_id(&app, "hotline-fr", "FR-1", URL, nl_on_asn()).await;
+    ack_all(&app, "hotline-nl").await;
+    let (_, assessed) = set_status(
+        &app,
+        "hotline-nl",
+        &item_id,
+        json!({"status": "assessed_illegal", "note": "checked"}),
+    )
+    .await;
+
+    // A restart halfway: the last transition still replays byte for byte, and the life goes on.
+    let app = app.restart().await;
+    let (_, again) = set_status(
+        &app,
+        "hotline-nl",
+        &item_id,
+        json!({"status": "assessed_illegal", "note": "checked"}),
+    )
+    .await;
+    assert_eq!(again, assessed);
+    set_status(
+        &app,
+        "hotline-nl",
+        &item_id,
+        json!({"status": "notice_sent"}),
+    )
+    .await;
+    let app = app.restart().await;
+    let (_, removed) = set_status(
+        &app,
+        "hoster-nl",
+        &item_id,
+        json!({"status": "removed", "note": "gone"}),
+    )
+    .await;
+
+    let members = ["hotline-fr", "hotline-nl", "police-nl", "hoster-nl"];
+    let mut inboxes = Vec::new();
+    for member in members {
+        inboxes.push(inbox_text(&app, member).await);
+    }
+    let (before, view_text) = view(&app, "hotline-fr", "FR-1").await;
+    assert_eq!(
+        history(&before)
+            .iter()
+            .map(|h| h.0.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "routed",
+            "delivered",
+            "assessed_illegal",
+            "notice_sent",
+            "removed"
+        ]
+    );
+    let report_receipt = app
+        .post_report("hotline-fr", &report("FR-1", URL, nl_on_asn()))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    let app = app.restart().await;
+    let keys = app.keys().await;
+    assert_eq!(
+        view(&app, "hotline-fr", "FR-1").await.1,
+        view_text,
+        "the report view"
+    );
+    for (member, before) in members.iter().zip(&inboxes) {
+        assert_eq!(&inbox_text(&app, member).await, before, "{member}'s inbox");
+        for entry in inbox(&app, member).await {
+            verify(&entry, &keys).expect("entries still verify after a restart");
+        }
+    }
+    // Acknowledgements are kept: hotline-nl has nothing unread.
+    let unread: Value = app
+        .get("hotline-nl", "/v1/inbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unread["entries"], json!([]));
+    // The last transition and the report replay byte for byte; the earlier receipts verify.
+    let (_, replay) = set_status(&app, "hoster-nl", &item_id, json!({"status": "removed"})).await;
+    assert_eq!(replay, removed);
+    let response = app
+        .post_report("hotline-fr", &report("FR-1", URL, nl_on_asn()))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), report_receipt);
+    for receipt in [&assessed, &removed, &report_receipt] {
+        verify(&serde_json::from_str(receipt).unwrap(), &keys)
+            .expect("receipts verify after a restart");
+    }
+    // A final status stays final across restarts, and the URL stays free.
+    let refused = post_status(
+        &app,
+        "hotline-nl",
+        &item_id,
+        &json!({"status": "still_online"}),
+    )
+    .await;
+    assert_eq!(refused.status(), 409);
+    assert_eq!(
+        submit(&app, "hotline-de", "DE-1", URL, nl_on_asn()).await["status"],
+        "routed"
+    );
+}

@@ -1,0 +1,326 @@
+//! Other paths through an item's life: a notice to a named provider, a domestic item handled by
+//! its own submitter, a duplicate's submitter following the original, and times given by members.
+
+use serde_json::{json, Value};
+use time::macros::{format_description, offset};
+use time::OffsetDateTime;
+
+use crate::helpers::spawn_app;
+use crate::lifecycle_support::{
+    ack_all, check_entry, check_receipt, history, inbox, nl_on_asn, post_status, set_status,
+    submit, submit_id, view, GATEWAY,
+};
+
+#[tokio::test]
+async fn a_notice_to_a_named_provider_lets_it_remove_an_item_without_an_asn() {
+    let app = spawn_app().await;
+    let keys = app.keys().await;
+    let id = submit_id(
+        &app,
+        "hotline-fr",
+        "FR-1",
+        "https://cdn.example.nl/x.mp4",
+        json!({"country": "NL"}),
+    )
+    .await;
+
+    // Before any notice, hoster-nl has nothing to do with the item.
+    let response = post_status(&app, "hoster-nl", &id, &json!({"status": "removed"})).await;
+    assert_eq!(response.status(), 404);
+
+    set_status(
+        &app,
+        "hotline-nl",
+        &id,
+        json!({"status": "assessed_illegal"}),
+    )
+    .await;
+    let (receipt, _) = set_status(
+        &app,
+        "hotline-nl",
+        &id,
+        json!({"status": "notice_sent", "provider": "hoster-nl"}),
+    )
+    .await;
+    check_receipt(&receipt, &keys, "hotline-nl", &id, "notice_sent");
+    let notices = inbox(&app, "hoster-nl").await;
+    assert_eq!(notices.len(), 1, "{notices:#?}");
+    check_entry(
+        &notices[0],
+        &keys,
+        "notice",
+        "hotline-nl",
+        &id,
+        "notice_sent",
+    );
+    assert_eq!(notices[0]["item"]["hosting"], json!({"country": "NL"}));
+    assert_eq!(notices[0]["at"], receipt["receipt"]["at"]);
+
+    let (receipt, _) = set_status(
+        &app,
+        "hoster-nl",
+        &id,
+        json!({"status": "removed", "note": "deleted"}),
+    )
+    .await;
+    check_receipt(&receipt, &keys, "hoster-nl", &id, "removed");
+    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    assert_eq!(
+        history(&v).last().unwrap(),
+        &("removed".into(), "hoster-nl".into(), json!("deleted"))
+    );
+}
+
+#[tokio::test]
+async fn a_notice_without_provider_or_asn_notifies_nobody() {
+    let app = spawn_app().await;
+    let id = submit_id(
+        &app,
+        "hotline-fr",
+        "FR-1",
+        "https://cdn.example.nl/y.mp4",
+        json!({"country": "NL"}),
+    )
+    .await;
+    set_status(
+        &app,
+        "hotline-nl",
+        &id,
+        json!({"status": "assessed_illegal"}),
+    )
+    .await;
+    set_status(&app, "hotline-nl", &id, json!({"status": "notice_sent"})).await;
+    assert!(inbox(&app, "hoster-nl").await.is_empty());
+    let response = post_status(&app, "hoster-nl", &id, &json!({"status": "removed"})).await;
+    assert_eq!(response.status(), 404);
+    // Its sender can still record the removal it learnt of.
+    set_status(&app, "hotline-nl", &id, json!({"status": "removed"})).await;
+}
+
+#[tokio::test]
+async fn a_domestic_item_is_assessed_and_removed_by_its_submitter() {
+    let app = spawn_app().await;
+    let keys = app.keys().await;
+    let item = submit(
+        &app,
+        "hotline-fr",
+        "FR-1",
+        "https://www.example.fr/galerie/2231",
+        json!({"country": "FR"}),
+    )
+    .await;
+    assert_eq!(item["status"], "domestic");
+    assert_eq!(item["routed_to"], json!([]));
+    let id = item["item_id"].as_str().unwrap();
+    for member in ["hotline-fr", "police-fr", "hotline-nl", "police-nl"] {
+        assert!(inbox(&app, member).await.is_empty(), "{member}");
+    }
+
+    let (assessed, _) = set_status(
+        &app,
+        "hotline-fr",
+        id,
+        json!({"status": "assessed_illegal", "note": "handled nationally"}),
+    )
+    .await;
+    check_receipt(&assessed, &keys, "hotline-fr", id, "assessed_illegal");
+    let (removed, _) = set_status(&app, "hotline-fr", id, json!({"status": "removed"})).await;
+    check_receipt(&removed, &keys, "hotline-fr", id, "removed");
+
+    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    assert_eq!(v["items"][0]["status"], "removed");
+    assert_eq!(
+        history(&v),
+        [
+            ("domestic".into(), GATEWAY.into(), Value::Null),
+            (
+                "assessed_illegal".into(),
+                "hotline-fr".into(),
+                json!("handled nationally")
+            ),
+            ("removed".into(), "hotline-fr".into(), Value::Null),
+        ]
+    );
+    // Every change is also put in the submitter's inbox, its own included.
+    let entries = inbox(&app, "hotline-fr").await;
+    assert_eq!(entries.len(), 2, "{entries:#?}");
+    check_entry(
+        &entries[0],
+        &keys,
+        "status",
+        "hotline-fr",
+        id,
+        "assessed_illegal",
+    );
+    check_entry(&entries[1], &keys, "status", "hotline-fr", id, "removed");
+}
+
+#[tokio::test]
+async fn a_duplicates_submitter_follows_the_original() {
+    let app = spawn_app().await;
+    let keys = app.keys().await;
+    let url = "https://files.example.nl/dup.jpg";
+    let original = submit_id(&app, "hotline-fr", "FR-1", url, nl_on_asn()).await;
+    let copy = submit(
+        &app,
+        "hotline-de",
+        "DE-1",
+        "https://FILES.example.nl:443/dup.jpg#top",
+        nl_on_asn(),
+    )
+    .await;
+    assert_eq!(copy["status"], "duplicate");
+    assert_eq!(copy["duplicate_of"], original);
+    let copy_id = copy["item_id"].as_str().unwrap();
+
+    ack_all(&app, "hotline-nl").await;
+    set_status(
+        &app,
+        "hotline-nl",
+        &original,
+        json!({"status": "assessed_illegal"}),
+    )
+    .await;
+    set_status(
+        &app,
+        "hotline-nl",
+        &original,
+        json!({"status": "notice_sent"}),
+    )
+    .await;
+    set_status(
+        &app,
+        "hoster-nl",
+        &original,
+        json!({"status": "removed", "note": "deleted"}),
+    )
+    .await;
+
+    let followed = inbox(&app, "hotline-de").await;
+    let steps: Vec<(&str, &str)> = followed
+        .iter()
+        .map(|e| {
+            (
+                e["item"]["status"].as_str().unwrap(),
+                e["by"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("delivered", GATEWAY),
+            ("assessed_illegal", "hotline-nl"),
+            ("notice_sent", "hotline-nl"),
+            ("removed", "hoster-nl")
+        ]
+    );
+    for entry in &followed {
+        check_entry(
+            entry,
+            &keys,
+            "status",
+            entry["by"].as_str().unwrap(),
+            &original,
+            entry["item"]["status"].as_str().unwrap(),
+        );
+        assert_eq!(entry["duplicate_item_id"], copy_id, "{entry:#}");
+        assert_eq!(entry["item"]["from"], "hotline-fr");
+    }
+    assert_eq!(followed[3]["note"], "deleted");
+    // The original's submitter gets the same steps, without duplicate_item_id.
+    let own = inbox(&app, "hotline-fr").await;
+    assert_eq!(own.len(), 4);
+    assert!(
+        own.iter().all(|e| e.get("duplicate_item_id").is_none()),
+        "{own:#?}"
+    );
+    // The duplicate itself stays as it was received.
+    let (v, _) = view(&app, "hotline-de", "DE-1").await;
+    assert_eq!(v["items"][0]["duplicate_of"], original);
+    assert_eq!(
+        history(&v)[0],
+        ("duplicate".into(), GATEWAY.into(), Value::Null)
+    );
+}
+
+#[tokio::test]
+async fn an_item_assessed_not_illegal_frees_its_url() {
+    let app = spawn_app().await;
+    let url = "https://files.example.nl/fine.jpg";
+    let id = submit_id(&app, "hotline-fr", "FR-1", url, nl_on_asn()).await;
+    let open = submit(&app, "hotline-de", "DE-1", url, nl_on_asn()).await;
+    assert_eq!(open["status"], "duplicate");
+    set_status(
+        &app,
+        "hotline-nl",
+        &id,
+        json!({"status": "assessed_not_illegal"}),
+    )
+    .await;
+    let again = submit(&app, "hotline-de", "DE-2", url, nl_on_asn()).await;
+    assert_eq!(again["status"], "routed", "{again:#}");
+    assert!(again.get("duplicate_of").is_none());
+}
+
+const MILLIS: &[time::format_description::FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+#[tokio::test]
+async fn a_time_given_by_the_member_is_the_time_of_the_change() {
+    let app = spawn_app().await;
+    let id = submit_id(
+        &app,
+        "hotline-fr",
+        "FR-1",
+        "https://files.example.nl/t.jpg",
+        nl_on_asn(),
+    )
+    .await;
+
+    // Given in another offset: kept, in UTC with milliseconds.
+    let earlier =
+        OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::minutes(1);
+    let given = earlier
+        .to_offset(offset!(+2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let expected = earlier.format(MILLIS).unwrap();
+    let (receipt, _) = set_status(
+        &app,
+        "hotline-nl",
+        &id,
+        json!({"status": "assessed_illegal", "at": given}),
+    )
+    .await;
+    assert_eq!(receipt["receipt"]["at"], expected, "{given}");
+
+    // Up to five minutes ahead of the gateway's clock is accepted.
+    let ahead = (OffsetDateTime::now_utc() + time::Duration::minutes(4))
+        .replace_millisecond(250)
+        .unwrap();
+    let (noticed, _) = set_status(
+        &app,
+        "hotline-nl",
+        &id,
+        json!({"status": "notice_sent", "at": ahead.format(MILLIS).unwrap()}),
+    )
+    .await;
+    assert_eq!(noticed["receipt"]["at"], ahead.format(MILLIS).unwrap());
+
+    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let ats: Vec<&Value> = v["items"][0]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| &h["at"])
+        .collect();
+    assert_eq!(ats[1..], [&json!(expected), &noticed["receipt"]["at"]]);
+    let entries = inbox(&app, "hotline-fr").await;
+    assert_eq!(entries[0]["at"], expected);
+    assert_eq!(entries[1]["at"], noticed["receipt"]["at"]);
+    assert_eq!(
+        inbox(&app, "hoster-nl").await[0]["at"],
+        noticed["receipt"]["at"]
+    );
+}

@@ -1,0 +1,246 @@
+//! `POST /v1/items/{item_id}/status`: what a refusal looks like and that it changes nothing; bad
+//! bodies, gateway-only and unknown statuses. Who may act is in `status_rules_auth`, the state
+//! machine in `status_rules_machine`, repeated and concurrent changes in `status_rules_repeat`.
+
+use serde_json::{json, Value};
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp};
+use crate::lifecycle_support::{
+    ack_all, inbox_text, nl_on_asn, post_status_raw, set_status, submit_id, view,
+};
+
+/// Members whose inboxes a status change could write to.
+const WATCHED: [&str; 5] = [
+    "hotline-fr",
+    "hotline-de",
+    "hotline-nl",
+    "police-nl",
+    "hoster-nl",
+];
+
+/// Everything a refused change could have touched: the owner's report view and the inboxes.
+pub(crate) async fn snapshot(app: &TestApp, owner: (&str, &str)) -> Vec<String> {
+    let mut all = vec![view(app, owner.0, owner.1).await.1];
+    for member in WATCHED {
+        all.push(inbox_text(app, member).await);
+    }
+    all
+}
+
+/// Sends a change that must be refused with `expect`; checks the problem and that nothing
+/// changed for the item's `owner` (submitter, report_id). Returns the problem.
+pub(crate) async fn refused_raw(
+    app: &TestApp,
+    owner: (&str, &str),
+    member: &str,
+    item_id: &str,
+    (content_type, body): (&str, Vec<u8>),
+    expect: u16,
+) -> Value {
+    let before = snapshot(app, owner).await;
+    let shown = String::from_utf8_lossy(&body)
+        .chars()
+        .take(120)
+        .collect::<String>();
+    let response = post_status_raw(app, member, item_id, content_type, body).await;
+    assert_eq!(
+        response.status().as_u16(),
+        expect,
+        "{member} sent {shown} ({content_type}) on {item_id}"
+    );
+    let problem = assert_problem(response, expect).await;
+    assert_eq!(
+        snapshot(app, owner).await,
+        before,
+        "{member} sent {shown}: the refusal changed something"
+    );
+    problem
+}
+
+pub(crate) async fn refused(
+    app: &TestApp,
+    owner: (&str, &str),
+    member: &str,
+    item_id: &str,
+    body: Value,
+    expect: u16,
+) -> Value {
+    refused_raw(
+        app,
+        owner,
+        member,
+        item_id,
+        ("application/json", body.to_string().into_bytes()),
+        expect,
+    )
+    .await
+}
+
+const MILLIS: &[time::format_description::FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+pub(crate) fn in_minutes(minutes: i64) -> String {
+    (OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+        .format(MILLIS)
+        .unwrap()
+}
+
+pub(crate) const OWNER: (&str, &str) = ("hotline-fr", "FR-1");
+
+/// An item assessed illegal (so notice_sent is allowed), in a network that also has a suspended
+/// hosting provider.
+async fn assessed_item() -> (TestApp, String) {
+    let app = spawn_app_with(|s| {
+        let gone = json!({"id": "hoster-gone", "role": "hosting_provider", "country": "NL", "asns": [64501], "suspended": true});
+        s.members.push(serde_json::from_value(gone).unwrap());
+    })
+    .await;
+    let id = submit_id(
+        &app,
+        "hotline-fr",
+        "FR-1",
+        "https://files.example.nl/a.jpg",
+        nl_on_asn(),
+    )
+    .await;
+    set_status(
+        &app,
+        "hotline-nl",
+        &id,
+        json!({"status": "assessed_illegal"}),
+    )
+    .await;
+    (app, id)
+}
+
+#[tokio::test]
+async fn bad_bodies_are_refused_and_change_nothing() {
+    let (app, id) = assessed_item().await;
+    let raw: [(&str, &str, u16); 6] = [
+        ("application/json", "{\"status\": \"removed\"", 400),
+        ("application/json", "", 400),
+        ("text/plain", "{\"status\": \"removed\"}", 415),
+        ("application/x-www-form-urlencoded", "status=removed", 415),
+        ("application/json", "[]", 422),
+        ("application/json", "null", 422),
+    ];
+    for (content_type, body, expect) in raw {
+        refused_raw(
+            &app,
+            OWNER,
+            "hotline-nl",
+            &id,
+            (content_type, body.as_bytes().to_vec()),
+            expect,
+        )
+        .await;
+    }
+    let invalid: Vec<(Value, Option<&str>)> = vec![
+        (json!({}), None),
+        (json!({"status": "removed", "reason": "gone"}), None),
+        (json!({"status": "gone"}), Some("/status")),
+        (json!({"status": "Removed"}), Some("/status")),
+        (json!({"status": 3}), Some("/status")),
+        (
+            json!({"status": "removed", "note": "x".repeat(2001)}),
+            Some("/note"),
+        ),
+        (json!({"status": "removed", "note": 5}), Some("/note")),
+        (
+            json!({"status": "removed", "at": in_minutes(10)}),
+            Some("/at"),
+        ),
+        (json!({"status": "removed", "at": "yesterday"}), Some("/at")),
+        (
+            json!({"status": "removed", "provider": "hoster-nl"}),
+            Some("/provider"),
+        ),
+        (
+            json!({"status": "assessed_illegal", "provider": "hoster-nl"}),
+            Some("/provider"),
+        ),
+        (
+            json!({"status": "notice_sent", "provider": "hotline-nl"}),
+            Some("/provider"),
+        ),
+        (
+            json!({"status": "notice_sent", "provider": "nobody"}),
+            Some("/provider"),
+        ),
+        (
+            json!({"status": "notice_sent", "provider": "hoster-gone"}),
+            Some("/provider"),
+        ),
+        (
+            json!({"status": "notice_sent", "provider": ""}),
+            Some("/provider"),
+        ),
+    ];
+    for (body, pointer) in invalid {
+        let problem = refused(&app, OWNER, "hotline-nl", &id, body.clone(), 422).await;
+        let errors = problem["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}: {problem:#}"));
+        assert!(!errors.is_empty(), "{body}: {problem:#}");
+        if let Some(pointer) = pointer {
+            assert!(
+                errors.iter().any(|e| e["pointer"] == pointer),
+                "{body}: {problem:#}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn limits_are_inclusive() {
+    let (app, id) = assessed_item().await;
+    let at = in_minutes(4);
+    let body = json!({"status": "notice_sent", "note": "é".repeat(2000), "at": at, "provider": "hoster-nl"});
+    let (receipt, _) = set_status(&app, "hotline-nl", &id, body).await;
+    assert_eq!(receipt["receipt"]["at"], at);
+    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    assert_eq!(v["items"][0]["history"][2]["note"], "é".repeat(2000));
+}
+
+#[tokio::test]
+async fn gateway_only_statuses_are_409_naming_the_current_status() {
+    let app = spawn_app().await;
+    let id = submit_id(
+        &app,
+        "hotline-fr",
+        "FR-1",
+        "https://files.example.nl/a.jpg",
+        nl_on_asn(),
+    )
+    .await;
+    for (current, step) in [
+        ("routed", None),
+        ("delivered", None),
+        ("assessed_illegal", Some("assessed_illegal")),
+    ] {
+        match step {
+            None if current == "delivered" => ack_all(&app, "hotline-nl").await,
+            Some(status) => {
+                set_status(&app, "hotline-nl", &id, json!({ "status": status })).await;
+            }
+            None => {}
+        }
+        for status in ["routed", "delivered", "domestic", "unroutable", "duplicate"] {
+            let problem = refused(
+                &app,
+                OWNER,
+                "hotline-nl",
+                &id,
+                json!({ "status": status }),
+                409,
+            )
+            .await;
+            assert_eq!(
+                problem["current_status"], current,
+                "{status} asked for: {problem:#}"
+            );
+        }
+    }
+}
