@@ -10,7 +10,9 @@ use sled::Transactional;
 use time::OffsetDateTime;
 
 use super::reports::holds_url_open;
-use super::tx::{corrupt, refuse, status_receipt_key, Abort, EntryFacts, Tree, Tx, TxResult};
+use super::tx::{
+    closed_key, corrupt, refuse, status_receipt_key, Abort, EntryFacts, Tree, Tx, TxResult,
+};
 use super::{HistoryEntry, ItemRecord, Store, StoreError};
 use crate::clock;
 use crate::domain::{Member, Role, Status};
@@ -24,6 +26,8 @@ pub struct StatusChange {
     pub status: Status,
     pub note: Option<String>,
     pub at: OffsetDateTime,
+    /// The gateway's own time of the change (retention counts from it, not from `at`).
+    pub now: OffsetDateTime,
     /// With `notice_sent`: the hosting provider to notify (checked to be one).
     pub provider: Option<String>,
     /// Active hosting providers, to find who operates the item's ASN.
@@ -101,8 +105,8 @@ fn change_in(
         return refuse(StatusRefusal::NotFound);
     };
     let caller = &change.caller;
-    let handles = item.routed_to.contains(&caller.id)
-        || (item.is_domestic() && item.submitter == caller.id);
+    let handles =
+        item.routed_to.contains(&caller.id) || (item.is_domestic() && item.submitter == caller.id);
     let hosts = caller.role == Role::HostingProvider
         && (item.notified.contains(&caller.id)
             || item
@@ -154,7 +158,7 @@ fn change_in(
         note: change.note.as_deref(),
         duplicate_item_id: None,
     };
-    record_change(tx, signer, &mut item, change.status, &facts)?;
+    record_change(tx, signer, &mut item, change.status, &facts, change.now)?;
     let notice = EntryFacts {
         kind: "notice",
         ..facts
@@ -191,7 +195,17 @@ pub(super) fn record_change(
     item: &mut ItemRecord,
     status: Status,
     facts: &EntryFacts<'_>,
+    now: OffsetDateTime,
 ) -> TxResult<()> {
+    super::stats::status_moved(tx, item.status, status, item.received_at, facts.at)?;
+    tx.audit(json!({
+        "kind": "status.changed",
+        "at": clock::format(facts.at),
+        "by": facts.by,
+        "item_id": item.item_id,
+        "from": item.status,
+        "to": status,
+    }))?;
     item.status = status;
     item.history.push(HistoryEntry {
         status,
@@ -199,6 +213,10 @@ pub(super) fn record_change(
         by: facts.by.to_owned(),
         note: facts.note.map(str::to_owned),
     });
+    if status.is_final() {
+        tx.tree(Tree::Closed)
+            .insert(closed_key(now, &item.item_id), &[][..])?;
+    }
     if !holds_url_open(status) {
         let url = item.item.url.normalized().as_bytes();
         if tx.tree(Tree::OpenUrls).get(url)?.as_deref() == Some(item.item_id.as_bytes()) {
