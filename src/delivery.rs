@@ -161,7 +161,7 @@ struct Worker {
 impl Worker {
     async fn run(self, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
-            let wait = match self.step().await {
+            let wait = match self.step(&stop).await {
                 Ok(wait) => wait,
                 Err(e) => {
                     tracing::error!(member = %self.member, error = %format!("{e:#}"), "push delivery failed to use the store");
@@ -178,10 +178,11 @@ impl Worker {
 
     /// Pushes what can be pushed now; returns how long to wait before trying again (`None`:
     /// until the bell rings).
-    async fn step(&self) -> anyhow::Result<Option<Duration>> {
+    async fn step(&self, stop: &watch::Receiver<bool>) -> anyhow::Result<Option<Duration>> {
         let app = &self.state;
         let store = &app.store;
-        loop {
+        // Stopping finishes the push in flight, not the backlog.
+        while !*stop.borrow() {
             if app
                 .directory()
                 .get(&self.member)
@@ -273,6 +274,7 @@ impl Worker {
                 }
             }
         }
+        Ok(None)
     }
 }
 

@@ -67,6 +67,12 @@ impl From<StoreError> for ApiError {
                     message: "not an active hosting_provider member".into(),
                 }])
             }
+            StoreError::Refused(StatusRefusal::Backdated) => {
+                ApiError::Validation(vec![FieldError {
+                    pointer: "/at".into(),
+                    message: "more than 5 minutes before the item's last change".into(),
+                }])
+            }
             StoreError::Storage(cause) => ApiError::Unavailable(cause),
             // Only a report submission can conflict, and its route says which report.
             StoreError::Conflict => ApiError::Internal(anyhow::anyhow!("unexpected conflict")),

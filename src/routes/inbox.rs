@@ -47,7 +47,13 @@ pub async fn page(
     let member = caller.id().to_owned();
     let page = web::block(move || store.inbox_page(&member, after, limit))
         .await
-        .map_err(|e| ApiError::Internal(e.into()))??;
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| match e {
+            StoreError::Refused(StatusRefusal::NotFound) => {
+                ApiError::InvalidQuery("after is beyond this inbox's last entry".into())
+            }
+            other => other.into(),
+        })?;
     // The entries are stored as the exact signed bytes: the page is assembled around them.
     let mut body = Vec::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 40);
     body.extend_from_slice(b"{\"entries\":[");

@@ -65,15 +65,20 @@ impl Store {
     }
 
     /// Up to `limit` entries after cursor `after` (default: after the last acknowledged one).
+    /// A cursor beyond the last entry is refused: it names no place in this inbox.
     pub fn inbox_page(
         &self,
         member: &str,
         after: Option<u64>,
         limit: usize,
     ) -> Result<InboxPage, StoreError> {
+        let (head, acked) = self.inbox_position(member)?;
         let after = match after {
+            Some(after) if after > head => {
+                return Err(StoreError::Refused(StatusRefusal::NotFound))
+            }
             Some(after) => after,
-            None => self.inbox_position(member)?.1,
+            None => acked,
         };
         let mut page = InboxPage {
             entries: Vec::with_capacity(limit.min(64)),
@@ -191,7 +196,7 @@ fn ack_chunk(tx: &Tx, ack: &Acknowledgement, signer: &Signer) -> TxResult<bool> 
                 at: ack.now,
                 by: &ack.gateway,
                 note: None,
-                duplicate_item_id: None,
+                duplicate_of: None,
             };
             record_change(tx, signer, &mut item, Status::Delivered, &facts, ack.now)?;
             tx.put_item(&item)?;

@@ -205,7 +205,7 @@ fn insert_in(tx: &Tx, new: &NewReport, item_ids: &[String], signer: &Signer) -> 
         at: new.received_at,
         by: &new.gateway,
         note: None,
-        duplicate_item_id: None,
+        duplicate_of: None,
     };
     for record in &records {
         tx.put_item(record)?;

@@ -29,15 +29,7 @@ impl Store {
             }
             for closed in batch {
                 let item_id = String::from_utf8_lossy(&closed[9..]).into_owned();
-                // Read outside the transaction: sled's transactional trees cannot scan. A closed
-                // item gets no new entries, so the list cannot grow meanwhile.
-                let mut prefix = item_id.as_bytes().to_vec();
-                prefix.push(0);
-                let entries: Vec<sled::IVec> = self
-                    .tree(Tree::ItemEntries)
-                    .scan_prefix(&prefix)
-                    .keys()
-                    .collect::<Result<_, _>>()?;
+                let entries = self.entries_of(&item_id)?;
                 let gone = self.trees[..]
                     .transaction(|views| {
                         let tx = Tx::new(views);
@@ -53,6 +45,28 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The keys of every inbox entry that tells of `item_id` or of one of its duplicates (whose
+    /// submitters got the original's changes through their own items). Read outside the
+    /// transaction, which cannot scan; a closed item gets no new entries meanwhile.
+    fn entries_of(&self, item_id: &str) -> Result<Vec<sled::IVec>, StoreError> {
+        let mut ids = vec![item_id.to_owned()];
+        if let Some(bytes) = self.tree(Tree::Items).get(item_id.as_bytes())? {
+            let item: ItemRecord = super::from_json(&bytes)?;
+            ids.extend(item.followers.into_iter().map(|f| f.item_id));
+        }
+        let mut keys = Vec::new();
+        for id in ids {
+            let mut prefix = id.into_bytes();
+            prefix.push(0);
+            for key in self.tree(Tree::ItemEntries).scan_prefix(&prefix).keys() {
+                keys.push(key?);
+            }
+        }
+        Ok(keys)
+    }
+}
+
 fn purge_item(tx: &Tx, item_id: &str, entries: &[sled::IVec]) -> TxResult<()> {
     let Some(item) = tx.item(item_id)? else {
         return Ok(());
@@ -64,7 +78,11 @@ fn purge_item(tx: &Tx, item_id: &str, entries: &[sled::IVec]) -> TxResult<()> {
     }
     remove_item(tx, &item)?;
     for key in entries {
-        let rest = &key[item_id.len() + 1..];
+        // `item_id \0 member \0 seq`: item ids have no NUL.
+        let Some(start) = key.iter().position(|&b| b == 0) else {
+            continue;
+        };
+        let rest = &key[start + 1..];
         if rest.len() < 9 {
             continue;
         }

@@ -56,7 +56,12 @@ pub enum StatusRefusal {
     Conflict(Status),
     /// `provider` does not name an active hosting provider.
     UnknownProvider,
+    /// `at` is more than `MAX_BACKDATE` before the item's last change.
+    Backdated,
 }
+
+/// How far before the item's last change a member's `at` may be (clock skew between members).
+pub const MAX_BACKDATE: time::Duration = time::Duration::minutes(5);
 
 impl Store {
     /// Applies a member's status change, durably, or refuses it.
@@ -135,6 +140,11 @@ fn change_in(
     if !change.status.settable_by_members() || !item.status.can_become(change.status) {
         return refuse(StatusRefusal::Conflict(item.status));
     }
+    // History stays in order, give or take members' clock skew.
+    let last_at = item.history.last().map_or(item.received_at, |h| h.at);
+    if change.at < last_at - MAX_BACKDATE {
+        return refuse(StatusRefusal::Backdated);
+    }
     let notices = match (change.status, &change.provider) {
         (Status::NoticeSent, Some(id)) => match change.providers.iter().find(|p| &p.id == id) {
             Some(provider) => vec![provider.id.clone()],
@@ -156,7 +166,7 @@ fn change_in(
         at: change.at,
         by: &caller.id,
         note: change.note.as_deref(),
-        duplicate_item_id: None,
+        duplicate_of: None,
     };
     record_change(tx, signer, &mut item, change.status, &facts, change.now)?;
     let notice = EntryFacts {
@@ -224,12 +234,18 @@ pub(super) fn record_change(
         }
     }
     tx.append(signer, &item.submitter, facts, item)?;
+    // A duplicate's submitter learns the original's new status through its own item: never the
+    // original submitter's id, note or hashes (a member never sees another member's reports).
     for follower in &item.followers {
+        let Some(mut own) = tx.item(&follower.item_id)? else {
+            continue;
+        };
+        own.status = status;
         let facts = EntryFacts {
-            duplicate_item_id: Some(&follower.item_id),
+            duplicate_of: Some(&item.item_id),
             ..*facts
         };
-        tx.append(signer, &follower.member, &facts, item)?;
+        tx.append(signer, &follower.member, &facts, &own)?;
     }
     Ok(())
 }

@@ -133,8 +133,9 @@ pub(super) struct EntryFacts<'a> {
     /// The member (or the gateway) whose act the entry tells of.
     pub by: &'a str,
     pub note: Option<&'a str>,
-    /// For a status entry sent to a duplicate's submitter: its own item.
-    pub duplicate_item_id: Option<&'a str>,
+    /// For a status entry sent to a duplicate's submitter (whose own item the entry carries):
+    /// the original, whose status changed.
+    pub duplicate_of: Option<&'a str>,
 }
 
 /// A transaction's view of every tree, and the members whose inbox it wrote to.
@@ -221,8 +222,8 @@ impl<'a> Tx<'a> {
         if let Some(note) = facts.note {
             entry.insert("note".into(), json!(note));
         }
-        if let Some(id) = facts.duplicate_item_id {
-            entry.insert("duplicate_item_id".into(), json!(id));
+        if let Some(id) = facts.duplicate_of {
+            entry.insert("duplicate_of".into(), json!(id));
         }
         let mut entry = Value::Object(entry);
         entry["signature"] = json!(signer.sign(&entry).map_err(corrupt)?);
