@@ -49,6 +49,15 @@ pub enum Command {
         /// The report, a JSON file.
         file: PathBuf,
     },
+    /// The audit trail: `audit verify` walks the hash chain (with the gateway stopped: sled
+    /// locks its directory) and names the first broken event. Exit status 0 if intact.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Load a running gateway as several members over mutual TLS; print throughput, latency
+    /// percentiles and errors.
+    Bench(crate::commands::bench::BenchArgs),
     /// Check a saved receipt (or signed inbox entry) offline. Exit status 0 if it verifies.
     Verify {
         /// The receipt, a JSON file.
@@ -57,6 +66,15 @@ pub enum Command {
         /// signing key.
         #[arg(long, value_name = "JWKS_FILE")]
         keys: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check the chain from the first event to the head.
+    Verify {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
@@ -86,6 +104,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = Settings::load(&ConfigSource::from_arg(config))?;
             commands::submit::run(&settings, &member, url.as_deref(), &file).await
         }
+        Command::Audit {
+            action: AuditAction::Verify { config },
+        } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            commands::audit::verify(&settings)
+        }
+        Command::Bench(args) => commands::bench::run(args).await,
         Command::Verify { file, keys, config } => {
             commands::verify::run(&file, keys.as_deref(), config).map(|ok| {
                 if ok {

@@ -13,14 +13,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::web;
 use anyhow::Context;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
 use crate::clock;
 use crate::config::Settings;
-use crate::receipts::Signer;
-use crate::store::{PushState, Store};
+use crate::metrics::PushLabels;
+use crate::state::AppState;
+use crate::store::{Acknowledgement, PushState};
 use crate::tls;
 
 /// The HTTPS client that pushes entries: the gateway's delivery certificate, short timeouts.
@@ -81,7 +83,10 @@ impl Pusher {
 /// jitter (a random point in the upper half) so that members' retries do not march in step.
 pub fn backoff(attempts: u32, initial_ms: u64, max_ms: u64) -> Duration {
     let exponent = attempts.saturating_sub(1).min(32);
-    let full = initial_ms.saturating_mul(1u64 << exponent).min(max_ms).max(1);
+    let full = initial_ms
+        .saturating_mul(1u64 << exponent)
+        .min(max_ms)
+        .max(1);
     Duration::from_millis(full / 2 + fastrand::u64(0..=full - full / 2))
 }
 
@@ -113,17 +118,20 @@ impl Deliveries {
         }
     }
 
+    /// Wakes every worker (after a reload: a member may have been suspended or restored).
+    pub fn wake_all(&self) {
+        self.wake(self.bells.keys());
+    }
+
     /// Starts a worker per member with an endpoint; they stop when `stop` turns true.
     pub fn spawn(
         &self,
-        settings: &Settings,
-        store: &Store,
-        signer: &Arc<Signer>,
+        state: &web::Data<AppState>,
         stop: &watch::Receiver<bool>,
     ) -> anyhow::Result<JoinSet<()>> {
-        let pusher = Pusher::new(settings)?;
+        let pusher = Pusher::new(&state.settings)?;
         let mut workers = JoinSet::new();
-        for member in &settings.members {
+        for member in &state.settings.members {
             let (Some(endpoint), Some(bell)) = (&member.endpoint, self.bells.get(&member.id))
             else {
                 continue;
@@ -131,12 +139,9 @@ impl Deliveries {
             let worker = Worker {
                 member: member.id.clone(),
                 endpoint: endpoint.clone(),
-                settings: settings.clone(),
-                store: store.clone(),
-                signer: Arc::clone(signer),
+                state: state.clone(),
                 pusher: pusher.clone(),
                 bell: Arc::clone(bell),
-                deliveries: self.clone(),
             };
             let stop = stop.clone();
             workers.spawn(worker.run(stop));
@@ -148,18 +153,15 @@ impl Deliveries {
 struct Worker {
     member: String,
     endpoint: String,
-    settings: Settings,
-    store: Store,
-    signer: Arc<Signer>,
+    state: web::Data<AppState>,
     pusher: Pusher,
     bell: Arc<Notify>,
-    deliveries: Deliveries,
 }
 
 impl Worker {
     async fn run(self, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
-            let wait = match self.step().await {
+            let wait = match self.step(&stop).await {
                 Ok(wait) => wait,
                 Err(e) => {
                     tracing::error!(member = %self.member, error = %format!("{e:#}"), "push delivery failed to use the store");
@@ -176,10 +178,21 @@ impl Worker {
 
     /// Pushes what can be pushed now; returns how long to wait before trying again (`None`:
     /// until the bell rings).
-    async fn step(&self) -> anyhow::Result<Option<Duration>> {
-        loop {
-            let mut state = self.store.push_state(&self.member)?;
-            let (_, acked) = self.store.inbox_position(&self.member)?;
+    async fn step(&self, stop: &watch::Receiver<bool>) -> anyhow::Result<Option<Duration>> {
+        let app = &self.state;
+        let store = &app.store;
+        // Stopping finishes the push in flight, not the backlog.
+        while !*stop.borrow() {
+            if app
+                .directory()
+                .get(&self.member)
+                .is_none_or(|m| m.suspended)
+            {
+                // Suspended (or gone after a reload): nothing is pushed until restored.
+                return Ok(None);
+            }
+            let mut state = store.push_state(&self.member)?;
+            let (_, acked) = store.inbox_position(&self.member)?;
             if state.next <= acked {
                 // The member acknowledged past the push position by pulling: resume after it.
                 state = PushState {
@@ -189,7 +202,7 @@ impl Worker {
                     retry_at: None,
                     ..state
                 };
-                self.store.set_push_state(&self.member, &state)?;
+                store.set_push_state(&self.member, &state)?;
             }
             if state.parked {
                 return Ok(None);
@@ -200,22 +213,31 @@ impl Worker {
                     return Ok(Some((retry_at - now).unsigned_abs()));
                 }
             }
-            let Some((cursor, entry)) = self.store.inbox_entry_from(&self.member, state.next)?
-            else {
+            let Some((cursor, entry)) = store.inbox_entry_from(&self.member, state.next)? else {
                 return Ok(None);
             };
-            match self.pusher.push(&self.endpoint, entry.to_vec()).await {
+            let outcome = self.pusher.push(&self.endpoint, entry.to_vec()).await;
+            app.metrics
+                .pushes
+                .get_or_create(&PushLabels {
+                    member: self.member.clone(),
+                    outcome: if outcome.is_ok() {
+                        "delivered"
+                    } else {
+                        "failed"
+                    },
+                })
+                .inc();
+            match outcome {
                 Ok(()) => {
-                    let notify = self
-                        .store
-                        .acknowledge(
-                            self.member.clone(),
-                            cursor,
-                            self.settings.gateway.id.clone(),
-                            Arc::clone(&self.signer),
-                        )
-                        .await?;
-                    self.deliveries.wake(&notify);
+                    let ack = Acknowledgement {
+                        gateway: app.settings.gateway.id.clone(),
+                        member: self.member.clone(),
+                        cursor,
+                        now: app.clock.now(),
+                    };
+                    let notify = store.acknowledge(ack, Arc::clone(&app.signer)).await?;
+                    app.deliveries.wake(&notify);
                     state = PushState {
                         next: cursor + 1,
                         attempts: 0,
@@ -224,10 +246,10 @@ impl Worker {
                         last_error: None,
                         ..state
                     };
-                    self.store.set_push_state(&self.member, &state)?;
+                    store.set_push_state(&self.member, &state)?;
                 }
                 Err(error) => {
-                    let delivery = &self.settings.delivery;
+                    let delivery = &app.settings.delivery;
                     state.next = cursor;
                     state.attempts += 1;
                     state.failures += 1;
@@ -247,11 +269,12 @@ impl Worker {
                         tracing::warn!(member = %self.member, cursor, attempts = state.attempts, %error,
                             retry_in_ms = delay.as_millis() as u64, "push delivery failed; will retry");
                     }
-                    self.store.set_push_state(&self.member, &state)?;
-                    self.store.durable().await?;
+                    store.set_push_state(&self.member, &state)?;
+                    store.durable().await?;
                 }
             }
         }
+        Ok(None)
     }
 }
 

@@ -26,6 +26,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    #[error("rate limited")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("method not allowed")]
     MethodNotAllowed { allow: &'static str },
     #[error("report conflict")]
@@ -63,6 +65,12 @@ impl From<StoreError> for ApiError {
                 ApiError::Validation(vec![FieldError {
                     pointer: "/provider".into(),
                     message: "not an active hosting_provider member".into(),
+                }])
+            }
+            StoreError::Refused(StatusRefusal::Backdated) => {
+                ApiError::Validation(vec![FieldError {
+                    pointer: "/at".into(),
+                    message: "more than 5 minutes before the item's last change".into(),
                 }])
             }
             StoreError::Storage(cause) => ApiError::Unavailable(cause),
@@ -124,6 +132,14 @@ impl ApiError {
                 "Not found",
                 "no such resource for this member".to_owned(),
             ),
+            ApiError::RateLimited {
+                retry_after_seconds,
+            } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                format!("over this member's rate limit; retry in {retry_after_seconds} s"),
+            ),
             ApiError::MethodNotAllowed { allow } => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
@@ -182,8 +198,17 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        if let ApiError::MethodNotAllowed { allow } = self {
-            response.insert_header((header::ALLOW, *allow));
+        match self {
+            ApiError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            ApiError::RateLimited {
+                retry_after_seconds,
+            } => {
+                response
+                    .insert_header((header::RETRY_AFTER, retry_after_seconds.max(&1).to_string()));
+            }
+            _ => {}
         }
         response.body(body.to_string())
     }

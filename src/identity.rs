@@ -1,5 +1,6 @@
 //! Who is calling: the client certificate's Subject Common Name, read once per connection, and
-//! the `Caller` extractor that resolves it to an active member (or answers 403).
+//! the `Caller` extractor that resolves it to an active member (or answers 403), within its
+//! rate limit (or answers 429).
 
 use std::any::Any;
 use std::future::{ready, Ready};
@@ -10,7 +11,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::domain::{Member, Role};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The Common Name of the verified client certificate of a connection; absent if it has none.
 #[derive(Clone, Debug)]
@@ -31,6 +32,11 @@ pub fn on_connect(connection: &dyn Any, data: &mut Extensions) {
     if let Some(name) = name {
         data.insert(PeerName(name));
     }
+}
+
+/// The Common Name of the connection's client certificate, for logs.
+pub fn peer_name(req: &HttpRequest) -> Option<String> {
+    req.conn_data::<PeerName>().map(|name| name.0.clone())
 }
 
 fn common_name(der: &[u8]) -> Option<String> {
@@ -82,7 +88,18 @@ fn resolve(req: &HttpRequest) -> Result<Caller, ApiError> {
         Some(member) if member.suspended => Err(ApiError::Forbidden(
             "this member is suspended; contact the gateway's operator".into(),
         )),
-        Some(member) => Ok(Caller(member.clone())),
+        Some(member) => {
+            // Rate limits are per member, so one member's flood never uses another's budget.
+            if let Err(not_until) = state.limiter.check_key(&member.id) {
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                return Err(ApiError::RateLimited {
+                    retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                });
+            }
+            Ok(Caller(member.clone()))
+        }
         None => Err(ApiError::Forbidden(
             "the client certificate does not name a member of this gateway".into(),
         )),

@@ -47,7 +47,8 @@ pub struct Schemas {
 }
 
 fn compile(name: &str, text: &str) -> anyhow::Result<jsonschema::Validator> {
-    let schema: Value = serde_json::from_str(text).with_context(|| format!("{name} is not JSON"))?;
+    let schema: Value =
+        serde_json::from_str(text).with_context(|| format!("{name} is not JSON"))?;
     jsonschema::draft202012::options()
         .should_validate_formats(true)
         .build(&schema)

@@ -1,125 +1,79 @@
-//! Building and running the gateway: `Application::build` loads everything, binds (port 0
-//! works) and holds the one route table; `run_until_stopped` serves until a signal or a stop.
+//! Building and running the gateway: `Application::build` loads everything, binds both
+//! listeners (port 0 works) and holds the route tables; `run_until_stopped` serves until a
+//! signal or a stop, with the push workers and the retention job beside it.
 
 use std::net::TcpListener;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
+use crate::clock::Clock;
 use crate::config::Settings;
-use crate::delivery::Deliveries;
 use crate::error::ApiError;
 use crate::geoip::GeoIp;
-use crate::members::Directory;
-use crate::receipts::{Jwk, Signer};
-use crate::routes;
+use crate::receipts::Signer;
 use crate::routes::fallback::method_not_allowed;
 use crate::schemas::Schemas;
+use crate::state::{AppState, StateParts};
 use crate::store::Store;
-use crate::{identity, tls};
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub settings: Settings,
-    /// Swapped whole on reload; readers clone the `Arc` and never hold the lock.
-    directory: RwLock<Arc<Directory>>,
-    pub store: Store,
-    pub signer: Arc<Signer>,
-    /// The JWK Set of `GET /v1/keys`: the current key first, then every earlier one.
-    pub keys: Vec<Jwk>,
-    pub schemas: Schemas,
-    pub geoip: Option<GeoIp>,
-    /// Rings the push workers of members whose inbox changed.
-    pub deliveries: Deliveries,
-}
-
-impl AppState {
-    /// The member directory as it is now.
-    pub fn directory(&self) -> Arc<Directory> {
-        // A poisoned lock still holds a whole directory: it is only ever replaced, never edited.
-        Arc::clone(&self.directory.read().unwrap_or_else(|e| e.into_inner()))
-    }
-}
+use crate::{identity, observe, retention, routes, tls};
 
 /// A built gateway: bound, not yet serving.
 pub struct Application {
     port: u16,
+    admin_port: u16,
     server: Server,
+    admin: Server,
     state: web::Data<AppState>,
 }
 
 impl Application {
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build_with_clock(settings, Clock::system())
+    }
+
+    /// As `build`, with the clock the gateway reads (tests pass a manual one).
+    pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
         let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
         let signer = Arc::new(Signer::load_or_create(&settings.signing.key)?);
         let store = Store::open(&settings.gateway.data_dir)?;
         store.remember_key(signer.jwk())?;
         let keys = store.known_keys(signer.jwk())?;
         let server_tls = tls::server_config(&settings.tls)?;
-        let listener = TcpListener::bind(&settings.gateway.listen)
-            .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;
-        let port = listener.local_addr()?.port();
-
         // Fail at start, not at the first push, if the delivery certificate is unusable.
         if settings.members.iter().any(|m| m.endpoint.is_some()) {
             crate::delivery::Pusher::new(&settings)?;
         }
-        let state = web::Data::new(AppState {
-            directory: RwLock::new(Arc::new(Directory::new(settings.members.clone()))),
-            deliveries: Deliveries::new(&settings),
-            settings,
+        let listener = TcpListener::bind(&settings.gateway.listen)
+            .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;
+        let admin_listener = TcpListener::bind(&settings.gateway.admin_listen)
+            .with_context(|| format!("cannot listen on {}", settings.gateway.admin_listen))?;
+        let port = listener.local_addr()?.port();
+        let admin_port = admin_listener.local_addr()?.port();
+        let parts = StateParts {
             store,
             signer,
             keys,
             schemas: Schemas::compile()?,
             geoip,
-        });
-        let app_state = state.clone();
+            clock,
+        };
+        let state = web::Data::new(AppState::new(settings, parts));
+
+        let api_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(app_state.clone())
-                .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                    ApiError::InvalidQuery(e.to_string()).into()
-                }))
-                .service(
-                    web::resource("/v1/reports")
-                        .route(web::post().to(routes::reports::submit))
-                        .default_service(method_not_allowed("POST")),
+                .app_data(api_state.clone())
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|e, _| ApiError::InvalidQuery(e.to_string()).into()),
                 )
-                .service(
-                    web::resource("/v1/reports/{report_id}")
-                        .route(web::get().to(routes::reports::view))
-                        .default_service(method_not_allowed("GET")),
-                )
-                .service(
-                    web::resource("/v1/items/{item_id}/status")
-                        .route(web::post().to(routes::items::change_status))
-                        .default_service(method_not_allowed("POST")),
-                )
-                .service(
-                    web::resource("/v1/inbox")
-                        .route(web::get().to(routes::inbox::page))
-                        .default_service(method_not_allowed("GET")),
-                )
-                .service(
-                    web::resource("/v1/inbox/ack")
-                        .route(web::post().to(routes::inbox::ack))
-                        .default_service(method_not_allowed("POST")),
-                )
-                .service(
-                    web::resource("/v1/inbox/delivery")
-                        .route(web::get().to(routes::inbox::delivery))
-                        .default_service(method_not_allowed("GET")),
-                )
-                .service(
-                    web::resource("/v1/keys")
-                        .route(web::get().to(routes::keys::list))
-                        .default_service(method_not_allowed("GET")),
-                )
-                .default_service(web::to(routes::fallback::not_found))
+                .wrap(from_fn(observe::observe))
+                .configure(api_routes)
         })
         .on_connect(identity::on_connect)
         // Signals are handled by `serve` itself, installed before it says it is serving.
@@ -130,9 +84,25 @@ impl Application {
         .shutdown_timeout(30)
         .listen_rustls_0_23(listener, server_tls)?
         .run();
+
+        let admin_state = state.clone();
+        let admin = HttpServer::new(move || {
+            App::new()
+                .app_data(admin_state.clone())
+                .route("/health", web::get().to(routes::admin::health))
+                .route("/metrics", web::get().to(routes::admin::metrics))
+                .default_service(web::to(routes::fallback::not_found))
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(5)
+        .listen(admin_listener)?
+        .run();
         Ok(Application {
             port,
+            admin_port,
             server,
+            admin,
             state,
         })
     }
@@ -142,25 +112,82 @@ impl Application {
         self.port
     }
 
-    /// A handle to stop the server from elsewhere (tests, signal handlers).
+    /// The port of the admin listener (health, metrics).
+    pub fn admin_port(&self) -> u16 {
+        self.admin_port
+    }
+
+    /// A handle to stop the API server; the admin listener and the workers follow it.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
 
-    /// Serves until stopped (SIGTERM/SIGINT, or a handle), then stops the push workers and
-    /// flushes the store.
+    /// The state, for `serve`'s reload on SIGHUP.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until stopped (SIGTERM/SIGINT, or a handle), then stops the admin listener, the
+    /// push workers and the retention job, and flushes the store.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let state = &self.state;
+        let state = self.state;
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let mut workers =
-            state
-                .deliveries
-                .spawn(&state.settings, &state.store, &state.signer, &stopped)?;
+        let mut workers = state.deliveries.spawn(&state, &stopped)?;
+        workers.spawn(retention::run(state.clone().into_inner(), stopped.clone()));
+        let admin = self.admin.handle();
+        let admin_task = tokio::spawn(self.admin);
         let served = self.server.await.context("the API server failed");
+        admin.stop(true).await;
+        let _ = admin_task.await;
         // A worker mid-push finishes that push (bounded by the client's timeout), then stops.
         let _ = stop.send(true);
         while workers.join_next().await.is_some() {}
         let flushed = state.store.flush();
         served.and(flushed)
     }
+}
+
+/// The API's one route table.
+fn api_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/reports")
+            .route(web::post().to(routes::reports::submit))
+            .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        web::resource("/v1/reports/{report_id}")
+            .route(web::get().to(routes::reports::view))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/v1/items/{item_id}/status")
+            .route(web::post().to(routes::items::change_status))
+            .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        web::resource("/v1/inbox")
+            .route(web::get().to(routes::inbox::page))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/v1/inbox/ack")
+            .route(web::post().to(routes::inbox::ack))
+            .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        web::resource("/v1/inbox/delivery")
+            .route(web::get().to(routes::inbox::delivery))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/v1/stats")
+            .route(web::get().to(routes::stats::stats))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/v1/keys")
+            .route(web::get().to(routes::keys::list))
+            .default_service(method_not_allowed("GET")),
+    )
+    .default_service(web::to(routes::fallback::not_found));
 }

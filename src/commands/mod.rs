@@ -1,5 +1,7 @@
 //! The subcommands that are more than a line or two.
 
+pub mod audit;
+pub mod bench;
 pub mod serve;
 pub mod submit;
 pub mod verify;

@@ -8,6 +8,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::config::{ConfigSource, Settings};
 use crate::startup::Application;
+use crate::state::AppState;
 
 pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&source)?;
@@ -23,11 +24,13 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
     }
     let app = Application::build(settings.clone())?;
     stop_on_signals(app.handle())?;
+    reload_on_sighup(app.state(), source.clone())?;
     tracing::info!(
         config = %source.describe(),
         gateway = %settings.gateway.id,
         listen = %settings.gateway.listen,
         port = app.port(),
+        admin_port = app.admin_port(),
         members = settings.members.len(),
         "gateway serving (mutual TLS)"
     );
@@ -49,6 +52,36 @@ fn stop_on_signals(handle: ServerHandle) -> anyhow::Result<()> {
         };
         tracing::info!("{which} received: finishing requests in flight, then stopping");
         handle.stop(true).await;
+    });
+    Ok(())
+}
+
+/// SIGHUP: read the configuration again and put its member list in force (a suspension applies
+/// from the next request on). A configuration that fails to load is logged and the old list
+/// kept. Other sections take effect at the next restart.
+fn reload_on_sighup(
+    state: actix_web::web::Data<AppState>,
+    source: ConfigSource,
+) -> anyhow::Result<()> {
+    let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            match Settings::load(&source) {
+                Ok(settings) => {
+                    state.reload_members(&settings);
+                    let suspended = settings.members.iter().filter(|m| m.suspended).count();
+                    tracing::info!(
+                        members = settings.members.len(),
+                        suspended,
+                        "SIGHUP: member list reloaded"
+                    );
+                }
+                Err(e) => tracing::error!(
+                    error = %format!("{e:#}"),
+                    "SIGHUP: the configuration does not load; the old member list stays in force"
+                ),
+            }
+        }
     });
     Ok(())
 }

@@ -11,8 +11,8 @@ use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::routes::body::read_json_body;
 use crate::schemas::FieldError;
-use crate::startup::AppState;
-use crate::store::{StatusRefusal, StoreError};
+use crate::state::AppState;
+use crate::store::{Acknowledgement, StatusRefusal, StoreError};
 
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 500;
@@ -47,7 +47,13 @@ pub async fn page(
     let member = caller.id().to_owned();
     let page = web::block(move || store.inbox_page(&member, after, limit))
         .await
-        .map_err(|e| ApiError::Internal(e.into()))??;
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| match e {
+            StoreError::Refused(StatusRefusal::NotFound) => {
+                ApiError::InvalidQuery("after is beyond this inbox's last entry".into())
+            }
+            other => other.into(),
+        })?;
     // The entries are stored as the exact signed bytes: the page is assembled around them.
     let mut body = Vec::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 40);
     body.extend_from_slice(b"{\"entries\":[");
@@ -72,20 +78,23 @@ pub async fn ack(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_body(&req, payload, state.settings.gateway.max_body_bytes).await?;
     let cursor = state.schemas.parse_ack(&body)?;
+    let ack = Acknowledgement {
+        gateway: state.settings.gateway.id.clone(),
+        member: caller.id().to_owned(),
+        cursor,
+        now: state.clock.now(),
+    };
     let notify = state
         .store
-        .acknowledge(
-            caller.id().to_owned(),
-            cursor,
-            state.settings.gateway.id.clone(),
-            Arc::clone(&state.signer),
-        )
+        .acknowledge(ack, Arc::clone(&state.signer))
         .await
         .map_err(|e| match e {
-            StoreError::Refused(StatusRefusal::NotFound) => ApiError::Validation(vec![FieldError {
-                pointer: "/cursor".into(),
-                message: "no entry of this inbox has this cursor yet".into(),
-            }]),
+            StoreError::Refused(StatusRefusal::NotFound) => {
+                ApiError::Validation(vec![FieldError {
+                    pointer: "/cursor".into(),
+                    message: "no entry of this inbox has this cursor yet".into(),
+                }])
+            }
             other => other.into(),
         })?;
     tracing::info!(member = %caller.id(), cursor, "inbox acknowledged");
@@ -95,7 +104,10 @@ pub async fn ack(
 }
 
 /// Where push delivery to the calling member stands.
-pub async fn delivery(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn delivery(
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let member = caller.id().to_owned();
     let (push, (head, acked)) = web::block(move || {

@@ -5,12 +5,11 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::clock;
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::routes::body::read_json_body;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{StatusChange, StatusOutcome};
 
 /// 200 with a signed `status.accepted` receipt (the earlier one for a repeated transition).
@@ -22,7 +21,8 @@ pub async fn change_status(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_body(&req, payload, state.settings.gateway.max_body_bytes).await?;
-    let (request, at) = state.schemas.parse_status_change(&body, clock::now())?;
+    let now = state.clock.now();
+    let (request, at) = state.schemas.parse_status_change(&body, now)?;
     let item_id = path.into_inner();
     let span = tracing::info_span!("status", member = %caller.id(), %item_id, status = request.status.as_str());
     let providers = state
@@ -38,6 +38,7 @@ pub async fn change_status(
         status: request.status,
         note: request.note,
         at,
+        now,
         provider: request.provider,
         providers,
     };

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 
 use crate::identity::Caller;
 use crate::receipts::JwkSet;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn list(_caller: Caller, state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(JwkSet {

@@ -6,14 +6,13 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tracing::Instrument;
 
-use crate::clock;
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::receipts::canonical_sha256;
 use crate::routes::body::read_json_body;
 use crate::routing::Router;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{Accepted, NewReport, StoreError};
 
 /// Validate, route, store durably, sign: 202 with the receipt (200 and the first receipt for
@@ -32,6 +31,7 @@ pub async fn submit(
         .await
         .map_err(|e| ApiError::Internal(e.into()))??;
     let report_id = report.report_id().as_str().to_owned();
+    let items = report.items().len();
     let span = tracing::info_span!(
         "report",
         member = %caller.id(),
@@ -55,7 +55,7 @@ pub async fn submit(
         member: caller.id().to_owned(),
         report,
         content_sha256,
-        received_at: clock::now(),
+        received_at: state.clock.now(),
         routings,
     };
     let outcome = state
@@ -67,6 +67,8 @@ pub async fn submit(
     match outcome {
         Ok(Accepted::New { receipt, notify }) => {
             tracing::info!(referrals = notify.len(), "report accepted");
+            state.metrics.reports_accepted.inc();
+            state.metrics.items_accepted.inc_by(items as u64);
             state.deliveries.wake(&notify);
             Ok(json_bytes(HttpResponse::Accepted(), receipt))
         }

@@ -10,7 +10,6 @@ use time::OffsetDateTime;
 use super::status::{abort_to_error, record_change, StatusRefusal};
 use super::tx::{decode_u64, inbox_key, refuse, EntryFacts, Tree, Tx, TxResult};
 use super::{Store, StoreError};
-use crate::clock;
 use crate::domain::Status;
 use crate::receipts::Signer;
 
@@ -66,15 +65,20 @@ impl Store {
     }
 
     /// Up to `limit` entries after cursor `after` (default: after the last acknowledged one).
+    /// A cursor beyond the last entry is refused: it names no place in this inbox.
     pub fn inbox_page(
         &self,
         member: &str,
         after: Option<u64>,
         limit: usize,
     ) -> Result<InboxPage, StoreError> {
+        let (head, acked) = self.inbox_position(member)?;
         let after = match after {
+            Some(after) if after > head => {
+                return Err(StoreError::Refused(StatusRefusal::NotFound))
+            }
             Some(after) => after,
-            None => self.inbox_position(member)?.1,
+            None => acked,
         };
         let mut page = InboxPage {
             entries: Vec::with_capacity(limit.min(64)),
@@ -110,13 +114,11 @@ impl Store {
     /// become `delivered`. Returns the members whose inbox got entries (status changes).
     pub async fn acknowledge(
         &self,
-        member: String,
-        cursor: u64,
-        gateway: String,
+        ack: Acknowledgement,
         signer: Arc<Signer>,
     ) -> Result<Vec<String>, StoreError> {
         let notify = self
-            .blocking(move |store| store.acknowledge_now(&member, cursor, &gateway, &signer))
+            .blocking(move |store| store.acknowledge_now(&ack, &signer))
             .await?;
         self.durable().await?;
         Ok(notify)
@@ -124,16 +126,14 @@ impl Store {
 
     fn acknowledge_now(
         &self,
-        member: &str,
-        cursor: u64,
-        gateway: &str,
+        ack: &Acknowledgement,
         signer: &Signer,
     ) -> Result<Vec<String>, StoreError> {
         let mut notify = Vec::new();
         loop {
             let result = self.trees[..].transaction(|views| {
                 let tx = Tx::new(views);
-                let done = ack_chunk(&tx, member, cursor, gateway, signer)?;
+                let done = ack_chunk(&tx, ack, signer)?;
                 Ok((done, tx.touched.take()))
             });
             let (done, touched) = result.map_err(abort_to_error)?;
@@ -160,8 +160,17 @@ impl Store {
     }
 }
 
+/// A member's acknowledgement of its inbox up to `cursor` (by pull or by push).
+pub struct Acknowledgement {
+    pub gateway: String,
+    pub member: String,
+    pub cursor: u64,
+    pub now: OffsetDateTime,
+}
+
 /// Acknowledges up to `ACK_CHUNK` entries; `Ok(true)` once everything up to `cursor` is.
-fn ack_chunk(tx: &Tx, member: &str, cursor: u64, gateway: &str, signer: &Signer) -> TxResult<bool> {
+fn ack_chunk(tx: &Tx, ack: &Acknowledgement, signer: &Signer) -> TxResult<bool> {
+    let (member, cursor) = (ack.member.as_str(), ack.cursor);
     if cursor > tx.counter(Tree::InboxHeads, member)? {
         return refuse(StatusRefusal::NotFound);
     }
@@ -170,7 +179,6 @@ fn ack_chunk(tx: &Tx, member: &str, cursor: u64, gateway: &str, signer: &Signer)
         return Ok(true);
     }
     let until = cursor.min(acked + ACK_CHUNK);
-    let now = clock::now();
     for seq in acked + 1..=until {
         let Some(bytes) = tx.tree(Tree::Inbox).get(inbox_key(member, seq))? else {
             continue;
@@ -185,12 +193,12 @@ fn ack_chunk(tx: &Tx, member: &str, cursor: u64, gateway: &str, signer: &Signer)
         if item.status == Status::Routed {
             let facts = EntryFacts {
                 kind: "status",
-                at: now,
-                by: gateway,
+                at: ack.now,
+                by: &ack.gateway,
                 note: None,
-                duplicate_item_id: None,
+                duplicate_of: None,
             };
-            record_change(tx, signer, &mut item, Status::Delivered, &facts)?;
+            record_change(tx, signer, &mut item, Status::Delivered, &facts, ack.now)?;
             tx.put_item(&item)?;
         }
     }

@@ -11,16 +11,24 @@
 //! - `inbox`: `member \0 seq (u64 BE)` -> the signed entry bytes; `seq` is the entry's cursor
 //! - `inbox_heads`, `inbox_acks`: `member` -> u64 BE: last entry written, last acknowledged
 //! - `push`: `member` -> [`PushState`]: where push delivery stands
+//! - `audit`: `seq (u64 BE)` -> an event of the hash chain; `audit_head`: the last seq and hash
+//! - `stats`: `status/…`, `country/…`, `removal/…` -> u64 BE counters
+//! - `item_entries`: `item_id \0 member \0 seq` -> empty: the inbox entries that tell of an item
+//! - `closed`: `closed at \0 item_id` -> empty: items in a final status, oldest first
 //! - `keys`: `kid` -> public JWK of every receipt key ever used, so old receipts still verify
+//! - `meta`: `health` -> the time of the last health check
 //!
 //! Invariants: every change is one transaction over all the trees above but `keys` (never half a
 //! report, never a status without its inbox entries); nothing is acknowledged to a member before
 //! [`GroupCommit::durable`].
 
+mod audit;
 mod commit;
 mod inbox;
 mod records;
 mod reports;
+mod retention;
+mod stats;
 mod status;
 mod tx;
 
@@ -28,8 +36,9 @@ use std::path::Path;
 
 use anyhow::Context;
 
+pub use audit::AuditVerdict;
 pub use commit::GroupCommit;
-pub use inbox::{InboxPage, PushState};
+pub use inbox::{Acknowledgement, InboxPage, PushState};
 pub use records::{Follower, HistoryEntry, ItemRecord, ReportRecord};
 pub use reports::{Accepted, NewReport};
 pub use status::{StatusChange, StatusOutcome, StatusRefusal};
@@ -44,6 +53,8 @@ pub struct Store {
     /// Indexed by [`Tree`]; every transaction spans all of them.
     trees: std::sync::Arc<[sled::Tree]>,
     keys: sled::Tree,
+    /// Outside every transaction: the health check's heartbeat.
+    meta: sled::Tree,
     commit: GroupCommit,
 }
 
@@ -87,6 +98,7 @@ impl Store {
         Ok(Store {
             trees: trees.into(),
             keys: tree("keys")?,
+            meta: tree("meta")?,
             commit: GroupCommit::start(db.clone())?,
             db,
         })
@@ -116,6 +128,15 @@ impl Store {
             }
         }
         Ok(keys)
+    }
+
+    /// Writes a heartbeat and waits for it to be on disk: `Ok` when the store is usable.
+    pub async fn health_check(&self) -> Result<(), StoreError> {
+        self.meta.insert(
+            b"health",
+            crate::clock::format(crate::clock::now()).as_bytes(),
+        )?;
+        self.durable().await
     }
 
     /// Resolves once everything written so far is on disk (shared flushes).

@@ -87,15 +87,21 @@ impl Store {
 
     /// The submitter's view of one of its reports; `None` if it has no such report.
     pub fn report_view(&self, member: &str, report_id: &str) -> Result<Option<Value>, StoreError> {
-        let Some(bytes) = self.tree(Tree::Reports).get(report_key(member, report_id))? else {
+        let Some(bytes) = self
+            .tree(Tree::Reports)
+            .get(report_key(member, report_id))?
+        else {
             return Ok(None);
         };
         let report: ReportRecord = from_json(&bytes)?;
         let mut items = Vec::with_capacity(report.item_ids.len());
         for item_id in &report.item_ids {
-            let bytes = self.tree(Tree::Items).get(item_id.as_bytes())?.ok_or_else(|| {
-                StoreError::Storage(anyhow::anyhow!("item {item_id} of a report is missing"))
-            })?;
+            let bytes = self
+                .tree(Tree::Items)
+                .get(item_id.as_bytes())?
+                .ok_or_else(|| {
+                    StoreError::Storage(anyhow::anyhow!("item {item_id} of a report is missing"))
+                })?;
             items.push(from_json::<ItemRecord>(&bytes)?.view());
         }
         Ok(Some(json!({
@@ -139,7 +145,10 @@ fn insert_in(tx: &Tx, new: &NewReport, item_ids: &[String], signer: &Signer) -> 
                     item_id: item_id.clone(),
                     member: new.member.clone(),
                 };
-                match records.iter_mut().find(|r: &&mut ItemRecord| &r.item_id == original) {
+                match records
+                    .iter_mut()
+                    .find(|r: &&mut ItemRecord| &r.item_id == original)
+                {
                     Some(record) => record.followers.push(follower),
                     None => {
                         let mut record = tx.item(original)?.ok_or_else(|| {
@@ -196,14 +205,27 @@ fn insert_in(tx: &Tx, new: &NewReport, item_ids: &[String], signer: &Signer) -> 
         at: new.received_at,
         by: &new.gateway,
         note: None,
-        duplicate_item_id: None,
+        duplicate_of: None,
     };
     for record in &records {
         tx.put_item(record)?;
+        super::stats::item_added(tx, record.status, record.hosting_country.as_ref())?;
         for member in &record.routed_to {
             tx.append(signer, member, &referral, record)?;
         }
     }
+    tx.audit(json!({
+        "kind": "report.accepted",
+        "at": clock::format(new.received_at),
+        "member": new.member,
+        "report_id": new.report.report_id(),
+        "content_sha256": new.content_sha256,
+        "items": records.iter().map(|r| json!({
+            "item_id": r.item_id,
+            "status": r.status,
+            "routed_to": r.routed_to,
+        })).collect::<Vec<_>>(),
+    }))?;
     let report = ReportRecord {
         report_id: new.report.report_id().as_str().to_owned(),
         member: new.member.clone(),

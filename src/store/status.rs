@@ -10,7 +10,9 @@ use sled::Transactional;
 use time::OffsetDateTime;
 
 use super::reports::holds_url_open;
-use super::tx::{corrupt, refuse, status_receipt_key, Abort, EntryFacts, Tree, Tx, TxResult};
+use super::tx::{
+    closed_key, corrupt, refuse, status_receipt_key, Abort, EntryFacts, Tree, Tx, TxResult,
+};
 use super::{HistoryEntry, ItemRecord, Store, StoreError};
 use crate::clock;
 use crate::domain::{Member, Role, Status};
@@ -24,6 +26,8 @@ pub struct StatusChange {
     pub status: Status,
     pub note: Option<String>,
     pub at: OffsetDateTime,
+    /// The gateway's own time of the change (retention counts from it, not from `at`).
+    pub now: OffsetDateTime,
     /// With `notice_sent`: the hosting provider to notify (checked to be one).
     pub provider: Option<String>,
     /// Active hosting providers, to find who operates the item's ASN.
@@ -52,7 +56,12 @@ pub enum StatusRefusal {
     Conflict(Status),
     /// `provider` does not name an active hosting provider.
     UnknownProvider,
+    /// `at` is more than `MAX_BACKDATE` before the item's last change.
+    Backdated,
 }
+
+/// How far before the item's last change a member's `at` may be (clock skew between members).
+pub const MAX_BACKDATE: time::Duration = time::Duration::minutes(5);
 
 impl Store {
     /// Applies a member's status change, durably, or refuses it.
@@ -101,8 +110,8 @@ fn change_in(
         return refuse(StatusRefusal::NotFound);
     };
     let caller = &change.caller;
-    let handles = item.routed_to.contains(&caller.id)
-        || (item.is_domestic() && item.submitter == caller.id);
+    let handles =
+        item.routed_to.contains(&caller.id) || (item.is_domestic() && item.submitter == caller.id);
     let hosts = caller.role == Role::HostingProvider
         && (item.notified.contains(&caller.id)
             || item
@@ -131,6 +140,11 @@ fn change_in(
     if !change.status.settable_by_members() || !item.status.can_become(change.status) {
         return refuse(StatusRefusal::Conflict(item.status));
     }
+    // History stays in order, give or take members' clock skew.
+    let last_at = item.history.last().map_or(item.received_at, |h| h.at);
+    if change.at < last_at - MAX_BACKDATE {
+        return refuse(StatusRefusal::Backdated);
+    }
     let notices = match (change.status, &change.provider) {
         (Status::NoticeSent, Some(id)) => match change.providers.iter().find(|p| &p.id == id) {
             Some(provider) => vec![provider.id.clone()],
@@ -152,9 +166,9 @@ fn change_in(
         at: change.at,
         by: &caller.id,
         note: change.note.as_deref(),
-        duplicate_item_id: None,
+        duplicate_of: None,
     };
-    record_change(tx, signer, &mut item, change.status, &facts)?;
+    record_change(tx, signer, &mut item, change.status, &facts, change.now)?;
     let notice = EntryFacts {
         kind: "notice",
         ..facts
@@ -191,7 +205,17 @@ pub(super) fn record_change(
     item: &mut ItemRecord,
     status: Status,
     facts: &EntryFacts<'_>,
+    now: OffsetDateTime,
 ) -> TxResult<()> {
+    super::stats::status_moved(tx, item.status, status, item.received_at, facts.at)?;
+    tx.audit(json!({
+        "kind": "status.changed",
+        "at": clock::format(facts.at),
+        "by": facts.by,
+        "item_id": item.item_id,
+        "from": item.status,
+        "to": status,
+    }))?;
     item.status = status;
     item.history.push(HistoryEntry {
         status,
@@ -199,6 +223,10 @@ pub(super) fn record_change(
         by: facts.by.to_owned(),
         note: facts.note.map(str::to_owned),
     });
+    if status.is_final() {
+        tx.tree(Tree::Closed)
+            .insert(closed_key(now, &item.item_id), &[][..])?;
+    }
     if !holds_url_open(status) {
         let url = item.item.url.normalized().as_bytes();
         if tx.tree(Tree::OpenUrls).get(url)?.as_deref() == Some(item.item_id.as_bytes()) {
@@ -206,12 +234,18 @@ pub(super) fn record_change(
         }
     }
     tx.append(signer, &item.submitter, facts, item)?;
+    // A duplicate's submitter learns the original's new status through its own item: never the
+    // original submitter's id, note or hashes (a member never sees another member's reports).
     for follower in &item.followers {
+        let Some(mut own) = tx.item(&follower.item_id)? else {
+            continue;
+        };
+        own.status = status;
         let facts = EntryFacts {
-            duplicate_item_id: Some(&follower.item_id),
+            duplicate_of: Some(&item.item_id),
             ..*facts
         };
-        tx.append(signer, &follower.member, &facts, item)?;
+        tx.append(signer, &follower.member, &facts, &own)?;
     }
     Ok(())
 }

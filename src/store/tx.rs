@@ -26,10 +26,15 @@ pub(super) enum Tree {
     InboxHeads,
     InboxAcks,
     Push,
+    Audit,
+    AuditHead,
+    Stats,
+    ItemEntries,
+    Closed,
 }
 
 impl Tree {
-    pub(super) const ALL: [Tree; 9] = [
+    pub(super) const ALL: [Tree; 14] = [
         Tree::Reports,
         Tree::Receipts,
         Tree::Items,
@@ -39,6 +44,11 @@ impl Tree {
         Tree::InboxHeads,
         Tree::InboxAcks,
         Tree::Push,
+        Tree::Audit,
+        Tree::AuditHead,
+        Tree::Stats,
+        Tree::ItemEntries,
+        Tree::Closed,
     ];
 
     pub(super) fn name(self) -> &'static str {
@@ -52,6 +62,11 @@ impl Tree {
             Tree::InboxHeads => "inbox_heads",
             Tree::InboxAcks => "inbox_acks",
             Tree::Push => "push",
+            Tree::Audit => "audit",
+            Tree::AuditHead => "audit_head",
+            Tree::Stats => "stats",
+            Tree::ItemEntries => "item_entries",
+            Tree::Closed => "closed",
         }
     }
 }
@@ -89,6 +104,24 @@ pub(super) fn status_receipt_key(item_id: &str, index: usize) -> Vec<u8> {
     [item_id.as_bytes(), b"\0", &index.to_be_bytes()].concat()
 }
 
+/// `item_id \0 member \0 seq`: which inbox entries tell of an item (for retention).
+pub(super) fn item_entry_key(item_id: &str, member: &str, seq: u64) -> Vec<u8> {
+    [
+        item_id.as_bytes(),
+        b"\0",
+        member.as_bytes(),
+        b"\0",
+        &seq.to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// `closed at (unix seconds, BE, offset to sort) \0 item_id`: final items, oldest first.
+pub(super) fn closed_key(closed_at: OffsetDateTime, item_id: &str) -> Vec<u8> {
+    let seconds = (closed_at.unix_timestamp() as u64) ^ (1 << 63);
+    [&seconds.to_be_bytes()[..], b"\0", item_id.as_bytes()].concat()
+}
+
 pub(super) fn decode_u64(bytes: &[u8]) -> u64 {
     bytes.try_into().map_or(0, u64::from_be_bytes)
 }
@@ -100,8 +133,9 @@ pub(super) struct EntryFacts<'a> {
     /// The member (or the gateway) whose act the entry tells of.
     pub by: &'a str,
     pub note: Option<&'a str>,
-    /// For a status entry sent to a duplicate's submitter: its own item.
-    pub duplicate_item_id: Option<&'a str>,
+    /// For a status entry sent to a duplicate's submitter (whose own item the entry carries):
+    /// the original, whose status changed.
+    pub duplicate_of: Option<&'a str>,
 }
 
 /// A transaction's view of every tree, and the members whose inbox it wrote to.
@@ -156,6 +190,20 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
+    /// Adds `delta` to the statistics counter `key` (never below zero).
+    pub(super) fn count(&self, key: &str, delta: i64) -> TxResult<()> {
+        let tree = self.tree(Tree::Stats);
+        let now = tree.get(key.as_bytes())?.map_or(0, |b| decode_u64(&b));
+        let next = now.saturating_add_signed(delta);
+        tree.insert(key.as_bytes(), &next.to_be_bytes()[..])?;
+        Ok(())
+    }
+
+    /// Appends an event to the audit chain, linked to the one before by its SHA-256.
+    pub(super) fn audit(&self, event: Value) -> TxResult<()> {
+        super::audit::append(self, event)
+    }
+
     /// Appends a signed entry to `member`'s inbox; returns its cursor.
     pub(super) fn append(
         &self,
@@ -174,14 +222,16 @@ impl<'a> Tx<'a> {
         if let Some(note) = facts.note {
             entry.insert("note".into(), json!(note));
         }
-        if let Some(id) = facts.duplicate_item_id {
-            entry.insert("duplicate_item_id".into(), json!(id));
+        if let Some(id) = facts.duplicate_of {
+            entry.insert("duplicate_of".into(), json!(id));
         }
         let mut entry = Value::Object(entry);
         entry["signature"] = json!(signer.sign(&entry).map_err(corrupt)?);
         let bytes = serde_json::to_vec(&entry).map_err(corrupt)?;
         self.tree(Tree::Inbox)
             .insert(inbox_key(member, seq), bytes)?;
+        self.tree(Tree::ItemEntries)
+            .insert(item_entry_key(&item.item_id, member, seq), &[][..])?;
         self.set_counter(Tree::InboxHeads, member, seq)?;
         self.touched.borrow_mut().push(member.to_owned());
         Ok(seq)

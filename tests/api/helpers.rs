@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hotline_gateway::clock::Clock;
 use hotline_gateway::config::Settings;
 use hotline_gateway::domain::Member;
 use hotline_gateway::pki::{ensure_dev_pki, member_cert_paths};
@@ -50,6 +51,10 @@ pub fn test_settings(dir: &Path) -> Settings {
 
 pub struct TestApp {
     pub port: u16,
+    /// The plain-HTTP admin listener (health, metrics).
+    pub admin_port: u16,
+    /// The clock the gateway reads; `advance` it if the app was spawned with a manual one.
+    pub clock: Clock,
     pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -64,6 +69,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// A gateway with the test settings, changed by `tweak` before it starts.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_clock(tweak, Clock::system()).await
+}
+
+/// As `spawn_app_with`, on a clock the test holds (`Clock::manual`, moved by `advance`).
+pub async fn spawn_app_with_clock(tweak: impl FnOnce(&mut Settings), clock: Clock) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         hotline_gateway::telemetry::init(false);
     }
@@ -77,17 +87,17 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     );
     ensure_dev_pki(&with_stranger).expect("test PKI");
     tweak(&mut settings);
-    let mut app = start(settings).await;
+    let mut app = start(settings, clock).await;
     app.dir = dir.path().to_path_buf();
     app._dir = Some(dir);
     app
 }
 
-async fn start(settings: Settings) -> TestApp {
+async fn start(settings: Settings, clock: Clock) -> TestApp {
     // A stopped gateway releases sled's lock on its directory a moment after it stops.
     let mut tries = 0;
     let app = loop {
-        match Application::build(settings.clone()) {
+        match Application::build_with_clock(settings.clone(), clock.clone()) {
             Ok(app) => break app,
             Err(e) if tries < 100 && format!("{e:#}").contains("lock") => {
                 tries += 1;
@@ -97,10 +107,13 @@ async fn start(settings: Settings) -> TestApp {
         }
     };
     let port = app.port();
+    let admin_port = app.admin_port();
     let handle = app.handle();
     let task = tokio::spawn(app.run_until_stopped());
     TestApp {
         port,
+        admin_port,
+        clock,
         dir: settings.gateway.data_dir.clone(),
         settings,
         handle,
@@ -122,11 +135,12 @@ impl TestApp {
     /// Stops the gateway, runs `meanwhile` (an operator's change on disk), starts it again.
     pub async fn restart_with(self, meanwhile: impl FnOnce()) -> TestApp {
         let settings = self.settings.clone();
+        let clock = self.clock.clone();
         let keep = self._dir.clone();
         let dir = self.dir.clone();
         self.stop().await;
         meanwhile();
-        let mut app = start(settings).await;
+        let mut app = start(settings, clock).await;
         app._dir = keep;
         app.dir = dir;
         app

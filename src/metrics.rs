@@ -1,0 +1,112 @@
+//! Prometheus metrics (OpenMetrics text, `prometheus-client`), one registry per gateway so that
+//! several gateways in one process (the tests) keep their own counts.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: String,
+    pub method: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MemberLabels {
+    pub member: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PushLabels {
+    pub member: String,
+    /// `delivered` or `failed`.
+    pub outcome: &'static str,
+}
+
+type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms to about 16 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+/// Every metric the gateway exports.
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub latency: LatencyFamily,
+    pub reports_accepted: Counter,
+    pub items_accepted: Counter,
+    pub pushes: Family<PushLabels, Counter>,
+    pub inbox_backlog: Family<MemberLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("hgw");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = LatencyFamily::new_with_constructor(latency_histogram);
+        let reports_accepted = Counter::default();
+        let items_accepted = Counter::default();
+        let pushes = Family::<PushLabels, Counter>::default();
+        let inbox_backlog = Family::<MemberLabels, Gauge>::default();
+        registry.register(
+            "http_requests",
+            "API requests by route, method and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "API request latency by route",
+            latency.clone(),
+        );
+        registry.register(
+            "reports_accepted",
+            "Reports accepted (202)",
+            reports_accepted.clone(),
+        );
+        registry.register(
+            "items_accepted",
+            "Items in accepted reports",
+            items_accepted.clone(),
+        );
+        registry.register(
+            "pushes",
+            "Push deliveries by member and outcome (delivered, failed)",
+            pushes.clone(),
+        );
+        registry.register(
+            "inbox_backlog",
+            "Inbox entries not yet acknowledged, by member",
+            inbox_backlog.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            reports_accepted,
+            items_accepted,
+            pushes,
+            inbox_backlog,
+        }
+    }
+}
+
+impl Metrics {
+    /// The OpenMetrics text of every metric.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}

@@ -1,0 +1,79 @@
+//! `AppState`: what every request handler, push worker and background job can reach.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::delivery::Deliveries;
+use crate::geoip::GeoIp;
+use crate::members::{Directory, SharedDirectory};
+use crate::metrics::Metrics;
+use crate::receipts::{Jwk, Signer};
+use crate::schemas::Schemas;
+use crate::store::Store;
+
+pub struct AppState {
+    pub settings: Settings,
+    /// The member list in force; replaced whole on reload.
+    pub members: SharedDirectory,
+    pub store: Store,
+    pub signer: Arc<Signer>,
+    /// The JWK Set of `GET /v1/keys`: the current key first, then every earlier one.
+    pub keys: Vec<Jwk>,
+    pub schemas: Schemas,
+    pub geoip: Option<GeoIp>,
+    /// Rings the push workers of members whose inbox changed.
+    pub deliveries: Deliveries,
+    pub clock: Clock,
+    pub metrics: Metrics,
+    /// Per-member token buckets (`limits.requests_per_second`, `limits.burst`).
+    pub limiter: DefaultKeyedRateLimiter<String>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, parts: StateParts) -> AppState {
+        let per_second =
+            NonZeroU32::new(settings.limits.requests_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(settings.limits.burst).unwrap_or(NonZeroU32::MIN);
+        AppState {
+            members: SharedDirectory::new(Directory::new(settings.members.clone())),
+            deliveries: Deliveries::new(&settings),
+            limiter: DefaultKeyedRateLimiter::keyed(
+                Quota::per_second(per_second).allow_burst(burst),
+            ),
+            settings,
+            store: parts.store,
+            signer: parts.signer,
+            keys: parts.keys,
+            schemas: parts.schemas,
+            geoip: parts.geoip,
+            clock: parts.clock,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The member directory as it is now.
+    pub fn directory(&self) -> Arc<Directory> {
+        self.members.current()
+    }
+
+    /// Replaces the member list (SIGHUP); suspensions apply from the next request on.
+    pub fn reload_members(&self, settings: &Settings) {
+        self.members
+            .replace(Directory::new(settings.members.clone()));
+        self.deliveries.wake_all();
+    }
+}
+
+/// What `Application::build` loads before the state exists.
+pub struct StateParts {
+    pub store: Store,
+    pub signer: Arc<Signer>,
+    pub keys: Vec<Jwk>,
+    pub schemas: Schemas,
+    pub geoip: Option<GeoIp>,
+    pub clock: Clock,
+}
