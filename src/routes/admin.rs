@@ -23,8 +23,8 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let directory = state.directory();
     for member in directory.all() {
-        if let Ok((head, acked)) = state.store.inbox_position(&member.id) {
-            let backlog = i64::try_from(head.saturating_sub(acked)).unwrap_or(i64::MAX);
+        if let Ok(backlog) = state.store.backlog(&member.id) {
+            let backlog = i64::try_from(backlog).unwrap_or(i64::MAX);
             state
                 .metrics
                 .inbox_backlog

@@ -110,8 +110,12 @@ pub async fn delivery(
 ) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let member = caller.id().to_owned();
-    let (push, (head, acked)) = web::block(move || {
-        Ok::<_, StoreError>((store.push_state(&member)?, store.inbox_position(&member)?))
+    let (push, (head, acked), backlog) = web::block(move || {
+        Ok::<_, StoreError>((
+            store.push_state(&member)?,
+            store.inbox_position(&member)?,
+            store.backlog(&member)?,
+        ))
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))??;
@@ -119,7 +123,7 @@ pub async fn delivery(
         "endpoint": caller.0.endpoint,
         "last_cursor": head.to_string(),
         "acknowledged": acked.to_string(),
-        "backlog": head - acked.min(head),
+        "backlog": backlog,
         "push": caller.0.endpoint.as_ref().map(|_| json!({
             "next": push.next.max(acked + 1).to_string(),
             "attempts": push.attempts,

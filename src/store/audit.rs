@@ -100,8 +100,10 @@ impl Store {
             None => return broken(last, "the chain's head is missing".into()),
         };
         if head.seq != last {
+            // Events past the head were added behind the gateway's back; events missing
+            // before it were removed: either way the first one off is just past the shorter.
             return broken(
-                last + 1,
+                head.seq.min(last) + 1,
                 format!("the head says {} events, the chain has {last}", head.seq),
             );
         }

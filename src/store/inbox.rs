@@ -64,6 +64,14 @@ impl Store {
         Ok((read(Tree::InboxHeads)?, read(Tree::InboxAcks)?))
     }
 
+    /// Entries written to `member` and neither acknowledged nor purged by retention since.
+    pub fn backlog(&self, member: &str) -> Result<u64, StoreError> {
+        let (head, acked) = self.inbox_position(member)?;
+        let range = inbox_key(member, acked.saturating_add(1))..=inbox_key(member, u64::MAX);
+        let purged = self.tree(Tree::Purged).range(range).count() as u64;
+        Ok(head.saturating_sub(acked).saturating_sub(purged))
+    }
+
     /// Up to `limit` entries after cursor `after` (default: after the last acknowledged one).
     /// A cursor beyond the last entry is refused: it names no place in this inbox.
     pub fn inbox_page(

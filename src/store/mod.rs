@@ -15,6 +15,7 @@
 //! - `stats`: `status/…`, `country/…`, `removal/…` -> u64 BE counters
 //! - `item_entries`: `item_id \0 member \0 seq` -> empty: the inbox entries that tell of an item
 //! - `closed`: `closed at \0 item_id` -> empty: items in a final status, oldest first
+//! - `purged`: `member \0 seq` -> empty: inbox entries retention removed (for the backlog)
 //! - `keys`: `kid` -> public JWK of every receipt key ever used, so old receipts still verify
 //! - `meta`: `health` -> the time of the last health check
 //!

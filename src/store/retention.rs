@@ -88,8 +88,10 @@ fn purge_item(tx: &Tx, item_id: &str, entries: &[sled::IVec]) -> TxResult<()> {
         }
         let (member, seq) = rest.split_at(rest.len() - 9);
         let seq = super::tx::decode_u64(&seq[1..]);
-        tx.tree(Tree::Inbox)
-            .remove(inbox_key(&String::from_utf8_lossy(member), seq))?;
+        let entry = inbox_key(&String::from_utf8_lossy(member), seq);
+        tx.tree(Tree::Inbox).remove(entry.as_slice())?;
+        // Remembered (no URL in it) so that the backlog does not count what is gone.
+        tx.tree(Tree::Purged).insert(entry, &[][..])?;
         tx.tree(Tree::ItemEntries).remove(key)?;
     }
     Ok(())

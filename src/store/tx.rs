@@ -31,10 +31,11 @@ pub(super) enum Tree {
     Stats,
     ItemEntries,
     Closed,
+    Purged,
 }
 
 impl Tree {
-    pub(super) const ALL: [Tree; 14] = [
+    pub(super) const ALL: [Tree; 15] = [
         Tree::Reports,
         Tree::Receipts,
         Tree::Items,
@@ -49,6 +50,7 @@ impl Tree {
         Tree::Stats,
         Tree::ItemEntries,
         Tree::Closed,
+        Tree::Purged,
     ];
 
     pub(super) fn name(self) -> &'static str {
@@ -67,6 +69,7 @@ impl Tree {
             Tree::Stats => "stats",
             Tree::ItemEntries => "item_entries",
             Tree::Closed => "closed",
+            Tree::Purged => "purged",
         }
     }
 }
