@@ -4,6 +4,7 @@
 use hotline_gateway::receipts::verify;
 use serde_json::{json, Value};
 
+use crate::conformance::assert_matches_schema;
 use crate::helpers::{assert_problem, report, spawn_app, TestApp};
 
 /// Submits `n` NL-hosted reports from hotline-fr (`FR-1`..); returns their item ids, in order.
@@ -29,12 +30,15 @@ pub async fn submit_nl(app: &TestApp, first: usize, n: usize) -> Vec<String> {
     item_ids
 }
 
-/// `GET /v1/inbox{query}` as `member`: the page, after checking it is a 200 JSON page.
+/// `GET /v1/inbox{query}` as `member`: the page, after checking it is a 200 JSON page that
+/// matches the published schema.
 pub async fn page(app: &TestApp, member: &str, query: &str) -> Value {
     let response = app.get(member, &format!("/v1/inbox{query}")).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
-    response.json().await.unwrap()
+    let page = response.json().await.unwrap();
+    assert_matches_schema("inbox-page.schema.json", &page);
+    page
 }
 
 pub fn cursors(page: &Value) -> Vec<u64> {
@@ -197,6 +201,40 @@ async fn a_bad_after_or_limit_is_a_400_problem() {
     }
     assert_eq!(cursors(&page(&app, "hotline-nl", "?limit=1").await), [1]);
     assert_eq!(cursors(&page(&app, "hotline-nl", "?limit=500").await), [1]);
+}
+
+#[tokio::test]
+async fn an_after_beyond_the_last_entry_is_a_400_problem() {
+    let app = spawn_app().await;
+    submit_nl(&app, 1, 2).await;
+    // Up to the last entry, `after` names a place in the inbox; at it, the page is empty.
+    assert_eq!(
+        page(&app, "hotline-nl", "?after=2").await,
+        json!({"entries": [], "next": "2"})
+    );
+    for (member, after) in [
+        ("hotline-nl", "3"),
+        ("hotline-nl", "99"),
+        ("hotline-nl", "18446744073709551615"),
+        // Cursors are per member: another member's cursor is beyond an empty inbox.
+        ("hotline-de", "1"),
+    ] {
+        let response = app
+            .get(member, &format!("/v1/inbox?after={after}&limit=10"))
+            .await;
+        let problem = assert_problem(response, 400).await;
+        assert_eq!(
+            problem["type"], "urn:hotline-gateway:problem:invalid-query",
+            "{member} after={after}: {problem}"
+        );
+        assert!(problem["detail"].is_string(), "{problem}");
+    }
+    // Asking moved nothing: the default page still starts at the beginning.
+    assert_eq!(cursors(&page(&app, "hotline-nl", "").await), [1, 2]);
+    assert_eq!(
+        page(&app, "hotline-de", "").await,
+        json!({"entries": [], "next": "0"})
+    );
 }
 
 #[tokio::test]
@@ -375,11 +413,21 @@ async fn an_acknowledged_referral_becomes_delivered_for_the_submitter() {
     for entry in entries {
         verify(entry, &keys).expect("status entries verify");
     }
+    // The duplicate's submitter is told of the original's delivery through its own item.
     let follower = page(&app, "hotline-de", "").await;
+    assert_eq!(cursors(&follower), [1]);
     let follower = &follower["entries"][0];
     assert_eq!(follower["kind"], "status");
+    assert_eq!(follower["by"], "gateway.example");
+    assert_eq!(follower["item"]["item_id"], dup_item);
+    assert_eq!(follower["item"]["url"], "https://FILES.example.nl/1.jpg");
+    assert_eq!(follower["item"]["from"], "hotline-de");
     assert_eq!(follower["item"]["status"], "delivered");
-    assert_eq!(follower["duplicate_item_id"], dup_item);
+    assert_eq!(follower["duplicate_of"], item_ids[0].as_str());
+    assert!(
+        !follower.to_string().contains("hotline-fr"),
+        "the original's submitter shows: {follower:#}"
+    );
     verify(follower, &keys).expect("a follower's entry verifies");
 
     // The police copy acknowledged later changes nothing more.

@@ -5,10 +5,10 @@ use serde_json::{json, Value};
 use time::macros::{format_description, offset};
 use time::OffsetDateTime;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{item, spawn_app};
 use crate::lifecycle_support::{
-    ack_all, check_entry, check_receipt, history, inbox, nl_on_asn, post_status, set_status,
-    submit, submit_id, view, GATEWAY,
+    ack_all, check_entry, check_receipt, history, inbox, inbox_text, nl_on_asn, post_status,
+    set_status, submit, submit_id, submit_item, view, GATEWAY,
 };
 
 #[tokio::test]
@@ -155,20 +155,30 @@ async fn a_domestic_item_is_assessed_and_removed_by_its_submitter() {
     check_entry(&entries[1], &keys, "status", "hotline-fr", id, "removed");
 }
 
+// What hotline-fr says of the original in `a_duplicates_submitter_follows_the_original`: none of
+// it may reach hotline-de, which reports the same URL.
+const ORIGINAL_NOTE: &str = "FR only: seen on a forum thread we are watching";
+const ORIGINAL_SHA256: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+const ORIGINAL_MD5: &str = "22222222222222222222222222222222";
+
 #[tokio::test]
 async fn a_duplicates_submitter_follows_the_original() {
     let app = spawn_app().await;
     let keys = app.keys().await;
-    let url = "https://files.example.nl/dup.jpg";
-    let original = submit_id(&app, "hotline-fr", "FR-1", url, nl_on_asn()).await;
-    let copy = submit(
-        &app,
-        "hotline-de",
-        "DE-1",
-        "https://FILES.example.nl:443/dup.jpg#top",
-        nl_on_asn(),
-    )
-    .await;
+    let mut reported = item("https://files.example.nl/dup.jpg", nl_on_asn());
+    reported["hashes"] = json!({"sha256": ORIGINAL_SHA256, "md5": ORIGINAL_MD5});
+    reported["note"] = json!(ORIGINAL_NOTE);
+    let original = submit_item(&app, "hotline-fr", "FR-1", reported).await;
+    let original = original["item_id"].as_str().unwrap().to_owned();
+    // The duplicate as hotline-de reports it: its own spelling of the URL, hosting, hashes, note.
+    let copy_url = "https://FILES.example.nl:443/dup.jpg#top";
+    let copy_hosting = json!({"country": "NL"});
+    let copy_hashes = json!({"sha1": "3333333333333333333333333333333333333333"});
+    let copy_note = "DE: sent to us by a member of the public";
+    let mut reported = item(copy_url, copy_hosting.clone());
+    reported["hashes"] = copy_hashes.clone();
+    reported["note"] = json!(copy_note);
+    let copy = submit_item(&app, "hotline-de", "DE-1", reported).await;
     assert_eq!(copy["status"], "duplicate");
     assert_eq!(copy["duplicate_of"], original);
     let copy_id = copy["item_id"].as_str().unwrap();
@@ -196,6 +206,25 @@ async fn a_duplicates_submitter_follows_the_original() {
     )
     .await;
 
+    // The original's submitter gets each step on its own item, without duplicate_of.
+    let own = inbox(&app, "hotline-fr").await;
+    assert_eq!(own.len(), 4, "{own:#?}");
+    for entry in &own {
+        check_entry(
+            entry,
+            &keys,
+            "status",
+            entry["by"].as_str().unwrap(),
+            &original,
+            entry["item"]["status"].as_str().unwrap(),
+        );
+        assert!(entry.get("duplicate_of").is_none(), "{entry:#}");
+        assert_eq!(entry["item"]["from"], "hotline-fr", "{entry:#}");
+        assert_eq!(entry["item"]["note"], ORIGINAL_NOTE, "{entry:#}");
+    }
+
+    // The duplicate's submitter gets the same steps, told through its own item: the original's
+    // new status, with duplicate_of naming the original.
     let followed = inbox(&app, "hotline-de").await;
     let steps: Vec<(&str, &str)> = followed
         .iter()
@@ -215,32 +244,53 @@ async fn a_duplicates_submitter_follows_the_original() {
             ("removed", "hoster-nl")
         ]
     );
-    for entry in &followed {
+    for (entry, step) in followed.iter().zip(&own) {
         check_entry(
             entry,
             &keys,
             "status",
-            entry["by"].as_str().unwrap(),
-            &original,
-            entry["item"]["status"].as_str().unwrap(),
+            step["by"].as_str().unwrap(),
+            copy_id,
+            step["item"]["status"].as_str().unwrap(),
         );
-        assert_eq!(entry["duplicate_item_id"], copy_id, "{entry:#}");
-        assert_eq!(entry["item"]["from"], "hotline-fr");
+        assert_eq!(entry["duplicate_of"], original, "{entry:#}");
+        assert_eq!(entry["at"], step["at"], "{entry:#}");
+        assert_eq!(entry.get("note"), step.get("note"), "{entry:#}");
+        let item = &entry["item"];
+        assert_eq!(item["from"], "hotline-de", "{entry:#}");
+        assert_eq!(item["url"], copy_url, "{entry:#}");
+        assert_eq!(item["hosting"], copy_hosting, "{entry:#}");
+        assert_eq!(item["hashes"], copy_hashes, "{entry:#}");
+        assert_eq!(
+            item["hosting_country"], copy["hosting_country"],
+            "{entry:#}"
+        );
+        assert_eq!(item["note"], copy_note, "{entry:#}");
     }
     assert_eq!(followed[3]["note"], "deleted");
-    // The original's submitter gets the same steps, without duplicate_item_id.
-    let own = inbox(&app, "hotline-fr").await;
-    assert_eq!(own.len(), 4);
+    // Nothing of the original's submitter reaches the duplicate's: not its id (as `from` or
+    // anywhere), its note or its hashes; of the original only its id, as duplicate_of.
+    let text = inbox_text(&app, "hotline-de").await;
+    for secret in ["hotline-fr", ORIGINAL_NOTE, ORIGINAL_SHA256, ORIGINAL_MD5] {
+        assert!(
+            !text.contains(secret),
+            "{secret} in hotline-de's inbox: {text}"
+        );
+    }
     assert!(
-        own.iter().all(|e| e.get("duplicate_item_id").is_none()),
-        "{own:#?}"
+        followed
+            .iter()
+            .all(|e| e["item"]["item_id"] != original.as_str()),
+        "{followed:#?}"
     );
+
     // The duplicate itself stays as it was received.
     let (v, _) = view(&app, "hotline-de", "DE-1").await;
+    assert_eq!(v["items"][0]["status"], "duplicate");
     assert_eq!(v["items"][0]["duplicate_of"], original);
     assert_eq!(
-        history(&v)[0],
-        ("duplicate".into(), GATEWAY.into(), Value::Null)
+        history(&v),
+        [("duplicate".into(), GATEWAY.into(), Value::Null)]
     );
 }
 

@@ -7,7 +7,7 @@ use hotline_gateway::receipts::{verify, Jwk};
 use serde_json::{json, Value};
 
 use crate::conformance::assert_matches_schema;
-use crate::helpers::{report, TestApp};
+use crate::helpers::{item, TestApp};
 
 pub(crate) const GATEWAY: &str = "gateway.example";
 
@@ -24,9 +24,23 @@ pub(crate) async fn submit(
     url: &str,
     hosting: Value,
 ) -> Value {
-    let response = app
-        .post_report(member, &report(report_id, url, hosting))
-        .await;
+    submit_item(app, member, report_id, item(url, hosting)).await
+}
+
+/// Submits a one-item report of `item` (a report item, as `helpers::item` makes one) as
+/// `member` (202); returns the receipt's item.
+pub(crate) async fn submit_item(
+    app: &TestApp,
+    member: &str,
+    report_id: &str,
+    item: Value,
+) -> Value {
+    let body = json!({
+        "report_id": report_id,
+        "reported_at": "2026-11-20T09:14:00Z",
+        "items": [item],
+    });
+    let response = app.post_report(member, &body).await;
     let code = response.status();
     let text = response.text().await.unwrap();
     assert_eq!(code, 202, "{member} submitting {report_id}: {text}");
@@ -190,10 +204,11 @@ pub(crate) fn check_entry(
     item_id: &str,
     status: &str,
 ) {
+    assert_matches_schema("inbox-entry.schema.json", entry);
     verify(entry, keys).expect("the inbox entry verifies");
     let fields = keys_of(entry);
     let required = BTreeSet::from(["cursor", "kind", "at", "by", "item", "signature"]);
-    let optional = BTreeSet::from(["note", "duplicate_item_id"]);
+    let optional = BTreeSet::from(["note", "duplicate_of"]);
     assert!(required.is_subset(&fields), "{entry:#}");
     assert!(
         fields.difference(&required).all(|f| optional.contains(f)),

@@ -342,8 +342,6 @@ async fn a_dead_endpoint_holds_up_neither_intake_nor_another_member() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: a stopping gateway's push worker drains the member's whole backlog before it \
-            stops (Worker::step loops without looking at the stop signal)"]
 async fn a_stop_mid_backlog_finishes_the_push_in_flight_and_leaves_the_rest_for_the_next_start() {
     let (app, receiver, _) = app_pushing_to_hotline_nl(12).await;
     // A slow endpoint: one push at a time takes longer than a stop does.

@@ -1,10 +1,12 @@
 //! `POST /v1/items/{item_id}/status`: what a refusal looks like and that it changes nothing; bad
-//! bodies, gateway-only and unknown statuses. Who may act is in `status_rules_auth`, the state
-//! machine in `status_rules_machine`, repeated and concurrent changes in `status_rules_repeat`.
+//! bodies, gateway-only and unknown statuses, an `at` too far before the item's last change. Who
+//! may act is in `status_rules_auth`, the state machine in `status_rules_machine`, repeated and
+//! concurrent changes in `status_rules_repeat`.
 
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp};
 use crate::lifecycle_support::{
@@ -243,4 +245,69 @@ async fn gateway_only_statuses_are_409_naming_the_current_status() {
             );
         }
     }
+}
+
+/// The `at` of the last step of the history of the view's first item.
+fn last_change(view: &Value) -> OffsetDateTime {
+    let at = view["items"][0]["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["at"]
+        .as_str()
+        .unwrap();
+    OffsetDateTime::parse(at, &Rfc3339).unwrap()
+}
+
+#[tokio::test]
+async fn an_at_more_than_five_minutes_before_the_last_change_is_refused() {
+    let (app, id) = assessed_item().await;
+    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let last = last_change(&v);
+    assert_eq!(v["items"][0]["status"], "assessed_illegal");
+
+    // Ten minutes before the last change: 422 at /at, and nothing is written.
+    for status in ["notice_sent", "removed"] {
+        let at = (last - Duration::minutes(10)).format(MILLIS).unwrap();
+        let body = json!({"status": status, "at": at});
+        let problem = refused(&app, OWNER, "hotline-nl", &id, body.clone(), 422).await;
+        let errors = problem["errors"].as_array().expect("errors");
+        assert!(
+            errors.iter().any(|e| e["pointer"] == "/at"),
+            "{body}: {problem:#}"
+        );
+    }
+    let (unchanged, _) = view(&app, "hotline-fr", "FR-1").await;
+    assert_eq!(unchanged, v);
+
+    // Four minutes before is within members' clock skew: accepted, and kept as given.
+    let at = (last - Duration::minutes(4)).format(MILLIS).unwrap();
+    let (receipt, _) = set_status(
+        &app,
+        "hotline-nl",
+        &id,
+        json!({"status": "notice_sent", "at": at}),
+    )
+    .await;
+    assert_eq!(receipt["receipt"]["at"], at);
+    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    assert_eq!(v["items"][0]["status"], "notice_sent");
+    assert_eq!(v["items"][0]["history"][2]["at"], at);
+
+    // The limit counts from the last change's own `at`, not from the gateway's clock: six
+    // minutes before it is refused, exactly five is accepted.
+    let last = last_change(&v);
+    let at = (last - Duration::minutes(6)).format(MILLIS).unwrap();
+    let body = json!({"status": "still_online", "at": at});
+    let problem = refused(&app, OWNER, "hotline-nl", &id, body, 422).await;
+    assert_eq!(problem["errors"][0]["pointer"], "/at", "{problem:#}");
+    let at = (last - Duration::minutes(5)).format(MILLIS).unwrap();
+    let (receipt, _) = set_status(
+        &app,
+        "hotline-nl",
+        &id,
+        json!({"status": "still_online", "at": at}),
+    )
+    .await;
+    assert_eq!(receipt["receipt"]["at"], at);
 }

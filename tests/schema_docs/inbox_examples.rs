@@ -55,29 +55,19 @@ fn the_example_entries_agree_with_the_example_report_receipt_and_view() {
         .next()
         .expect("an example view");
     let mut about_the_report = 0;
+    let mut following = 0;
     for (at, entry) in entry_examples() {
         let item = &entry["item"];
-        // Entries about the original of a duplicate name the duplicate the receipt gave.
-        if let Some(duplicate) = entry.get("duplicate_item_id") {
-            let listed = receipt["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .find(|listed| &listed["item_id"] == duplicate)
-                .unwrap_or_else(|| panic!("{at}: duplicate_item_id is no item of the receipt"));
-            assert_eq!(
-                listed["duplicate_of"], item["item_id"],
-                "{at}: duplicate_of"
-            );
-            assert_eq!(listed["url"], item["url"], "{at}: the duplicate's URL");
-            continue;
-        }
         let Some(index) = receipt["items"]
             .as_array()
             .expect("items")
             .iter()
             .position(|listed| listed["item_id"] == item["item_id"])
         else {
+            assert!(
+                entry.get("duplicate_of").is_none(),
+                "{at}: an entry with duplicate_of carries an item its submitter did not report"
+            );
             continue;
         };
         about_the_report += 1;
@@ -102,8 +92,34 @@ fn the_example_entries_agree_with_the_example_report_receipt_and_view() {
             "{at}: the sender's note"
         );
 
+        // A duplicate's submitter follows the open item through its own duplicate: the entry
+        // carries the duplicate as the receipt gave it, names the open item in duplicate_of,
+        // and tells the open item's new status; the duplicate's own history does not move.
+        let viewed = &view["items"][index];
+        if listed["status"] == "duplicate" {
+            let follows = entry
+                .get("duplicate_of")
+                .unwrap_or_else(|| panic!("{at}: an entry about a duplicate without duplicate_of"));
+            assert_eq!(listed["duplicate_of"], *follows, "{at}: duplicate_of");
+            assert_eq!(
+                viewed["duplicate_of"], *follows,
+                "{at}: the view's duplicate_of"
+            );
+            assert_ne!(item["status"], "duplicate", "{at}: the open item's status");
+            assert_eq!(
+                viewed["status"], "duplicate",
+                "{at}: the duplicate's own status"
+            );
+            following += 1;
+            continue;
+        }
+        assert!(
+            entry.get("duplicate_of").is_none(),
+            "{at}: duplicate_of on an entry about an item that is no duplicate"
+        );
+
         // The entry tells of a step of the item's history in the view.
-        let history = view["items"][index]["history"].as_array().expect("history");
+        let history = viewed["history"].as_array().expect("history");
         let step = if entry["kind"] == "referral" {
             assert!(listed["routed_to"]
                 .as_array()
@@ -127,6 +143,10 @@ fn the_example_entries_agree_with_the_example_report_receipt_and_view() {
     assert!(
         about_the_report > 0,
         "no example entry is about the example report"
+    );
+    assert!(
+        following > 0,
+        "no example entry tells a duplicate's submitter of the open item"
     );
 }
 

@@ -21,8 +21,8 @@ fn wrong_inbox_entries_are_rejected() {
     let status = example_where(name, "/kind", &json!("status"));
     let follower = examples(name)
         .into_iter()
-        .find(|entry| entry.get("duplicate_item_id").is_some())
-        .expect("an example with duplicate_item_id");
+        .find(|entry| entry.get("duplicate_of").is_some())
+        .expect("an example with duplicate_of");
 
     assert_rejected(name, &referral, "an unknown kind", |v| {
         v["kind"] = json!("reminder");
@@ -80,22 +80,38 @@ fn wrong_inbox_entries_are_rejected() {
     assert_rejected(name, &referral, "a referral with a note", |v| {
         v["note"] = json!("please hurry");
     });
-    assert_rejected(name, &referral, "a referral with duplicate_item_id", |v| {
-        v["duplicate_item_id"] = follower["duplicate_item_id"].clone();
+    assert_rejected(name, &referral, "a referral with duplicate_of", |v| {
+        v["duplicate_of"] = follower["duplicate_of"].clone();
     });
     assert_rejected(name, &notice, "a notice without notice_sent", |v| {
         v["item"]["status"] = json!("assessed_illegal");
     });
-    assert_rejected(name, &notice, "a notice with duplicate_item_id", |v| {
-        v["duplicate_item_id"] = follower["duplicate_item_id"].clone();
+    assert_rejected(name, &notice, "a notice with duplicate_of", |v| {
+        v["duplicate_of"] = follower["duplicate_of"].clone();
     });
     assert_rejected(name, &status, "a status entry to a status of intake", |v| {
         v["item"]["status"] = json!("routed");
     });
-    assert_rejected(name, &follower, "an upper-case duplicate_item_id", |v| {
-        let id = v["duplicate_item_id"].as_str().expect("id").to_uppercase();
-        v["duplicate_item_id"] = json!(id);
+    assert_rejected(name, &follower, "an upper-case duplicate_of", |v| {
+        let id = v["duplicate_of"].as_str().expect("id").to_uppercase();
+        v["duplicate_of"] = json!(id);
     });
+    assert_rejected(name, &follower, "a duplicate_of that is no item id", |v| {
+        v["duplicate_of"] = json!("FR-2026-000123");
+    });
+    assert_rejected(
+        name,
+        &follower,
+        "a follower entry under the old name duplicate_item_id",
+        |v| {
+            let id = v
+                .as_object_mut()
+                .expect("an object")
+                .remove("duplicate_of")
+                .expect("duplicate_of");
+            v["duplicate_item_id"] = id;
+        },
+    );
 }
 
 #[test]
