@@ -1,6 +1,9 @@
 //! Black-box tests: the real gateway over real mutual TLS, spoken to as members would.
 
+mod admin;
+mod audit;
 mod auth;
+mod bench;
 mod cli;
 mod conformance;
 mod crl;
@@ -10,11 +13,17 @@ mod inbox;
 mod lifecycle;
 mod lifecycle_paths;
 mod lifecycle_support;
+mod limits;
+mod logs;
+mod process;
 mod push;
 mod receipts;
 mod receiver;
+mod reload;
 mod restart;
+mod retention;
 mod routing;
+mod stats;
 mod status_rules;
 mod status_rules_auth;
 mod status_rules_machine;

@@ -1,0 +1,403 @@
+//! The gateway as an operator runs it: `hotline-gateway serve --config gateway.toml` as a child
+//! process in its own directory (development certificates from `dev-pki`), its log read line by
+//! line in a thread so that it never blocks, spoken to over mutual TLS, stopped with signals.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hotline_gateway::tls;
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hotline-gateway"));
+    // The child reads only its own configuration file, whatever the test's environment holds.
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("HGW__") {
+            command.env_remove(key);
+        }
+    }
+    command.env("RUST_LOG", "info");
+    command
+}
+
+/// `[[members]]` entry; `extra` is more TOML lines (`suspended = true`, `endpoint = "..."`).
+pub fn member(id: &str, role: &str, country: &str, extra: &str) -> String {
+    format!("\n[[members]]\nid = \"{id}\"\nrole = \"{role}\"\ncountry = \"{country}\"\n{extra}\n")
+}
+
+const STANDARD: [(&str, &str, &str); 5] = [
+    ("hotline-fr", "hotline", "FR"),
+    ("hotline-nl", "hotline", "NL"),
+    ("police-fr", "lea", "FR"),
+    ("police-nl", "lea", "NL"),
+    ("fallback", "hotline", "EU"),
+];
+
+/// Hotlines and police in FR and NL, and the fallback.
+pub fn standard_members() -> String {
+    standard_members_with("", "")
+}
+
+/// The standard members, with `extra` TOML lines in the entry of member `id`.
+pub fn standard_members_with(id: &str, extra: &str) -> String {
+    STANDARD
+        .iter()
+        .map(|&(m, role, country)| member(m, role, country, if m == id { extra } else { "" }))
+        .collect()
+}
+
+/// A whole configuration: every path relative to the site, both listeners on port 0;
+/// `sections` is more TOML (`[limits]`, `[delivery]`), `members` the `[[members]]`.
+pub fn config(sections: &str, members: &str) -> String {
+    format!(
+        "[gateway]\nid = \"gateway.test\"\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n\
+         data_dir = \"data\"\n\n[routing]\nfallback = \"fallback\"\n\n{sections}\n{members}"
+    )
+}
+
+/// A directory holding `gateway.toml`, the development PKI and (once served) `data/`.
+pub struct Site {
+    pub dir: tempfile::TempDir,
+}
+
+impl Site {
+    /// Writes `config` and makes the development certificates of its members.
+    pub fn new(config: &str) -> Site {
+        let site = Site {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        site.write_config(config);
+        site.dev_pki();
+        site
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Replaces `gateway.toml` whole (written beside, then renamed: never read half-written).
+    pub fn write_config(&self, text: &str) {
+        let next = self.path().join("gateway.toml.next");
+        std::fs::write(&next, text).unwrap();
+        std::fs::rename(next, self.path().join("gateway.toml")).unwrap();
+    }
+
+    /// `dev-pki`: certificates for the members of the current configuration that lack one.
+    pub fn dev_pki(&self) {
+        let out = binary()
+            .args(["dev-pki", "--config", "gateway.toml"])
+            .current_dir(self.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "dev-pki: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A keep-alive client presenting `member`'s development certificate.
+    pub fn client(&self, member: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(self.tls_config(member))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+
+    pub fn tls_config(&self, member: &str) -> rustls::ClientConfig {
+        let certs = self.path().join("certs");
+        let members = certs.join("members");
+        tls::client_config(
+            &certs.join("ca.crt"),
+            &members.join(format!("{member}.crt")),
+            &members.join(format!("{member}.key")),
+        )
+        .expect("member TLS config")
+    }
+
+    /// `hotline-gateway [global...] serve --config gateway.toml`, once it says it is serving.
+    pub fn serve(&self, global: &[&str]) -> Gateway {
+        let mut child = binary()
+            .args(global)
+            .args(["serve", "--config", "gateway.toml"])
+            .current_dir(self.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (port_tx, port_rx) = mpsc::channel();
+        let lines = Arc::clone(&log);
+        let reader = std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(port) = serving_port(&line) {
+                    let _ = port_tx.send(port);
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let port = match port_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(port) => port,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "the gateway did not start; log:\n{}",
+                    log.lock().unwrap().join("\n")
+                );
+            }
+        };
+        Gateway {
+            child,
+            port,
+            log,
+            reader: Some(reader),
+        }
+    }
+}
+
+/// The API port from the "gateway serving" line, human-readable (`port=N`) or JSON.
+fn serving_port(line: &str) -> Option<u16> {
+    if let Ok(json) = serde_json::from_str::<Value>(line) {
+        return json["fields"]["port"].as_u64().map(|p| p as u16);
+    }
+    line.split_whitespace()
+        .find_map(|field| field.strip_prefix("port="))
+        .and_then(|p| p.parse().ok())
+}
+
+/// A running `serve` child; killed if the test ends before it stops.
+pub struct Gateway {
+    child: Child,
+    pub port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Gateway {
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `kill -SIG pid`, e.g. `signal("HUP")`.
+    pub fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal}");
+    }
+
+    /// `POST path` with a JSON body: the status and the JSON answer (`null` if none).
+    pub async fn post(&self, client: &reqwest::Client, path: &str, body: &Value) -> (u16, Value) {
+        let response = client.post(self.url(path)).json(body).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST /v1/reports`: the status.
+    pub async fn submit(&self, client: &reqwest::Client, body: &Value) -> u16 {
+        self.post(client, "/v1/reports", body).await.0
+    }
+
+    /// `GET path`: the status.
+    pub async fn get(&self, client: &reqwest::Client, path: &str) -> u16 {
+        let response = client.get(self.url(path)).send().await.unwrap();
+        response.status().as_u16()
+    }
+
+    /// The log so far, one entry per line.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the log has more than `seen` lines containing `needle`; panics after 10 s.
+    pub async fn wait_for_log(&self, needle: &str, seen: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if self.count(needle) > seen {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new log line with {needle:?}; log:\n{}",
+                self.log().join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// How many lines of the log contain `needle`.
+    pub fn count(&self, needle: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.contains(needle))
+            .count()
+    }
+
+    /// Waits up to `limit` for the child to exit; returns its status and its whole log.
+    pub async fn exit(mut self, limit: Duration) -> (ExitStatus, Vec<String>) {
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "the gateway did not exit within {limit:?}; log:\n{}",
+                    self.log().join("\n")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        (status, self.log())
+    }
+
+    /// SIGTERM, then `stopped`.
+    pub async fn terminate(self) -> Vec<String> {
+        self.signal("TERM");
+        self.stopped().await
+    }
+
+    /// After a SIGTERM: asserts exit status 0 within 30 s and a flushed store; the whole log.
+    pub async fn stopped(self) -> Vec<String> {
+        let (status, log) = self.exit(Duration::from_secs(30)).await;
+        let text = log.join("\n");
+        assert!(status.success(), "exit {status:?}; log:\n{text}");
+        assert!(text.contains("store flushed"), "{text}");
+        log
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A member's push endpoint: HTTPS on `localhost` with the site's development server
+/// certificate, requiring a client certificate from its CA (the gateway's delivery one); it
+/// keeps every entry POSTed to it and answers 204.
+pub struct PushReceiver {
+    listener: Option<tokio::net::TcpListener>,
+    pub port: u16,
+    entries: Arc<Mutex<Vec<Value>>>,
+}
+
+impl PushReceiver {
+    pub async fn bind() -> PushReceiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        PushReceiver {
+            port: listener.local_addr().unwrap().port(),
+            listener: Some(listener),
+            entries: Arc::default(),
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("https://localhost:{}/push", self.port)
+    }
+
+    /// Starts answering, once `site` has its certificates.
+    pub fn start(&mut self, site: &Site) {
+        let certs = site.path().join("certs");
+        let settings = hotline_gateway::config::TlsSettings {
+            cert: certs.join("gateway.crt"),
+            key: certs.join("gateway.key"),
+            client_ca: certs.join("ca.crt"),
+            crls: Vec::new(),
+        };
+        let acceptor =
+            tokio_rustls::TlsAcceptor::from(Arc::new(tls::server_config(&settings).unwrap()));
+        let listener = self.listener.take().expect("started once");
+        let entries = Arc::clone(&self.entries);
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, entries) = (acceptor.clone(), Arc::clone(&entries));
+                tokio::spawn(async move {
+                    let Ok(mut stream) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let Some((_, body)) = read_http(&mut stream).await else {
+                        return;
+                    };
+                    let entry = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    entries.lock().unwrap().push(entry);
+                    let answer = b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n";
+                    let _ = stream.write_all(answer).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+    }
+
+    /// The entries pushed so far.
+    pub fn entries(&self) -> Vec<Value> {
+        self.entries.lock().unwrap().clone()
+    }
+
+    /// Waits until `n` entries were pushed; panics after 10 s.
+    pub async fn until(&self, n: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let entries = self.entries();
+            if entries.len() >= n {
+                return entries;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} pushes, not {n}",
+                entries.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// One HTTP/1.1 message (request or answer) with a `content-length` (or none: no body): its
+/// head and its body; `None` if the connection ends first.
+pub async fn read_http(stream: &mut (impl AsyncRead + Unpin)) -> Option<(String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let mut more = async |buf: &mut Vec<u8>| {
+        let n = stream.read(&mut chunk).await.ok().filter(|&n| n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+        Some(())
+    };
+    let head_end = loop {
+        match buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            Some(at) => break at + 4,
+            None => more(&mut buf).await?,
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(Some(0), |n| n.trim().parse().ok())?;
+    while buf.len() < head_end + length {
+        more(&mut buf).await?;
+    }
+    Some((head, buf[head_end..head_end + length].to_vec()))
+}
