@@ -10,12 +10,17 @@ use hotline_gateway::cli::{self, Cli};
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    hotline_gateway::telemetry::init(cli.log_json);
+    let json = cli.log_json;
+    hotline_gateway::telemetry::init(json);
     match cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("error: {e:#}");
+            // Once: as a JSON log line when logs are JSON, else as a plain line for a person.
+            if json {
+                tracing::error!("{e:#}");
+            } else {
+                eprintln!("error: {e:#}");
+            }
             ExitCode::FAILURE
         }
     }

@@ -191,8 +191,6 @@ async fn by_default_the_log_is_human_readable_text() {
 }
 
 #[test]
-#[ignore = "BUG: with --log-json, main.rs also prints a fatal error as a plain `error: ...` \
-            line on stderr after the JSON one, so the log is not JSON lines"]
 fn with_log_json_a_failed_start_is_logged_as_json_only() {
     let dir = tempfile::tempdir().unwrap();
     let output = crate::process::binary()

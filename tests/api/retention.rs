@@ -258,7 +258,6 @@ async fn the_job_runs_at_start_for_what_expired_while_the_gateway_was_down() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: hgw_inbox_backlog (head - acked) still counts the unacknowledged entries retention purged"]
 async fn the_inbox_backlog_drops_the_purged_entries() {
     let (_keep, app) =
         spawn_keeping(|s| s.retention.closed_item_days = 30, Clock::manual(START)).await;
