@@ -6,118 +6,14 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{report, spawn_app, spawn_app_with, TestApp};
-use crate::stats::{ack_all, report_of, submit};
-
-/// Plain HTTP to the admin port (a client with no TLS use: rustls wants a provider anyway).
-pub(crate) async fn admin_get(app: &TestApp, path: &str) -> reqwest::Response {
-    let tls = rustls::ClientConfig::builder_with_provider(hotline_gateway::tls::provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-        .get(format!("http://127.0.0.1:{}{path}", app.admin_port))
-        .send()
-        .await
-        .expect("admin request sent")
-}
-
-pub(crate) async fn scrape(app: &TestApp) -> String {
-    let response = admin_get(app, "/metrics").await;
-    assert_eq!(response.status(), 200);
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        content_type.starts_with("application/openmetrics-text")
-            || content_type.starts_with("text/plain"),
-        "{content_type}"
-    );
-    response.text().await.unwrap()
-}
-
-/// One sample of the exposition: its name, its labels, its value.
-struct Sample {
-    name: String,
-    labels: Vec<(String, String)>,
-    value: f64,
-}
-
-fn samples(text: &str) -> Vec<Sample> {
-    let mut out = Vec::new();
-    for line in text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-    {
-        let name_end = line.find(['{', ' ']).expect("a sample line");
-        let name = line[..name_end].to_owned();
-        let mut labels = Vec::new();
-        let mut rest = &line[name_end..];
-        if let Some(inner) = rest.strip_prefix('{') {
-            // `k="v",...}`: values may hold braces (route patterns) and escaped quotes.
-            let (mut key, mut value, mut in_value, mut escaped) =
-                (String::new(), String::new(), false, false);
-            let mut end = inner.len();
-            for (i, c) in inner.char_indices() {
-                match (in_value, escaped, c) {
-                    (true, true, c) => {
-                        value.push(c);
-                        escaped = false;
-                    }
-                    (true, false, '\\') => escaped = true,
-                    (true, false, '"') => {
-                        in_value = false;
-                        labels.push((std::mem::take(&mut key), std::mem::take(&mut value)));
-                    }
-                    (true, false, c) => value.push(c),
-                    (false, _, '"') => in_value = true,
-                    (false, _, '}') => {
-                        end = i + 1;
-                        break;
-                    }
-                    (false, _, '=' | ',') => {}
-                    (false, _, c) => key.push(c),
-                }
-            }
-            rest = &inner[end..];
-        }
-        let value = rest.split_whitespace().next().expect("a value");
-        out.push(Sample {
-            name,
-            labels,
-            value: value.parse().expect("a number"),
-        });
-    }
-    out
-}
-
-/// The value of the sample `name` whose labels include `labels`; `None` if there is none, and
-/// a panic if several match.
-pub(crate) fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let found: Vec<f64> = samples(text)
-        .into_iter()
-        .filter(|s| s.name == name)
-        .filter(|s| {
-            labels
-                .iter()
-                .all(|(k, v)| s.labels.iter().any(|(k2, v2)| k2 == k && v2 == v))
-        })
-        .map(|s| s.value)
-        .collect();
-    assert!(found.len() <= 1, "{name} {labels:?}: {found:?}");
-    found.first().copied()
-}
+use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::bodies::{item, report, report_of};
+use crate::support::metrics::{metric, samples, Sample};
 
 #[tokio::test]
 async fn health_is_200_with_a_json_body_while_the_store_is_usable() {
     let app = spawn_app().await;
-    let response = admin_get(&app, "/health").await;
+    let response = app.admin_get("/health").await;
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"]
         .to_str()
@@ -127,14 +23,14 @@ async fn health_is_200_with_a_json_body_while_the_store_is_usable() {
     assert_eq!(body["status"], "ok");
     // Again after a restart on the same files.
     let app = app.restart().await;
-    assert_eq!(admin_get(&app, "/health").await.status(), 200);
+    assert_eq!(app.admin_get("/health").await.status(), 200);
 }
 
 #[tokio::test]
 async fn an_unknown_admin_path_is_404_and_metrics_are_not_on_the_api() {
     let app = spawn_app().await;
     for path in ["/", "/nope", "/v1/stats", "/metrics/x"] {
-        assert_eq!(admin_get(&app, path).await.status(), 404, "{path}");
+        assert_eq!(app.admin_get(path).await.status(), 404, "{path}");
     }
     for path in ["/metrics", "/health"] {
         assert_eq!(app.get("hotline-fr", path).await.status(), 404, "{path}");
@@ -146,14 +42,13 @@ async fn metrics_count_requests_latency_reports_items_and_backlog() {
     let app = spawn_app().await;
     let two = report_of(
         "FR-1",
-        &[
-            ("https://files.example.nl/a.jpg", json!({"country": "NL"})),
-            ("https://files.example.nl/b.jpg", json!({"country": "NL"})),
+        vec![
+            item("https://files.example.nl/a.jpg", json!({"country": "NL"})),
+            item("https://files.example.nl/b.jpg", json!({"country": "NL"})),
         ],
     );
-    submit(&app, "hotline-fr", &two).await;
-    submit(
-        &app,
+    app.submit("hotline-fr", &two).await;
+    app.submit(
         "hotline-fr",
         &report(
             "FR-2",
@@ -171,7 +66,7 @@ async fn metrics_count_requests_latency_reports_items_and_backlog() {
         404
     );
 
-    let text = scrape(&app).await;
+    let text = app.scrape().await;
     assert!(text.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
     let requests = "hgw_http_requests_total";
     let on = |route, status| [("route", route), ("method", "POST"), ("status", status)];
@@ -223,8 +118,8 @@ async fn metrics_count_requests_latency_reports_items_and_backlog() {
 
     // hotline-nl reads and acknowledges: its backlog empties; the referrals become delivered,
     // which puts two status entries in hotline-fr's inbox.
-    ack_all(&app, "hotline-nl").await;
-    let text = scrape(&app).await;
+    app.ack_all("hotline-nl").await;
+    let text = app.scrape().await;
     assert_eq!(backlog(&text, "hotline-nl"), Some(0.0));
     assert_eq!(backlog(&text, "police-nl"), Some(2.0));
     assert_eq!(backlog(&text, "hotline-fr"), Some(2.0));
@@ -243,8 +138,7 @@ async fn failed_pushes_are_counted_per_member() {
         s.delivery.max_attempts = 3;
     })
     .await;
-    submit(
-        &app,
+    app.submit(
         "hotline-fr",
         &report(
             "FR-1",
@@ -256,7 +150,7 @@ async fn failed_pushes_are_counted_per_member() {
     let failed = [("member", "hotline-nl"), ("outcome", "failed")];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let text = scrape(&app).await;
+        let text = app.scrape().await;
         let seen = metric(&text, "hgw_pushes_total", &failed).unwrap_or(0.0);
         if seen >= 3.0 {
             assert_eq!(seen, 3.0, "max_attempts is 3");

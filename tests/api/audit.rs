@@ -4,75 +4,17 @@
 //! first broken event; here the store is edited behind the gateway's back.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use hotline_gateway::clock::Clock;
-use hotline_gateway::config::Settings;
 use serde_json::{json, Value};
 
-use crate::helpers::{report, spawn_app_with_clock, TestApp};
-use crate::stats::{ack_all, change, item_ids, report_of, set_status, submit};
+use crate::helpers::{spawn_app_with_clock, spawn_keeping, TestApp};
+use crate::support::audit::{assert_intact, audit_verify, run_verify};
+use crate::support::bodies::{item, report, report_of};
+use crate::support::checks::item_ids;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// A gateway whose data directory the test holds, so that it outlives `stop`.
-pub(crate) async fn spawn_keeping(
-    tweak: impl FnOnce(&mut Settings),
-    clock: Clock,
-) -> (tempfile::TempDir, TestApp) {
-    let keep = tempfile::tempdir().unwrap();
-    let data_dir = keep.path().join("data");
-    let app = spawn_app_with_clock(
-        move |s| {
-            s.gateway.data_dir = data_dir;
-            tweak(s);
-        },
-        clock,
-    )
-    .await;
-    (keep, app)
-}
-
-/// What `audit verify` said: exit code and stdout.
-pub(crate) struct Verdict {
-    pub code: Option<i32>,
-    pub stdout: String,
-}
-
-/// One run of `hotline-gateway audit verify --config FILE`, FILE naming `data_dir`.
-fn run_verify(data_dir: &Path) -> std::process::Output {
-    let config = data_dir.with_extension("toml");
-    let toml = format!(
-        "[gateway]\ndata_dir = {:?}\n",
-        data_dir.display().to_string()
-    );
-    std::fs::write(&config, toml).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_hotline-gateway"))
-        .args(["audit", "verify", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap()
-}
-
-/// `audit verify` on a stopped gateway's `data_dir` (retrying while its lock lingers).
-pub(crate) fn audit_verify(data_dir: &Path) -> Verdict {
-    for _ in 0..100 {
-        let output = run_verify(data_dir);
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if stdout.is_empty() && stderr.contains("lock") {
-            std::thread::sleep(Duration::from_millis(100));
-            continue;
-        }
-        assert!(!stdout.is_empty(), "no verdict; stderr: {stderr}");
-        return Verdict {
-            code: output.status.code(),
-            stdout,
-        };
-    }
-    panic!("the store stayed locked");
-}
 
 /// Opens the stopped gateway's database directly (retrying while its lock lingers).
 fn open_db(data_dir: &Path) -> sled::Db {
@@ -112,15 +54,6 @@ fn sha256_of_canonical(event: &Value) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, &canonical))
 }
 
-pub(crate) fn assert_intact(data_dir: &Path, events: usize) {
-    let verdict = audit_verify(data_dir);
-    assert_eq!(verdict.code, Some(0), "{}", verdict.stdout);
-    assert_eq!(
-        verdict.stdout.trim(),
-        format!("audit chain intact: {events} events")
-    );
-}
-
 fn assert_broken_at(data_dir: &Path, seq: u64) -> String {
     let verdict = audit_verify(data_dir);
     assert_eq!(verdict.code, Some(1), "{}", verdict.stdout);
@@ -136,10 +69,10 @@ async fn four_events(app: &TestApp) {
         "https://files.example.nl/a.jpg",
         json!({"country": "NL"}),
     );
-    let id = &item_ids(&submit(app, "hotline-fr", &body).await)[0];
-    ack_all(app, "hotline-nl").await;
-    change(app, "hotline-nl", id, "assessed_illegal").await;
-    change(app, "hotline-nl", id, "removed").await;
+    let id = &item_ids(&app.submit("hotline-fr", &body).await)[0];
+    app.ack_all("hotline-nl").await;
+    app.change("hotline-nl", id, "assessed_illegal").await;
+    app.change("hotline-nl", id, "removed").await;
 }
 
 #[tokio::test]
@@ -150,15 +83,15 @@ async fn every_report_and_status_change_is_one_linked_event_without_urls() {
     // ASN 64500: hoster-nl gets the notice and may confirm the removal.
     let mut body = report("FR-1", nl_url, json!({"country": "NL", "asn": 64500}));
     body["items"][0]["note"] = json!("also at https://mirror.example.org/a.jpg");
-    let nl = &item_ids(&submit(&app, "hotline-fr", &body).await)[0]; // 1
+    let nl = &item_ids(&app.submit("hotline-fr", &body).await)[0]; // 1
     let two = report_of(
         "FR-2",
-        &[
-            ("https://files.example.fr/b.jpg", json!({"country": "FR"})),
-            ("https://files.example.de/c.jpg", json!({"country": "DE"})),
+        vec![
+            item("https://files.example.fr/b.jpg", json!({"country": "FR"})),
+            item("https://files.example.de/c.jpg", json!({"country": "DE"})),
         ],
     );
-    let fr = &item_ids(&submit(&app, "hotline-fr", &two).await)[0]; // 2
+    let fr = &item_ids(&app.submit("hotline-fr", &two).await)[0]; // 2
 
     // Neither a replay, a conflict, nor an invalid report is an event.
     assert_eq!(app.post_report("hotline-fr", &body).await.status(), 200);
@@ -166,23 +99,19 @@ async fn every_report_and_status_change_is_one_linked_event_without_urls() {
     assert_eq!(app.post_report("hotline-fr", &other).await.status(), 409);
     let invalid = report("FR-3", "file:///etc/passwd", json!({"country": "NL"}));
     assert_eq!(app.post_report("hotline-fr", &invalid).await.status(), 422);
-    ack_all(&app, "hotline-nl").await; // 3: the gateway's `delivered`
-    ack_all(&app, "police-nl").await; // already delivered: no event
-                                      // A note may name URLs too; the audit trail keeps neither.
-    let noted = app
-        .client("hotline-nl")
-        .post(app.url(&format!("/v1/items/{nl}/status")))
-        .json(&json!({"status": "assessed_illegal", "note": "see https://mirror.example.org/b"}))
-        .send()
-        .await
-        .unwrap();
+    app.ack_all("hotline-nl").await; // 3: the gateway's `delivered`
+    app.ack_all("police-nl").await; // already delivered: no event
+                                    // A note may name URLs too; the audit trail keeps neither.
+    let body = json!({"status": "assessed_illegal", "note": "see https://mirror.example.org/b"});
+    let noted = app.post_status("hotline-nl", nl, &body).await;
     assert_eq!(noted.status(), 200); // 4
-    change(&app, "hotline-nl", nl, "assessed_illegal").await; // a replay: no event
-    let refused = set_status(&app, "hotline-nl", nl, "still_online").await;
+    app.change("hotline-nl", nl, "assessed_illegal").await; // a replay: no event
+    let still_online = json!({"status": "still_online"});
+    let refused = app.post_status("hotline-nl", nl, &still_online).await;
     assert_eq!(refused.status(), 409);
-    change(&app, "hotline-nl", nl, "notice_sent").await; // 5
-    change(&app, "hoster-nl", nl, "removed").await; // 6
-    change(&app, "hotline-fr", fr, "assessed_not_illegal").await; // 7
+    app.change("hotline-nl", nl, "notice_sent").await; // 5
+    app.change("hoster-nl", nl, "removed").await; // 6
+    app.change("hotline-fr", fr, "assessed_not_illegal").await; // 7
     app.stop().await;
 
     let events = events(&data_dir);
@@ -350,7 +279,7 @@ async fn the_chain_goes_on_across_restarts_and_a_break_stays_found() {
     let app = app.restart().await;
     let nl = json!({"country": "NL"});
     let body = report("FR-2", "https://files.example.nl/b", nl.clone());
-    submit(&app, "hotline-fr", &body).await;
+    app.submit("hotline-fr", &body).await;
     app.stop().await;
     assert_intact(&data_dir, 5);
 
@@ -364,7 +293,7 @@ async fn the_chain_goes_on_across_restarts_and_a_break_stays_found() {
     let dir = data_dir.clone();
     let app = spawn_app_with_clock(move |s| s.gateway.data_dir = dir, Clock::system()).await;
     let body = report("FR-3", "https://files.example.nl/c", nl);
-    submit(&app, "hotline-fr", &body).await;
+    app.submit("hotline-fr", &body).await;
     app.stop().await;
     assert_broken_at(&data_dir, 2);
 }

@@ -63,9 +63,9 @@ const AS_TWO_MEMBERS: [&str; 6] = [
 /// Every referral in hotline-nl's inbox (bench reports are hosted in NL): how many, and from whom.
 async fn nl_referrals(app: &TestApp) -> (u64, BTreeSet<String>) {
     let (mut count, mut from) = (0, BTreeSet::new());
-    let mut path = "/v1/inbox?limit=500".to_owned();
+    let mut query = "?limit=500".to_owned();
     loop {
-        let page: Value = app.get("hotline-nl", &path).await.json().await.unwrap();
+        let page = app.inbox_page("hotline-nl", &query).await;
         let entries = page["entries"].as_array().unwrap();
         if entries.is_empty() {
             return (count, from);
@@ -75,10 +75,7 @@ async fn nl_referrals(app: &TestApp) -> (u64, BTreeSet<String>) {
             count += 1;
             from.insert(entry["item"]["from"].as_str().unwrap().to_owned());
         }
-        path = format!(
-            "/v1/inbox?limit=500&after={}",
-            page["next"].as_str().unwrap()
-        );
+        query = format!("?limit=500&after={}", page["next"].as_str().unwrap());
     }
 }
 
@@ -122,12 +119,7 @@ async fn bench_json_reports_every_answer_and_the_reports_really_land() {
     );
 
     // Every accepted report is in the store, one distinct item each, sent as both members.
-    let stats: Value = app
-        .get("hotline-fr", "/v1/stats")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = app.stats("hotline-fr").await;
     assert_eq!(stats["items"]["total"], requests, "{stats}");
     assert_eq!(
         stats["items"]["by_hosting_country"]["NL"], requests,
@@ -194,12 +186,7 @@ async fn bench_with_new_connections_prints_a_table_as_the_configured_members() {
         [format!("answers    202: {}", numbers[0])],
         "{stdout}"
     );
-    let stats: Value = app
-        .get("hotline-fr", "/v1/stats")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = app.stats("hotline-fr").await;
     assert_eq!(stats["items"]["total"], numbers[0], "{stats}");
 }
 
@@ -221,12 +208,7 @@ async fn bench_exits_1_when_an_answer_is_not_202() {
     let refused = summary["answers"]["429"].as_u64().expect("429s counted");
     assert!(accepted >= 2, "each member's burst: {summary}");
     assert_eq!(accepted + refused, requests, "{summary}");
-    let stats: Value = app
-        .get("hotline-nl", "/v1/stats")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = app.stats("hotline-nl").await;
     assert_eq!(stats["items"]["total"], accepted, "{stats}");
 }
 

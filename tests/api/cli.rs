@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{report, spawn_app};
+use crate::helpers::spawn_app;
+use crate::support::bodies::report;
 
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hotline-gateway"))

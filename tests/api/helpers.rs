@@ -1,5 +1,6 @@
 //! `spawn_app()`: the real gateway over real mutual TLS on port 0, with a test PKI (rcgen, through
-//! the gateway's own dev-pki) and a temporary data directory; `TestApp` speaks to it as members do.
+//! the gateway's own dev-pki) and a temporary data directory; `TestApp` holds the clients and the
+//! raw requests. What members send and do, and what tests check of it, is in `support`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,6 +92,24 @@ pub async fn spawn_app_with_clock(tweak: impl FnOnce(&mut Settings), clock: Cloc
     app.dir = dir.path().to_path_buf();
     app._dir = Some(dir);
     app
+}
+
+/// A gateway whose data directory the test holds, so that it outlives `stop`.
+pub async fn spawn_keeping(
+    tweak: impl FnOnce(&mut Settings),
+    clock: Clock,
+) -> (tempfile::TempDir, TestApp) {
+    let keep = tempfile::tempdir().unwrap();
+    let data_dir = keep.path().join("data");
+    let app = spawn_app_with_clock(
+        move |s| {
+            s.gateway.data_dir = data_dir;
+            tweak(s);
+        },
+        clock,
+    )
+    .await;
+    (keep, app)
 }
 
 async fn start(settings: Settings, clock: Clock) -> TestApp {
@@ -248,37 +267,4 @@ fn client_from(config: rustls::ClientConfig) -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client")
-}
-
-/// A valid one-item report; `url` and `hosting` vary per test.
-pub fn report(report_id: &str, url: &str, hosting: Value) -> Value {
-    json!({
-        "report_id": report_id,
-        "reported_at": "2026-11-20T09:14:00Z",
-        "items": [item(url, hosting)],
-    })
-}
-
-pub fn item(url: &str, hosting: Value) -> Value {
-    json!({
-        "url": url,
-        "category": "csam",
-        "content_kind": "image",
-        "classification": "baseline",
-        "hosting": hosting,
-    })
-}
-
-/// Asserts a problem+json answer with `status`; returns the problem.
-pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status().as_u16(), status, "unexpected status");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned());
-    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
-    let problem: Value = response.json().await.unwrap();
-    assert_eq!(problem["status"], status);
-    crate::conformance::assert_matches_schema("problem.schema.json", &problem);
-    problem
 }

@@ -4,87 +4,20 @@
 use hotline_gateway::receipts::verify;
 use serde_json::{json, Value};
 
-use crate::conformance::assert_matches_schema;
-use crate::helpers::{assert_problem, report, spawn_app, TestApp};
-
-/// Submits `n` NL-hosted reports from hotline-fr (`FR-1`..); returns their item ids, in order.
-/// Each one lands in hotline-nl's and police-nl's inboxes as a referral.
-pub async fn submit_nl(app: &TestApp, first: usize, n: usize) -> Vec<String> {
-    let mut item_ids = Vec::new();
-    for i in first..first + n {
-        let body = report(
-            &format!("FR-{i}"),
-            &format!("https://files.example.nl/{i}.jpg"),
-            json!({"country": "NL"}),
-        );
-        let response = app.post_report("hotline-fr", &body).await;
-        assert_eq!(response.status(), 202);
-        let receipt: Value = response.json().await.unwrap();
-        item_ids.push(
-            receipt["receipt"]["items"][0]["item_id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
-    item_ids
-}
-
-/// `GET /v1/inbox{query}` as `member`: the page, after checking it is a 200 JSON page that
-/// matches the published schema.
-pub async fn page(app: &TestApp, member: &str, query: &str) -> Value {
-    let response = app.get(member, &format!("/v1/inbox{query}")).await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "application/json");
-    let page = response.json().await.unwrap();
-    assert_matches_schema("inbox-page.schema.json", &page);
-    page
-}
-
-pub fn cursors(page: &Value) -> Vec<u64> {
-    page["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["cursor"].as_str().unwrap().parse().unwrap())
-        .collect()
-}
-
-pub async fn ack(app: &TestApp, member: &str, cursor: &str) -> reqwest::Response {
-    ack_raw(
-        app,
-        member,
-        "application/json",
-        json!({ "cursor": cursor }).to_string(),
-    )
-    .await
-}
-
-async fn ack_raw(
-    app: &TestApp,
-    member: &str,
-    content_type: &str,
-    body: String,
-) -> reqwest::Response {
-    app.client(member)
-        .post(app.url("/v1/inbox/ack"))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
+use crate::helpers::spawn_app;
+use crate::support::bodies::item;
+use crate::support::checks::{assert_problem, cursors};
 
 #[tokio::test]
 async fn paging_one_entry_at_a_time_neither_skips_nor_repeats() {
     let app = spawn_app().await;
-    let item_ids = submit_nl(&app, 1, 6).await;
+    let item_ids = app.submit_nl(1, 6).await;
     let keys = app.keys().await;
 
     let mut seen = Vec::new();
     let mut query = "?limit=1".to_owned();
     let last = loop {
-        let page = page(&app, "hotline-nl", &query).await;
+        let page = app.inbox_page("hotline-nl", &query).await;
         let entries = page["entries"].as_array().unwrap();
         assert!(entries.len() <= 1);
         let Some(entry) = entries.first() else {
@@ -104,16 +37,19 @@ async fn paging_one_entry_at_a_time_neither_skips_nor_repeats() {
     assert_eq!(seen, [1, 2, 3, 4, 5, 6]);
     assert_eq!(last, "6");
     // An empty page's `next` stays put, however often it is asked for.
-    let again = page(&app, "hotline-nl", "?limit=1&after=6").await;
+    let again = app.inbox_page("hotline-nl", "?limit=1&after=6").await;
     assert_eq!(again, json!({"entries": [], "next": "6"}));
 
     // The default limit holds them all; a wider page shows the same entries as the narrow ones.
-    let all = page(&app, "hotline-nl", "").await;
+    let all = app.inbox_page("hotline-nl", "").await;
     assert_eq!(cursors(&all), [1, 2, 3, 4, 5, 6]);
     assert_eq!(all["next"], "6");
-    assert_eq!(page(&app, "hotline-nl", "?after=0&limit=500").await, all);
     assert_eq!(
-        cursors(&page(&app, "hotline-nl", "?after=2&limit=3").await),
+        app.inbox_page("hotline-nl", "?after=0&limit=500").await,
+        all
+    );
+    assert_eq!(
+        cursors(&app.inbox_page("hotline-nl", "?after=2&limit=3").await),
         [3, 4, 5]
     );
 
@@ -126,34 +62,29 @@ async fn paging_one_entry_at_a_time_neither_skips_nor_repeats() {
 #[tokio::test]
 async fn acknowledging_covers_every_earlier_entry_and_moves_the_default_page() {
     let app = spawn_app().await;
-    submit_nl(&app, 1, 5).await;
+    app.submit_nl(1, 5).await;
 
-    assert_eq!(ack(&app, "hotline-nl", "3").await.status(), 204);
-    let rest = page(&app, "hotline-nl", "").await;
+    assert_eq!(app.post_ack("hotline-nl", "3").await.status(), 204);
+    let rest = app.inbox_page("hotline-nl", "").await;
     assert_eq!(cursors(&rest), [4, 5]);
     assert_eq!(rest["next"], "5");
-    let delivery: Value = app
-        .get("hotline-nl", "/v1/inbox/delivery")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let delivery = app.delivery("hotline-nl").await;
     assert_eq!(delivery["acknowledged"], "3");
     assert_eq!(delivery["last_cursor"], "5");
     assert_eq!(delivery["backlog"], 2);
     assert_eq!(delivery["push"], Value::Null);
 
     // Acknowledging an older cursor again is accepted and changes nothing.
-    assert_eq!(ack(&app, "hotline-nl", "2").await.status(), 204);
-    assert_eq!(ack(&app, "hotline-nl", "3").await.status(), 204);
-    assert_eq!(page(&app, "hotline-nl", "").await, rest);
+    assert_eq!(app.post_ack("hotline-nl", "2").await.status(), 204);
+    assert_eq!(app.post_ack("hotline-nl", "3").await.status(), 204);
+    assert_eq!(app.inbox_page("hotline-nl", "").await, rest);
     // Acknowledged entries can still be read again with an explicit `after`.
     assert_eq!(
-        cursors(&page(&app, "hotline-nl", "?after=0").await),
+        cursors(&app.inbox_page("hotline-nl", "?after=0").await),
         [1, 2, 3, 4, 5]
     );
 
-    let problem = assert_problem(ack(&app, "hotline-nl", "6").await, 422).await;
+    let problem = assert_problem(app.post_ack("hotline-nl", "6").await, 422).await;
     assert_eq!(problem["errors"][0]["pointer"], "/cursor");
     let bad_bodies = [
         ("application/json", "{\"cursor\":", 400),
@@ -165,15 +96,17 @@ async fn acknowledging_covers_every_earlier_entry_and_moves_the_default_page() {
         ("application/json", "{}", 422),
     ];
     for (content_type, body, status) in bad_bodies {
-        let response = ack_raw(&app, "hotline-nl", content_type, body.into()).await;
+        let response = app
+            .post_ack_raw("hotline-nl", content_type, body.into())
+            .await;
         assert_problem(response, status).await;
     }
     // None of those moved anything.
-    assert_eq!(page(&app, "hotline-nl", "").await, rest);
+    assert_eq!(app.inbox_page("hotline-nl", "").await, rest);
 
-    assert_eq!(ack(&app, "hotline-nl", "5").await.status(), 204);
+    assert_eq!(app.post_ack("hotline-nl", "5").await.status(), 204);
     assert_eq!(
-        page(&app, "hotline-nl", "").await,
+        app.inbox_page("hotline-nl", "").await,
         json!({"entries": [], "next": "5"})
     );
 }
@@ -181,7 +114,7 @@ async fn acknowledging_covers_every_earlier_entry_and_moves_the_default_page() {
 #[tokio::test]
 async fn a_bad_after_or_limit_is_a_400_problem() {
     let app = spawn_app().await;
-    submit_nl(&app, 1, 1).await;
+    app.submit_nl(1, 1).await;
     for query in [
         "?after=abc",
         "?after=-1",
@@ -199,17 +132,23 @@ async fn a_bad_after_or_limit_is_a_400_problem() {
         let problem = assert_problem(response, 400).await;
         assert!(problem["detail"].is_string(), "{query}: {problem}");
     }
-    assert_eq!(cursors(&page(&app, "hotline-nl", "?limit=1").await), [1]);
-    assert_eq!(cursors(&page(&app, "hotline-nl", "?limit=500").await), [1]);
+    assert_eq!(
+        cursors(&app.inbox_page("hotline-nl", "?limit=1").await),
+        [1]
+    );
+    assert_eq!(
+        cursors(&app.inbox_page("hotline-nl", "?limit=500").await),
+        [1]
+    );
 }
 
 #[tokio::test]
 async fn an_after_beyond_the_last_entry_is_a_400_problem() {
     let app = spawn_app().await;
-    submit_nl(&app, 1, 2).await;
+    app.submit_nl(1, 2).await;
     // Up to the last entry, `after` names a place in the inbox; at it, the page is empty.
     assert_eq!(
-        page(&app, "hotline-nl", "?after=2").await,
+        app.inbox_page("hotline-nl", "?after=2").await,
         json!({"entries": [], "next": "2"})
     );
     for (member, after) in [
@@ -230,9 +169,9 @@ async fn an_after_beyond_the_last_entry_is_a_400_problem() {
         assert!(problem["detail"].is_string(), "{problem}");
     }
     // Asking moved nothing: the default page still starts at the beginning.
-    assert_eq!(cursors(&page(&app, "hotline-nl", "").await), [1, 2]);
+    assert_eq!(cursors(&app.inbox_page("hotline-nl", "").await), [1, 2]);
     assert_eq!(
-        page(&app, "hotline-de", "").await,
+        app.inbox_page("hotline-de", "").await,
         json!({"entries": [], "next": "0"})
     );
 }
@@ -240,19 +179,9 @@ async fn an_after_beyond_the_last_entry_is_a_400_problem() {
 #[tokio::test]
 async fn a_member_never_sees_another_members_entries() {
     let app = spawn_app().await;
-    let nl = submit_nl(&app, 1, 2).await;
-    let de = report(
-        "FR-DE",
-        "https://files.example.de/a.jpg",
-        json!({"country": "DE"}),
-    );
-    let de: Value = app
-        .post_report("hotline-fr", &de)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let de = de["receipt"]["items"][0]["item_id"].clone();
+    let nl = app.submit_nl(1, 2).await;
+    let de = item("https://files.example.de/a.jpg", json!({"country": "DE"}));
+    let de = app.submit_item("hotline-fr", "FR-DE", de).await["item_id"].clone();
 
     let item_ids = |page: &Value| -> Vec<Value> {
         page["entries"]
@@ -262,12 +191,12 @@ async fn a_member_never_sees_another_members_entries() {
             .map(|e| e["item"]["item_id"].clone())
             .collect()
     };
-    let hotline_nl = page(&app, "hotline-nl", "").await;
+    let hotline_nl = app.inbox_page("hotline-nl", "").await;
     assert_eq!(cursors(&hotline_nl), [1, 2]);
     assert_eq!(item_ids(&hotline_nl), [json!(nl[0]), json!(nl[1])]);
-    let police_nl = page(&app, "police-nl", "").await;
+    let police_nl = app.inbox_page("police-nl", "").await;
     assert_eq!(cursors(&police_nl), [1, 2]);
-    let hotline_de = page(&app, "hotline-de", "?after=0").await;
+    let hotline_de = app.inbox_page("hotline-de", "?after=0").await;
     assert_eq!(cursors(&hotline_de), [1]);
     assert_eq!(item_ids(&hotline_de), [de]);
     // The submitter gets no referral of its own items; uninvolved members get nothing.
@@ -279,28 +208,31 @@ async fn a_member_never_sees_another_members_entries() {
         "fallback",
     ] {
         assert_eq!(
-            page(&app, member, "?after=0").await,
+            app.inbox_page(member, "?after=0").await,
             json!({"entries": [], "next": "0"})
         );
     }
 
     // Cursors are per member: hotline-de cannot acknowledge hotline-nl's second entry.
-    assert_problem(ack(&app, "hotline-de", "2").await, 422).await;
-    assert_eq!(ack(&app, "hotline-nl", "2").await.status(), 204);
-    assert_eq!(cursors(&page(&app, "police-nl", "").await), [1, 2]);
-    assert_eq!(cursors(&page(&app, "hotline-de", "").await), [1]);
+    assert_problem(app.post_ack("hotline-de", "2").await, 422).await;
+    assert_eq!(app.post_ack("hotline-nl", "2").await.status(), 204);
+    assert_eq!(cursors(&app.inbox_page("police-nl", "").await), [1, 2]);
+    assert_eq!(cursors(&app.inbox_page("hotline-de", "").await), [1]);
     // hotline-nl's acknowledgement made status entries for the submitter, and only for it.
-    let submitter = page(&app, "hotline-fr", "").await;
+    let submitter = app.inbox_page("hotline-fr", "").await;
     assert_eq!(cursors(&submitter), [1, 2]);
     assert_eq!(item_ids(&submitter), [json!(nl[0]), json!(nl[1])]);
-    assert_eq!(cursors(&page(&app, "hotline-de", "?after=0").await), [1]);
+    assert_eq!(
+        cursors(&app.inbox_page("hotline-de", "?after=0").await),
+        [1]
+    );
 }
 
 #[tokio::test]
 async fn entries_and_acknowledgements_survive_a_restart() {
     let app = spawn_app().await;
-    submit_nl(&app, 1, 3).await;
-    assert_eq!(ack(&app, "hotline-nl", "1").await.status(), 204);
+    app.submit_nl(1, 3).await;
+    assert_eq!(app.post_ack("hotline-nl", "1").await.status(), 204);
     let everything = app
         .get("hotline-nl", "/v1/inbox?after=0")
         .await
@@ -331,53 +263,39 @@ async fn entries_and_acknowledgements_survive_a_restart() {
             .unwrap(),
         submitter
     );
-    assert_eq!(cursors(&page(&app, "hotline-nl", "").await), [2, 3]);
+    assert_eq!(cursors(&app.inbox_page("hotline-nl", "").await), [2, 3]);
     let keys = app.keys().await;
     let everything: Value = serde_json::from_slice(&everything).unwrap();
     for entry in everything["entries"].as_array().unwrap() {
         verify(entry, &keys).expect("entries still verify after a restart");
     }
     // Cursors continue where they were: nothing is reused.
-    submit_nl(&app, 4, 1).await;
-    assert_eq!(cursors(&page(&app, "hotline-nl", "").await), [2, 3, 4]);
+    app.submit_nl(4, 1).await;
+    assert_eq!(cursors(&app.inbox_page("hotline-nl", "").await), [2, 3, 4]);
 }
 
 #[tokio::test]
 async fn an_acknowledged_referral_becomes_delivered_for_the_submitter() {
     let app = spawn_app().await;
-    let item_ids = submit_nl(&app, 1, 2).await;
+    let item_ids = app.submit_nl(1, 2).await;
     // The second item is assessed before its referral is acknowledged: no step back.
     let assessed = app
-        .client("hotline-nl")
-        .post(app.url(&format!("/v1/items/{}/status", item_ids[1])))
-        .json(&json!({"status": "assessed_illegal"}))
-        .send()
-        .await
-        .unwrap();
+        .post_status(
+            "hotline-nl",
+            &item_ids[1],
+            &json!({"status": "assessed_illegal"}),
+        )
+        .await;
     assert_eq!(assessed.status(), 200);
     // A duplicate's submitter follows the original.
-    let dup = report(
-        "DE-1",
-        "https://FILES.example.nl/1.jpg",
-        json!({"country": "NL"}),
-    );
-    let dup: Value = app
-        .post_report("hotline-de", &dup)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(dup["receipt"]["items"][0]["status"], "duplicate");
-    let dup_item = dup["receipt"]["items"][0]["item_id"].clone();
+    let dup = item("https://FILES.example.nl/1.jpg", json!({"country": "NL"}));
+    let dup = app.submit_item("hotline-de", "DE-1", dup).await;
+    assert_eq!(dup["status"], "duplicate");
+    let dup_item = dup["item_id"].clone();
 
-    assert_eq!(ack(&app, "hotline-nl", "2").await.status(), 204);
+    assert_eq!(app.post_ack("hotline-nl", "2").await.status(), 204);
 
-    let view: Value = app
-        .get_report("hotline-fr", "FR-1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = app.view("hotline-fr", "FR-1").await;
     let item = &view["items"][0];
     assert_eq!(item["status"], "delivered");
     let history: Vec<&Value> = item["history"].as_array().unwrap().iter().collect();
@@ -385,16 +303,11 @@ async fn an_acknowledged_referral_becomes_delivered_for_the_submitter() {
     assert_eq!(history[0]["status"], "routed");
     assert_eq!(history[1]["status"], "delivered");
     assert_eq!(history[1]["by"], "gateway.example");
-    let view: Value = app
-        .get_report("hotline-fr", "FR-2")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = app.view("hotline-fr", "FR-2").await;
     assert_eq!(view["items"][0]["status"], "assessed_illegal");
 
     let keys = app.keys().await;
-    let inbox = page(&app, "hotline-fr", "").await;
+    let inbox = app.inbox_page("hotline-fr", "").await;
     let entries = inbox["entries"].as_array().unwrap();
     let statuses: Vec<(&Value, &Value)> = entries
         .iter()
@@ -414,7 +327,7 @@ async fn an_acknowledged_referral_becomes_delivered_for_the_submitter() {
         verify(entry, &keys).expect("status entries verify");
     }
     // The duplicate's submitter is told of the original's delivery through its own item.
-    let follower = page(&app, "hotline-de", "").await;
+    let follower = app.inbox_page("hotline-de", "").await;
     assert_eq!(cursors(&follower), [1]);
     let follower = &follower["entries"][0];
     assert_eq!(follower["kind"], "status");
@@ -431,13 +344,8 @@ async fn an_acknowledged_referral_becomes_delivered_for_the_submitter() {
     verify(follower, &keys).expect("a follower's entry verifies");
 
     // The police copy acknowledged later changes nothing more.
-    assert_eq!(ack(&app, "police-nl", "2").await.status(), 204);
-    let view: Value = app
-        .get_report("hotline-fr", "FR-1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(app.post_ack("police-nl", "2").await.status(), 204);
+    let view = app.view("hotline-fr", "FR-1").await;
     assert_eq!(view["items"][0]["history"].as_array().unwrap().len(), 2);
-    assert_eq!(cursors(&page(&app, "hotline-fr", "").await), [1, 2]);
+    assert_eq!(cursors(&app.inbox_page("hotline-fr", "").await), [1, 2]);
 }

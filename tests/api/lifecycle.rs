@@ -5,11 +5,9 @@
 use hotline_gateway::receipts::verify;
 use serde_json::{json, Value};
 
-use crate::helpers::{report, spawn_app};
-use crate::lifecycle_support::{
-    ack, ack_all, check_entry, check_receipt, history, inbox, inbox_text, nl_on_asn, post_status,
-    set_status, submit, submit_id, view, GATEWAY,
-};
+use crate::helpers::spawn_app;
+use crate::support::bodies::{item, nl_on_asn, report};
+use crate::support::checks::{check_entry, check_receipt, history, steps, GATEWAY};
 
 const URL: &str = "https://files.example.nl/a/b.jpg";
 
@@ -25,14 +23,14 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
     assert_eq!(response.status(), 202);
     let receipt: Value = response.json().await.unwrap();
     let received_at = receipt["receipt"]["received_at"].clone();
-    let item = &receipt["receipt"]["items"][0];
-    assert_eq!(item["status"], "routed");
-    assert_eq!(item["routed_to"], json!(["hotline-nl", "police-nl"]));
-    let item_id = item["item_id"].as_str().unwrap().to_owned();
+    let first = &receipt["receipt"]["items"][0];
+    assert_eq!(first["status"], "routed");
+    assert_eq!(first["routed_to"], json!(["hotline-nl", "police-nl"]));
+    let item_id = first["item_id"].as_str().unwrap().to_owned();
 
     // The hotline and the police of NL each get a signed referral; nobody else hears a thing.
     for member in ["hotline-nl", "police-nl"] {
-        let entries = inbox(&app, member).await;
+        let entries = app.inbox(member).await;
         assert_eq!(entries.len(), 1, "{member}: {entries:#?}");
         let e = &entries[0];
         check_entry(e, &keys, "referral", GATEWAY, &item_id, "routed");
@@ -49,55 +47,47 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
         assert_eq!(i["from"], "hotline-fr");
     }
     for member in ["hotline-fr", "hoster-nl", "hotline-de", "police-fr"] {
-        assert!(inbox(&app, member).await.is_empty(), "{member}");
+        assert!(app.inbox(member).await.is_empty(), "{member}");
     }
 
     // hotline-nl acknowledges: the gateway marks the item delivered and tells hotline-fr.
-    let referral = &inbox(&app, "hotline-nl").await[0];
-    ack(&app, "hotline-nl", &referral["cursor"]).await;
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let referral = &app.inbox("hotline-nl").await[0];
+    app.ack("hotline-nl", referral["cursor"].as_str().unwrap())
+        .await;
+    let v = app.view("hotline-fr", "FR-1").await;
     assert_eq!(v["items"][0]["status"], "delivered");
-    let fr = inbox(&app, "hotline-fr").await;
+    let fr = app.inbox("hotline-fr").await;
     assert_eq!(fr.len(), 1, "{fr:#?}");
     check_entry(&fr[0], &keys, "status", GATEWAY, &item_id, "delivered");
-    let unread: Value = app
-        .get("hotline-nl", "/v1/inbox")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let unread = app.inbox_page("hotline-nl", "").await;
     assert_eq!(
         unread["entries"],
         json!([]),
         "acknowledged entries are not served again"
     );
     // The police's acknowledgement of its copy changes nothing more.
-    ack(
-        &app,
-        "police-nl",
-        &inbox(&app, "police-nl").await[0]["cursor"],
-    )
-    .await;
-    assert_eq!(inbox(&app, "hotline-fr").await.len(), 1);
+    let copy = &app.inbox("police-nl").await[0];
+    app.ack("police-nl", copy["cursor"].as_str().unwrap()).await;
+    assert_eq!(app.inbox("hotline-fr").await.len(), 1);
 
     // hotline-nl assesses and sends a notice; the provider of AS64500 gets it.
-    let (assessed, _) = set_status(
-        &app,
-        "hotline-nl",
-        &item_id,
-        json!({"status": "assessed_illegal", "note": "confirmed baseline"}),
-    )
-    .await;
+    let (assessed, _) = app
+        .set_status(
+            "hotline-nl",
+            &item_id,
+            json!({"status": "assessed_illegal", "note": "confirmed baseline"}),
+        )
+        .await;
     check_receipt(&assessed, &keys, "hotline-nl", &item_id, "assessed_illegal");
-    let (noticed, _) = set_status(
-        &app,
-        "hotline-nl",
-        &item_id,
-        json!({"status": "notice_sent", "note": "Notice to hoster-nl (AS64500)."}),
-    )
-    .await;
+    let (noticed, _) = app
+        .set_status(
+            "hotline-nl",
+            &item_id,
+            json!({"status": "notice_sent", "note": "Notice to hoster-nl (AS64500)."}),
+        )
+        .await;
     check_receipt(&noticed, &keys, "hotline-nl", &item_id, "notice_sent");
-    let notices = inbox(&app, "hoster-nl").await;
+    let notices = app.inbox("hoster-nl").await;
     assert_eq!(notices.len(), 1, "{notices:#?}");
     check_entry(
         &notices[0],
@@ -113,26 +103,18 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
 
     // hoster-nl confirms the takedown.
     let note = "Content deleted, account closed.";
-    let (removed, _) = set_status(
-        &app,
-        "hoster-nl",
-        &item_id,
-        json!({"status": "removed", "note": note}),
-    )
-    .await;
+    let (removed, _) = app
+        .set_status(
+            "hoster-nl",
+            &item_id,
+            json!({"status": "removed", "note": note}),
+        )
+        .await;
     check_receipt(&removed, &keys, "hoster-nl", &item_id, "removed");
 
     // hotline-fr's inbox tells every step, in order.
-    let fr = inbox(&app, "hotline-fr").await;
-    let steps: Vec<(&str, &str)> = fr
-        .iter()
-        .map(|e| {
-            (
-                e["item"]["status"].as_str().unwrap(),
-                e["by"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let fr = app.inbox("hotline-fr").await;
+    let steps = steps(&fr);
     assert_eq!(
         steps,
         [
@@ -161,7 +143,7 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
     assert_eq!(fr[3]["note"], note);
 
     // The report view: the full history, oldest first, with who did what.
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let v = app.view("hotline-fr", "FR-1").await;
     assert_eq!(v["items"][0]["status"], "removed");
     assert_eq!(
         history(&v),
@@ -203,7 +185,9 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
     );
 
     // Removed: the URL is free again, and a new report of it is routed afresh.
-    let again = submit(&app, "hotline-de", "DE-1", URL, nl_on_asn()).await;
+    let again = app
+        .submit_item("hotline-de", "DE-1", item(URL, nl_on_asn()))
+        .await;
     assert_eq!(again["status"], "routed");
     assert_eq!(again["routed_to"], json!(["hotline-nl", "police-nl"]));
     assert!(again.get("duplicate_of").is_none(), "{again:#}");
@@ -213,48 +197,43 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
 #[tokio::test]
 async fn history_inboxes_and_receipts_survive_restarts() {
     let app = spawn_app().await;
-    let item_id = submit_id(&app, "hotline-fr", "FR-1", URL, nl_on_asn()).await;
-    ack_all(&app, "hotline-nl").await;
-    let (_, assessed) = set_status(
-        &app,
-        "hotline-nl",
-        &item_id,
-        json!({"status": "assessed_illegal", "note": "checked"}),
-    )
-    .await;
+    let item_id = app.submit_id("hotline-fr", "FR-1", URL, nl_on_asn()).await;
+    app.ack_all("hotline-nl").await;
+    let (_, assessed) = app
+        .set_status(
+            "hotline-nl",
+            &item_id,
+            json!({"status": "assessed_illegal", "note": "checked"}),
+        )
+        .await;
 
     // A restart halfway: the last transition still replays byte for byte, and the life goes on.
     let app = app.restart().await;
-    let (_, again) = set_status(
-        &app,
-        "hotline-nl",
-        &item_id,
-        json!({"status": "assessed_illegal", "note": "checked"}),
-    )
-    .await;
+    let (_, again) = app
+        .set_status(
+            "hotline-nl",
+            &item_id,
+            json!({"status": "assessed_illegal", "note": "checked"}),
+        )
+        .await;
     assert_eq!(again, assessed);
-    set_status(
-        &app,
-        "hotline-nl",
-        &item_id,
-        json!({"status": "notice_sent"}),
-    )
-    .await;
+    app.change("hotline-nl", &item_id, "notice_sent").await;
     let app = app.restart().await;
-    let (_, removed) = set_status(
-        &app,
-        "hoster-nl",
-        &item_id,
-        json!({"status": "removed", "note": "gone"}),
-    )
-    .await;
+    let (_, removed) = app
+        .set_status(
+            "hoster-nl",
+            &item_id,
+            json!({"status": "removed", "note": "gone"}),
+        )
+        .await;
 
     let members = ["hotline-fr", "hotline-nl", "police-nl", "hoster-nl"];
     let mut inboxes = Vec::new();
     for member in members {
-        inboxes.push(inbox_text(&app, member).await);
+        inboxes.push(app.inbox_text(member).await);
     }
-    let (before, view_text) = view(&app, "hotline-fr", "FR-1").await;
+    let view_text = app.view_text("hotline-fr", "FR-1").await;
+    let before: Value = serde_json::from_str(&view_text).unwrap();
     assert_eq!(
         history(&before)
             .iter()
@@ -278,26 +257,23 @@ async fn history_inboxes_and_receipts_survive_restarts() {
     let app = app.restart().await;
     let keys = app.keys().await;
     assert_eq!(
-        view(&app, "hotline-fr", "FR-1").await.1,
+        app.view_text("hotline-fr", "FR-1").await,
         view_text,
         "the report view"
     );
     for (member, before) in members.iter().zip(&inboxes) {
-        assert_eq!(&inbox_text(&app, member).await, before, "{member}'s inbox");
-        for entry in inbox(&app, member).await {
+        assert_eq!(&app.inbox_text(member).await, before, "{member}'s inbox");
+        for entry in app.inbox(member).await {
             verify(&entry, &keys).expect("entries still verify after a restart");
         }
     }
     // Acknowledgements are kept: hotline-nl has nothing unread.
-    let unread: Value = app
-        .get("hotline-nl", "/v1/inbox")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let unread = app.inbox_page("hotline-nl", "").await;
     assert_eq!(unread["entries"], json!([]));
     // The last transition and the report replay byte for byte; the earlier receipts verify.
-    let (_, replay) = set_status(&app, "hoster-nl", &item_id, json!({"status": "removed"})).await;
+    let (_, replay) = app
+        .set_status("hoster-nl", &item_id, json!({"status": "removed"}))
+        .await;
     assert_eq!(replay, removed);
     let response = app
         .post_report("hotline-fr", &report("FR-1", URL, nl_on_asn()))
@@ -309,16 +285,13 @@ async fn history_inboxes_and_receipts_survive_restarts() {
             .expect("receipts verify after a restart");
     }
     // A final status stays final across restarts, and the URL stays free.
-    let refused = post_status(
-        &app,
-        "hotline-nl",
-        &item_id,
-        &json!({"status": "still_online"}),
-    )
-    .await;
+    let refused = app
+        .post_status("hotline-nl", &item_id, &json!({"status": "still_online"}))
+        .await;
     assert_eq!(refused.status(), 409);
     assert_eq!(
-        submit(&app, "hotline-de", "DE-1", URL, nl_on_asn()).await["status"],
+        app.submit_item("hotline-de", "DE-1", item(URL, nl_on_asn()))
+            .await["status"],
         "routed"
     );
 }

@@ -2,48 +2,42 @@
 //! its own submitter, a duplicate's submitter following the original, and times given by members.
 
 use serde_json::{json, Value};
-use time::macros::{format_description, offset};
+use time::macros::offset;
 use time::OffsetDateTime;
 
-use crate::helpers::{item, spawn_app};
-use crate::lifecycle_support::{
-    ack_all, check_entry, check_receipt, history, inbox, inbox_text, nl_on_asn, post_status,
-    set_status, submit, submit_id, submit_item, view, GATEWAY,
-};
+use crate::helpers::spawn_app;
+use crate::support::bodies::{item, nl_on_asn, MILLIS};
+use crate::support::checks::{check_entry, check_receipt, history, steps, GATEWAY};
 
 #[tokio::test]
 async fn a_notice_to_a_named_provider_lets_it_remove_an_item_without_an_asn() {
     let app = spawn_app().await;
     let keys = app.keys().await;
-    let id = submit_id(
-        &app,
-        "hotline-fr",
-        "FR-1",
-        "https://cdn.example.nl/x.mp4",
-        json!({"country": "NL"}),
-    )
-    .await;
+    let id = app
+        .submit_id(
+            "hotline-fr",
+            "FR-1",
+            "https://cdn.example.nl/x.mp4",
+            json!({"country": "NL"}),
+        )
+        .await;
 
     // Before any notice, hoster-nl has nothing to do with the item.
-    let response = post_status(&app, "hoster-nl", &id, &json!({"status": "removed"})).await;
+    let response = app
+        .post_status("hoster-nl", &id, &json!({"status": "removed"}))
+        .await;
     assert_eq!(response.status(), 404);
 
-    set_status(
-        &app,
-        "hotline-nl",
-        &id,
-        json!({"status": "assessed_illegal"}),
-    )
-    .await;
-    let (receipt, _) = set_status(
-        &app,
-        "hotline-nl",
-        &id,
-        json!({"status": "notice_sent", "provider": "hoster-nl"}),
-    )
-    .await;
+    app.change("hotline-nl", &id, "assessed_illegal").await;
+    let (receipt, _) = app
+        .set_status(
+            "hotline-nl",
+            &id,
+            json!({"status": "notice_sent", "provider": "hoster-nl"}),
+        )
+        .await;
     check_receipt(&receipt, &keys, "hotline-nl", &id, "notice_sent");
-    let notices = inbox(&app, "hoster-nl").await;
+    let notices = app.inbox("hoster-nl").await;
     assert_eq!(notices.len(), 1, "{notices:#?}");
     check_entry(
         &notices[0],
@@ -56,15 +50,15 @@ async fn a_notice_to_a_named_provider_lets_it_remove_an_item_without_an_asn() {
     assert_eq!(notices[0]["item"]["hosting"], json!({"country": "NL"}));
     assert_eq!(notices[0]["at"], receipt["receipt"]["at"]);
 
-    let (receipt, _) = set_status(
-        &app,
-        "hoster-nl",
-        &id,
-        json!({"status": "removed", "note": "deleted"}),
-    )
-    .await;
+    let (receipt, _) = app
+        .set_status(
+            "hoster-nl",
+            &id,
+            json!({"status": "removed", "note": "deleted"}),
+        )
+        .await;
     check_receipt(&receipt, &keys, "hoster-nl", &id, "removed");
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let v = app.view("hotline-fr", "FR-1").await;
     assert_eq!(
         history(&v).last().unwrap(),
         &("removed".into(), "hoster-nl".into(), json!("deleted"))
@@ -74,60 +68,55 @@ async fn a_notice_to_a_named_provider_lets_it_remove_an_item_without_an_asn() {
 #[tokio::test]
 async fn a_notice_without_provider_or_asn_notifies_nobody() {
     let app = spawn_app().await;
-    let id = submit_id(
-        &app,
-        "hotline-fr",
-        "FR-1",
-        "https://cdn.example.nl/y.mp4",
-        json!({"country": "NL"}),
-    )
-    .await;
-    set_status(
-        &app,
-        "hotline-nl",
-        &id,
-        json!({"status": "assessed_illegal"}),
-    )
-    .await;
-    set_status(&app, "hotline-nl", &id, json!({"status": "notice_sent"})).await;
-    assert!(inbox(&app, "hoster-nl").await.is_empty());
-    let response = post_status(&app, "hoster-nl", &id, &json!({"status": "removed"})).await;
+    let id = app
+        .submit_id(
+            "hotline-fr",
+            "FR-1",
+            "https://cdn.example.nl/y.mp4",
+            json!({"country": "NL"}),
+        )
+        .await;
+    app.change("hotline-nl", &id, "assessed_illegal").await;
+    app.change("hotline-nl", &id, "notice_sent").await;
+    assert!(app.inbox("hoster-nl").await.is_empty());
+    let response = app
+        .post_status("hoster-nl", &id, &json!({"status": "removed"}))
+        .await;
     assert_eq!(response.status(), 404);
     // Its sender can still record the removal it learnt of.
-    set_status(&app, "hotline-nl", &id, json!({"status": "removed"})).await;
+    app.change("hotline-nl", &id, "removed").await;
 }
 
 #[tokio::test]
 async fn a_domestic_item_is_assessed_and_removed_by_its_submitter() {
     let app = spawn_app().await;
     let keys = app.keys().await;
-    let item = submit(
-        &app,
-        "hotline-fr",
-        "FR-1",
+    let domestic = item(
         "https://www.example.fr/galerie/2231",
         json!({"country": "FR"}),
-    )
-    .await;
+    );
+    let item = app.submit_item("hotline-fr", "FR-1", domestic).await;
     assert_eq!(item["status"], "domestic");
     assert_eq!(item["routed_to"], json!([]));
     let id = item["item_id"].as_str().unwrap();
     for member in ["hotline-fr", "police-fr", "hotline-nl", "police-nl"] {
-        assert!(inbox(&app, member).await.is_empty(), "{member}");
+        assert!(app.inbox(member).await.is_empty(), "{member}");
     }
 
-    let (assessed, _) = set_status(
-        &app,
-        "hotline-fr",
-        id,
-        json!({"status": "assessed_illegal", "note": "handled nationally"}),
-    )
-    .await;
+    let (assessed, _) = app
+        .set_status(
+            "hotline-fr",
+            id,
+            json!({"status": "assessed_illegal", "note": "handled nationally"}),
+        )
+        .await;
     check_receipt(&assessed, &keys, "hotline-fr", id, "assessed_illegal");
-    let (removed, _) = set_status(&app, "hotline-fr", id, json!({"status": "removed"})).await;
+    let (removed, _) = app
+        .set_status("hotline-fr", id, json!({"status": "removed"}))
+        .await;
     check_receipt(&removed, &keys, "hotline-fr", id, "removed");
 
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let v = app.view("hotline-fr", "FR-1").await;
     assert_eq!(v["items"][0]["status"], "removed");
     assert_eq!(
         history(&v),
@@ -142,7 +131,7 @@ async fn a_domestic_item_is_assessed_and_removed_by_its_submitter() {
         ]
     );
     // Every change is also put in the submitter's inbox, its own included.
-    let entries = inbox(&app, "hotline-fr").await;
+    let entries = app.inbox("hotline-fr").await;
     assert_eq!(entries.len(), 2, "{entries:#?}");
     check_entry(
         &entries[0],
@@ -168,7 +157,7 @@ async fn a_duplicates_submitter_follows_the_original() {
     let mut reported = item("https://files.example.nl/dup.jpg", nl_on_asn());
     reported["hashes"] = json!({"sha256": ORIGINAL_SHA256, "md5": ORIGINAL_MD5});
     reported["note"] = json!(ORIGINAL_NOTE);
-    let original = submit_item(&app, "hotline-fr", "FR-1", reported).await;
+    let original = app.submit_item("hotline-fr", "FR-1", reported).await;
     let original = original["item_id"].as_str().unwrap().to_owned();
     // The duplicate as hotline-de reports it: its own spelling of the URL, hosting, hashes, note.
     let copy_url = "https://FILES.example.nl:443/dup.jpg#top";
@@ -178,28 +167,16 @@ async fn a_duplicates_submitter_follows_the_original() {
     let mut reported = item(copy_url, copy_hosting.clone());
     reported["hashes"] = copy_hashes.clone();
     reported["note"] = json!(copy_note);
-    let copy = submit_item(&app, "hotline-de", "DE-1", reported).await;
+    let copy = app.submit_item("hotline-de", "DE-1", reported).await;
     assert_eq!(copy["status"], "duplicate");
     assert_eq!(copy["duplicate_of"], original);
     let copy_id = copy["item_id"].as_str().unwrap();
 
-    ack_all(&app, "hotline-nl").await;
-    set_status(
-        &app,
-        "hotline-nl",
-        &original,
-        json!({"status": "assessed_illegal"}),
-    )
-    .await;
-    set_status(
-        &app,
-        "hotline-nl",
-        &original,
-        json!({"status": "notice_sent"}),
-    )
-    .await;
-    set_status(
-        &app,
+    app.ack_all("hotline-nl").await;
+    app.change("hotline-nl", &original, "assessed_illegal")
+        .await;
+    app.change("hotline-nl", &original, "notice_sent").await;
+    app.set_status(
         "hoster-nl",
         &original,
         json!({"status": "removed", "note": "deleted"}),
@@ -207,7 +184,7 @@ async fn a_duplicates_submitter_follows_the_original() {
     .await;
 
     // The original's submitter gets each step on its own item, without duplicate_of.
-    let own = inbox(&app, "hotline-fr").await;
+    let own = app.inbox("hotline-fr").await;
     assert_eq!(own.len(), 4, "{own:#?}");
     for entry in &own {
         check_entry(
@@ -225,16 +202,8 @@ async fn a_duplicates_submitter_follows_the_original() {
 
     // The duplicate's submitter gets the same steps, told through its own item: the original's
     // new status, with duplicate_of naming the original.
-    let followed = inbox(&app, "hotline-de").await;
-    let steps: Vec<(&str, &str)> = followed
-        .iter()
-        .map(|e| {
-            (
-                e["item"]["status"].as_str().unwrap(),
-                e["by"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let followed = app.inbox("hotline-de").await;
+    let steps = steps(&followed);
     assert_eq!(
         steps,
         [
@@ -270,7 +239,7 @@ async fn a_duplicates_submitter_follows_the_original() {
     assert_eq!(followed[3]["note"], "deleted");
     // Nothing of the original's submitter reaches the duplicate's: not its id (as `from` or
     // anywhere), its note or its hashes; of the original only its id, as duplicate_of.
-    let text = inbox_text(&app, "hotline-de").await;
+    let text = app.inbox_text("hotline-de").await;
     for secret in ["hotline-fr", ORIGINAL_NOTE, ORIGINAL_SHA256, ORIGINAL_MD5] {
         assert!(
             !text.contains(secret),
@@ -285,7 +254,7 @@ async fn a_duplicates_submitter_follows_the_original() {
     );
 
     // The duplicate itself stays as it was received.
-    let (v, _) = view(&app, "hotline-de", "DE-1").await;
+    let v = app.view("hotline-de", "DE-1").await;
     assert_eq!(v["items"][0]["status"], "duplicate");
     assert_eq!(v["items"][0]["duplicate_of"], original);
     assert_eq!(
@@ -298,35 +267,30 @@ async fn a_duplicates_submitter_follows_the_original() {
 async fn an_item_assessed_not_illegal_frees_its_url() {
     let app = spawn_app().await;
     let url = "https://files.example.nl/fine.jpg";
-    let id = submit_id(&app, "hotline-fr", "FR-1", url, nl_on_asn()).await;
-    let open = submit(&app, "hotline-de", "DE-1", url, nl_on_asn()).await;
+    let id = app.submit_id("hotline-fr", "FR-1", url, nl_on_asn()).await;
+    let open = app
+        .submit_item("hotline-de", "DE-1", item(url, nl_on_asn()))
+        .await;
     assert_eq!(open["status"], "duplicate");
-    set_status(
-        &app,
-        "hotline-nl",
-        &id,
-        json!({"status": "assessed_not_illegal"}),
-    )
-    .await;
-    let again = submit(&app, "hotline-de", "DE-2", url, nl_on_asn()).await;
+    app.change("hotline-nl", &id, "assessed_not_illegal").await;
+    let again = app
+        .submit_item("hotline-de", "DE-2", item(url, nl_on_asn()))
+        .await;
     assert_eq!(again["status"], "routed", "{again:#}");
     assert!(again.get("duplicate_of").is_none());
 }
 
-const MILLIS: &[time::format_description::FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-
 #[tokio::test]
 async fn a_time_given_by_the_member_is_the_time_of_the_change() {
     let app = spawn_app().await;
-    let id = submit_id(
-        &app,
-        "hotline-fr",
-        "FR-1",
-        "https://files.example.nl/t.jpg",
-        nl_on_asn(),
-    )
-    .await;
+    let id = app
+        .submit_id(
+            "hotline-fr",
+            "FR-1",
+            "https://files.example.nl/t.jpg",
+            nl_on_asn(),
+        )
+        .await;
 
     // Given in another offset: kept, in UTC with milliseconds.
     let earlier =
@@ -336,29 +300,29 @@ async fn a_time_given_by_the_member_is_the_time_of_the_change() {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     let expected = earlier.format(MILLIS).unwrap();
-    let (receipt, _) = set_status(
-        &app,
-        "hotline-nl",
-        &id,
-        json!({"status": "assessed_illegal", "at": given}),
-    )
-    .await;
+    let (receipt, _) = app
+        .set_status(
+            "hotline-nl",
+            &id,
+            json!({"status": "assessed_illegal", "at": given}),
+        )
+        .await;
     assert_eq!(receipt["receipt"]["at"], expected, "{given}");
 
     // Up to five minutes ahead of the gateway's clock is accepted.
     let ahead = (OffsetDateTime::now_utc() + time::Duration::minutes(4))
         .replace_millisecond(250)
         .unwrap();
-    let (noticed, _) = set_status(
-        &app,
-        "hotline-nl",
-        &id,
-        json!({"status": "notice_sent", "at": ahead.format(MILLIS).unwrap()}),
-    )
-    .await;
+    let (noticed, _) = app
+        .set_status(
+            "hotline-nl",
+            &id,
+            json!({"status": "notice_sent", "at": ahead.format(MILLIS).unwrap()}),
+        )
+        .await;
     assert_eq!(noticed["receipt"]["at"], ahead.format(MILLIS).unwrap());
 
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let v = app.view("hotline-fr", "FR-1").await;
     let ats: Vec<&Value> = v["items"][0]["history"]
         .as_array()
         .unwrap()
@@ -366,11 +330,11 @@ async fn a_time_given_by_the_member_is_the_time_of_the_change() {
         .map(|h| &h["at"])
         .collect();
     assert_eq!(ats[1..], [&json!(expected), &noticed["receipt"]["at"]]);
-    let entries = inbox(&app, "hotline-fr").await;
+    let entries = app.inbox("hotline-fr").await;
     assert_eq!(entries[0]["at"], expected);
     assert_eq!(entries[1]["at"], noticed["receipt"]["at"]);
     assert_eq!(
-        inbox(&app, "hoster-nl").await[0]["at"],
+        app.inbox("hoster-nl").await[0]["at"],
         noticed["receipt"]["at"]
     );
 }

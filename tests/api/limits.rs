@@ -5,7 +5,9 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, report, spawn_app_with, TestApp};
+use crate::helpers::{spawn_app_with, TestApp};
+use crate::support::bodies::report;
+use crate::support::checks::assert_problem;
 
 const BURST: u32 = 3;
 

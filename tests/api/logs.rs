@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::report;
 use crate::process::{config, standard_members, Gateway, Site};
+use crate::support::bodies::report;
 
 /// Strings a leak would carry into the log: each appears in exactly one request.
 const CANARY_HOST: &str = "canary-host-5d1e.example.nl";

@@ -8,9 +8,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hotline_gateway::config::TlsSettings;
 use hotline_gateway::tls;
 use serde_json::Value;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hotline-gateway"));
@@ -107,6 +108,18 @@ impl Site {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap()
+    }
+
+    /// The server side of the site's development PKI: its `localhost` certificate and its CA,
+    /// for a member's push endpoint that requires the gateway's client certificate.
+    pub fn tls_settings(&self) -> TlsSettings {
+        let certs = self.path().join("certs");
+        TlsSettings {
+            cert: certs.join("gateway.crt"),
+            key: certs.join("gateway.key"),
+            client_ca: certs.join("ca.crt"),
+            crls: Vec::new(),
+        }
     }
 
     pub fn tls_config(&self, member: &str) -> rustls::ClientConfig {
@@ -292,85 +305,6 @@ impl Drop for Gateway {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
-        }
-    }
-}
-
-/// A member's push endpoint: HTTPS on `localhost` with the site's development server
-/// certificate, requiring a client certificate from its CA (the gateway's delivery one); it
-/// keeps every entry POSTed to it and answers 204.
-pub struct PushReceiver {
-    listener: Option<tokio::net::TcpListener>,
-    pub port: u16,
-    entries: Arc<Mutex<Vec<Value>>>,
-}
-
-impl PushReceiver {
-    pub async fn bind() -> PushReceiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        PushReceiver {
-            port: listener.local_addr().unwrap().port(),
-            listener: Some(listener),
-            entries: Arc::default(),
-        }
-    }
-
-    pub fn endpoint(&self) -> String {
-        format!("https://localhost:{}/push", self.port)
-    }
-
-    /// Starts answering, once `site` has its certificates.
-    pub fn start(&mut self, site: &Site) {
-        let certs = site.path().join("certs");
-        let settings = hotline_gateway::config::TlsSettings {
-            cert: certs.join("gateway.crt"),
-            key: certs.join("gateway.key"),
-            client_ca: certs.join("ca.crt"),
-            crls: Vec::new(),
-        };
-        let acceptor =
-            tokio_rustls::TlsAcceptor::from(Arc::new(tls::server_config(&settings).unwrap()));
-        let listener = self.listener.take().expect("started once");
-        let entries = Arc::clone(&self.entries);
-        tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let (acceptor, entries) = (acceptor.clone(), Arc::clone(&entries));
-                tokio::spawn(async move {
-                    let Ok(mut stream) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let Some((_, body)) = read_http(&mut stream).await else {
-                        return;
-                    };
-                    let entry = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    entries.lock().unwrap().push(entry);
-                    let answer = b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n";
-                    let _ = stream.write_all(answer).await;
-                    let _ = stream.shutdown().await;
-                });
-            }
-        });
-    }
-
-    /// The entries pushed so far.
-    pub fn entries(&self) -> Vec<Value> {
-        self.entries.lock().unwrap().clone()
-    }
-
-    /// Waits until `n` entries were pushed; panics after 10 s.
-    pub async fn until(&self, n: usize) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let entries = self.entries();
-            if entries.len() >= n {
-                return entries;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} pushes, not {n}",
-                entries.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }

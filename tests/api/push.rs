@@ -10,8 +10,8 @@ use hotline_gateway::receipts::verify;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app_with, TestApp};
-use crate::inbox::{ack, cursors, page, submit_nl};
 use crate::receiver::{eventually, reserve, Push, Receiver};
+use crate::support::checks::cursors;
 
 /// Small backoffs so retries happen within a test, `max_attempts` as given.
 fn fast_retries(settings: &mut Settings, max_attempts: u32) {
@@ -41,12 +41,6 @@ async fn app_pushing_to_hotline_nl(max_attempts: u32) -> (TestApp, Receiver, Str
     (app, receiver, endpoint)
 }
 
-async fn delivery(app: &TestApp, member: &str) -> Value {
-    let response = app.get(member, "/v1/inbox/delivery").await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
 /// Waits until `member`'s delivery status satisfies `ok`; returns it.
 async fn delivery_until(
     app: &TestApp,
@@ -55,7 +49,7 @@ async fn delivery_until(
     ok: impl Fn(&Value) -> bool,
 ) -> Value {
     eventually(what, || async {
-        let status = delivery(app, member).await;
+        let status = app.delivery(member).await;
         ok(&status).then_some(status)
     })
     .await
@@ -77,7 +71,7 @@ async fn entries_are_pushed_in_order_byte_for_byte_with_the_gateway_certificate(
     .await;
     let receiver = Receiver::start(listener, &app.settings.tls);
     let submitter = Receiver::start(submitter_listener, &app.settings.tls);
-    let item_ids = submit_nl(&app, 1, 5).await;
+    let item_ids = app.submit_nl(1, 5).await;
 
     let pushed = receiver.wait_for_accepted(5).await;
     assert_eq!(
@@ -122,16 +116,11 @@ async fn entries_are_pushed_in_order_byte_for_byte_with_the_gateway_certificate(
         (&json!(false), &Value::Null)
     );
     assert_eq!(
-        page(&app, "hotline-nl", "").await,
+        app.inbox_page("hotline-nl", "").await,
         json!({"entries": [], "next": "5"})
     );
     for i in 1..=5 {
-        let view: Value = app
-            .get_report("hotline-fr", &format!("FR-{i}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let view = app.view("hotline-fr", &format!("FR-{i}")).await;
         assert_eq!(view["items"][0]["status"], "delivered");
     }
     // Those status changes reach the submitter's own endpoint in turn.
@@ -147,8 +136,11 @@ async fn entries_are_pushed_in_order_byte_for_byte_with_the_gateway_certificate(
         verify(&entry, &keys).expect("a pushed status entry verifies");
     }
     // The police copy has no endpoint: its inbox waits for a pull.
-    assert_eq!(cursors(&page(&app, "police-nl", "").await), [1, 2, 3, 4, 5]);
-    assert_eq!(delivery(&app, "police-nl").await["push"], Value::Null);
+    assert_eq!(
+        cursors(&app.inbox_page("police-nl", "").await),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(app.delivery("police-nl").await["push"], Value::Null);
 }
 
 #[tokio::test]
@@ -156,7 +148,7 @@ async fn a_failing_endpoint_is_retried_and_later_entries_wait_their_turn() {
     let (app, receiver, _) = app_pushing_to_hotline_nl(12).await;
     // Any answer but a 2xx is a failure; any 2xx acknowledges.
     receiver.script(&[503, 400, 204, 202]);
-    submit_nl(&app, 1, 3).await;
+    app.submit_nl(1, 3).await;
 
     receiver.wait_for_accepted(3).await;
     let expected = [(1, 503), (1, 400), (1, 204), (2, 202), (3, 200)];
@@ -171,7 +163,7 @@ async fn a_failing_endpoint_is_retried_and_later_entries_wait_their_turn() {
         (&json!(3), &json!(2), &json!(0))
     );
     assert_eq!(push["parked"], false);
-    assert_eq!(page(&app, "hotline-nl", "").await["entries"], json!([]));
+    assert_eq!(app.inbox_page("hotline-nl", "").await["entries"], json!([]));
 }
 
 #[tokio::test]
@@ -183,7 +175,7 @@ async fn an_endpoint_that_is_down_at_first_gets_every_entry_once_it_is_up() {
         set_endpoint(s, "hotline-nl", &endpoint);
     })
     .await;
-    submit_nl(&app, 1, 3).await;
+    app.submit_nl(1, 3).await;
 
     let status = delivery_until(&app, "hotline-nl", "failed attempts", |d| {
         d["push"]["failures"].as_u64() >= Some(2)
@@ -200,7 +192,7 @@ async fn an_endpoint_that_is_down_at_first_gets_every_entry_once_it_is_up() {
         "{push}"
     );
     // The entries wait in the pull inbox all the while.
-    assert_eq!(cursors(&page(&app, "hotline-nl", "").await), [1, 2, 3]);
+    assert_eq!(cursors(&app.inbox_page("hotline-nl", "").await), [1, 2, 3]);
 
     let receiver = Receiver::start_at(&endpoint, &app.settings.tls);
     receiver.wait_for_accepted(3).await;
@@ -217,7 +209,7 @@ async fn a_restart_in_the_middle_of_a_backlog_loses_nothing_and_keeps_the_order(
     let (app, receiver, _) = app_pushing_to_hotline_nl(10_000).await;
     receiver.script(&[200, 200]);
     receiver.answer_by_default(503);
-    submit_nl(&app, 1, 6).await;
+    app.submit_nl(1, 6).await;
     let before = delivery_until(&app, "hotline-nl", "stuck at entry 3", |d| {
         d["push"]["next"] == "3" && d["push"]["failures"].as_u64() >= Some(1)
     })
@@ -226,10 +218,10 @@ async fn a_restart_in_the_middle_of_a_backlog_loses_nothing_and_keeps_the_order(
     let app = app.restart().await;
 
     // The retry state came through the restart.
-    let after = delivery(&app, "hotline-nl").await;
+    let after = app.delivery("hotline-nl").await;
     assert!(after["push"]["failures"].as_u64() >= before["push"]["failures"].as_u64());
     assert_eq!(after["push"]["delivered"], 2);
-    submit_nl(&app, 7, 2).await;
+    app.submit_nl(7, 2).await;
     receiver.answer_by_default(200);
     delivery_until(&app, "hotline-nl", "acknowledged 8", |d| {
         d["acknowledged"] == "8"
@@ -248,14 +240,14 @@ async fn a_restart_in_the_middle_of_a_backlog_loses_nothing_and_keeps_the_order(
         pushes.iter().filter(|p| p.1 == 503).all(|p| p.0 == 3),
         "{pushes:?}"
     );
-    assert_eq!(page(&app, "hotline-nl", "").await["entries"], json!([]));
+    assert_eq!(app.inbox_page("hotline-nl", "").await["entries"], json!([]));
 }
 
 #[tokio::test]
 async fn a_parked_entry_waits_for_the_member_to_pull_then_pushing_resumes() {
     let (app, receiver, _) = app_pushing_to_hotline_nl(2).await;
     receiver.answer_by_default(503);
-    submit_nl(&app, 1, 1).await;
+    app.submit_nl(1, 1).await;
 
     let status = delivery_until(&app, "hotline-nl", "parked", |d| {
         d["push"]["parked"] == true
@@ -276,13 +268,13 @@ async fn a_parked_entry_waits_for_the_member_to_pull_then_pushing_resumes() {
 
     // Parked it stays, across a restart too.
     let app = app.restart().await;
-    assert_eq!(delivery(&app, "hotline-nl").await["push"], status["push"]);
+    assert_eq!(app.delivery("hotline-nl").await["push"], status["push"]);
 
     // Intake goes on while parked; the entries wait in the pull inbox.
-    submit_nl(&app, 2, 1).await;
-    assert_eq!(cursors(&page(&app, "hotline-nl", "").await), [1, 2]);
+    app.submit_nl(2, 1).await;
+    assert_eq!(cursors(&app.inbox_page("hotline-nl", "").await), [1, 2]);
     receiver.answer_by_default(200);
-    assert_eq!(ack(&app, "hotline-nl", "1").await.status(), 204);
+    assert_eq!(app.post_ack("hotline-nl", "1").await.status(), 204);
 
     receiver.wait_for_accepted(1).await;
     let status = delivery_until(&app, "hotline-nl", "1 pushed and acknowledged", |d| {
@@ -301,12 +293,7 @@ async fn a_parked_entry_waits_for_the_member_to_pull_then_pushing_resumes() {
     // Nothing was pushed while parked, and the acknowledged entry was not pushed again.
     assert_eq!(attempts(&receiver.pushes()), [(1, 503), (1, 503), (2, 200)]);
     for i in 1..=2 {
-        let view: Value = app
-            .get_report("hotline-fr", &format!("FR-{i}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let view = app.view("hotline-fr", &format!("FR-{i}")).await;
         assert_eq!(view["items"][0]["status"], "delivered");
     }
 }
@@ -328,16 +315,19 @@ async fn a_dead_endpoint_holds_up_neither_intake_nor_another_member() {
     .await;
     let receiver = Receiver::start(listener, &app.settings.tls);
 
-    submit_nl(&app, 1, 3).await;
+    app.submit_nl(1, 3).await;
     receiver.wait_for_accepted(3).await;
-    submit_nl(&app, 4, 1).await;
+    app.submit_nl(4, 1).await;
     receiver.wait_for_accepted(4).await;
     assert_eq!(
         attempts(&receiver.pushes()),
         [(1, 200), (2, 200), (3, 200), (4, 200)]
     );
-    assert_eq!(cursors(&page(&app, "hotline-nl", "").await), [1, 2, 3, 4]);
-    assert_eq!(delivery(&app, "hotline-nl").await["push"]["delivered"], 0);
+    assert_eq!(
+        cursors(&app.inbox_page("hotline-nl", "").await),
+        [1, 2, 3, 4]
+    );
+    assert_eq!(app.delivery("hotline-nl").await["push"]["delivered"], 0);
     drop(black_hole);
 }
 
@@ -346,7 +336,7 @@ async fn a_stop_mid_backlog_finishes_the_push_in_flight_and_leaves_the_rest_for_
     let (app, receiver, _) = app_pushing_to_hotline_nl(12).await;
     // A slow endpoint: one push at a time takes longer than a stop does.
     receiver.answer_after(Duration::from_millis(800));
-    submit_nl(&app, 1, 10).await;
+    app.submit_nl(1, 10).await;
 
     let before_the_stop = receiver.pushes().len();
     let at_stop = Arc::new(Mutex::new(0));

@@ -7,7 +7,8 @@ use base64::Engine;
 use hotline_gateway::receipts::{verify, VerifyError};
 use serde_json::{json, Map, Value};
 
-use crate::helpers::{report, spawn_app, TestApp};
+use crate::helpers::{spawn_app, TestApp};
+use crate::support::bodies::report;
 
 /// Submits a fresh report and returns its receipt.
 async fn a_receipt(app: &TestApp, report_id: &str) -> (Value, Value) {
@@ -16,9 +17,8 @@ async fn a_receipt(app: &TestApp, report_id: &str) -> (Value, Value) {
         "https://files.example.nl/a.jpg",
         json!({"country": "NL"}),
     );
-    let response = app.post_report("hotline-fr", &body).await;
-    assert_eq!(response.status(), 202);
-    (body, response.json().await.unwrap())
+    let receipt = app.submit("hotline-fr", &body).await;
+    (body, receipt)
 }
 
 /// The same JSON with every object's keys in reverse order.

@@ -9,10 +9,12 @@ use rustls_pki_types::ServerName;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
-use crate::helpers::{item, report};
 use crate::process::{
-    config, member, read_http, standard_members, standard_members_with, Gateway, PushReceiver, Site,
+    config, member, read_http, standard_members, standard_members_with, Gateway, Site,
 };
+use crate::receiver::{reserve, Receiver};
+use crate::support::bodies::{item, report, report_of};
+use crate::support::checks::item_ids;
 
 const RELOADED: &str = "SIGHUP: member list reloaded";
 const NOT_LOADED: &str = "the old member list stays in force";
@@ -169,32 +171,27 @@ async fn sighup_adds_and_removes_members() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sighup_suspension_holds_a_members_pushes_until_it_is_restored() {
     // hotline-fr takes pushes; the status entries of its report's items are what it gets.
-    let mut receiver = PushReceiver::bind().await;
-    let endpoint = format!("endpoint = \"{}\"", receiver.endpoint());
+    let (listener, hook) = reserve();
+    let endpoint = format!("endpoint = \"{hook}\"");
     let members =
         |extra: &str| standard_members_with("hotline-fr", &format!("{endpoint}\n{extra}"));
     let site = Site::new(&config("", &members("")));
-    receiver.start(&site);
+    let receiver = Receiver::start(listener, &site.tls_settings());
+    receiver.answer_by_default(204);
     let gateway = site.serve(&[]);
     let (fr, nl) = (site.client("hotline-fr"), site.client("hotline-nl"));
-    let body = json!({
-        "report_id": "FR-P",
-        "reported_at": "2026-11-20T09:14:00Z",
-        "items": [
+    let body = report_of(
+        "FR-P",
+        vec![
             item("https://p.example.nl/1.jpg", json!({"country": "NL"})),
             item("https://p.example.nl/2.jpg", json!({"country": "NL"})),
         ],
-    });
+    );
     let (status, receipt) = gateway.post(&fr, "/v1/reports", &body).await;
     assert_eq!(status, 202, "{receipt}");
-    let item_id = |i: usize| {
-        receipt["receipt"]["items"][i]["item_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let item_ids = item_ids(&receipt);
     let assess = |i: usize| {
-        let path = format!("/v1/items/{}/status", item_id(i));
+        let path = format!("/v1/items/{}/status", item_ids[i]);
         let nl = nl.clone();
         let gateway = &gateway;
         async move {
@@ -205,7 +202,8 @@ async fn sighup_suspension_holds_a_members_pushes_until_it_is_restored() {
         }
     };
     assess(0).await;
-    assert_eq!(receiver.until(1).await[0]["item"]["item_id"], item_id(0));
+    let first = receiver.wait_for_accepted(1).await[0].json();
+    assert_eq!(first["item"]["item_id"], item_ids[0].as_str());
 
     site.write_config(&config("", &members("suspended = true")));
     gateway.signal("HUP");
@@ -213,13 +211,13 @@ async fn sighup_suspension_holds_a_members_pushes_until_it_is_restored() {
     assess(1).await;
     // Suspended: the entry waits in the inbox, nothing is pushed.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(receiver.entries().len(), 1, "pushed to a suspended member");
+    assert_eq!(receiver.pushes().len(), 1, "pushed to a suspended member");
 
     site.write_config(&config("", &members("")));
     gateway.signal("HUP");
-    let entries = receiver.until(2).await;
-    assert_eq!(entries[1]["item"]["item_id"], item_id(1));
-    assert_eq!(entries[1]["kind"], "status");
+    let second = receiver.wait_for_accepted(2).await[1].json();
+    assert_eq!(second["item"]["item_id"], item_ids[1].as_str());
+    assert_eq!(second["kind"], "status");
     gateway.terminate().await;
 }
 
@@ -303,15 +301,11 @@ async fn sigterm_with_submissions_in_flight_keeps_every_accepted_report() {
     for (i, client) in clients.into_iter().enumerate() {
         // The first report is small, the others large: the first answer comes while the
         // others are still being worked on, and SIGTERM follows it at once.
+        let nl = json!({"country": "NL"});
         let items: Vec<Value> = (0..if i == 0 { 1 } else { 100 })
-            .map(|n| {
-                item(
-                    &format!("https://t.example.nl/{i}/{n}"),
-                    json!({"country": "NL"}),
-                )
-            })
+            .map(|n| item(&format!("https://t.example.nl/{i}/{n}"), nl.clone()))
             .collect();
-        let body = json!({"report_id": format!("TERM-{i}"), "reported_at": "2026-11-20T09:14:00Z", "items": items});
+        let body = report_of(&format!("TERM-{i}"), items);
         let (url, first_answer) = (url.clone(), first_answer.clone());
         tasks.push(tokio::spawn(async move {
             let outcome = client.post(url).json(&body).send().await;

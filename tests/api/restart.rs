@@ -2,7 +2,8 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{report, spawn_app};
+use crate::helpers::spawn_app;
+use crate::support::bodies::report;
 
 #[tokio::test]
 async fn a_restart_keeps_reports_receipts_and_duplicates() {
@@ -15,24 +16,12 @@ async fn a_restart_keeps_reports_receipts_and_duplicates() {
     let first = app.post_report("hotline-fr", &body).await;
     assert_eq!(first.status(), 202);
     let receipt = first.bytes().await.unwrap();
-    let view = app
-        .get_report("hotline-fr", "FR-1")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let view = app.view_text("hotline-fr", "FR-1").await;
     let keys = app.keys().await;
 
     let app = app.restart().await;
 
-    assert_eq!(
-        app.get_report("hotline-fr", "FR-1")
-            .await
-            .text()
-            .await
-            .unwrap(),
-        view
-    );
+    assert_eq!(app.view_text("hotline-fr", "FR-1").await, view);
     assert_eq!(app.keys().await, keys);
     let again = app.post_report("hotline-fr", &body).await;
     assert_eq!(again.status(), 200);
@@ -44,12 +33,7 @@ async fn a_restart_keeps_reports_receipts_and_duplicates() {
         "https://FILES.example.nl:443/a.jpg",
         json!({"country": "NL"}),
     );
-    let dup: Value = app
-        .post_report("hotline-nl", &dup)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let dup = app.submit("hotline-nl", &dup).await;
     assert_eq!(dup["receipt"]["items"][0]["status"], "duplicate");
     assert_eq!(
         dup["receipt"]["items"][0]["duplicate_of"],
@@ -87,12 +71,7 @@ async fn concurrent_submissions_are_all_stored() {
         } else {
             "police-fr"
         };
-        let view: Value = app
-            .get_report(member, &format!("R-{i}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let view = app.view(member, &format!("R-{i}")).await;
         assert_eq!(view["items"][0]["status"], "routed", "R-{i}");
     }
 }

@@ -9,10 +9,11 @@ use std::time::Duration;
 use hotline_gateway::clock::Clock;
 use serde_json::{json, Value};
 
-use crate::admin::{metric, scrape};
-use crate::audit::{audit_verify, spawn_keeping};
-use crate::helpers::{report, TestApp};
-use crate::stats::{change, inbox, item_ids, report_of, stats, submit, START};
+use crate::helpers::spawn_keeping;
+use crate::support::audit::assert_intact;
+use crate::support::bodies::{item, report, report_of, START};
+use crate::support::checks::item_ids;
+use crate::support::metrics::metric;
 
 const MEMBERS: [&str; 5] = [
     "hotline-fr",
@@ -22,24 +23,8 @@ const MEMBERS: [&str; 5] = [
     "hoster-nl",
 ];
 
-/// Waits (20 s at most) until `member`'s report is gone.
-async fn until_purged(app: &TestApp, member: &str, report_id: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.get_report(member, report_id).await.status() != 404 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{report_id} was not purged"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn entry_item(entry: &Value) -> &str {
     entry["item"]["item_id"].as_str().unwrap()
-}
-
-async fn one(app: &TestApp, member: &str, report_id: &str, url: &str, hosting: Value) -> String {
-    item_ids(&submit(app, member, &report(report_id, url, hosting)).await)[0].clone()
 }
 
 #[tokio::test]
@@ -48,89 +33,76 @@ async fn closed_items_go_after_the_retention_period_with_duplicates_and_inbox_en
         spawn_keeping(|s| s.retention.closed_item_days = 30, Clock::manual(START)).await;
     let nl = json!({"country": "NL", "asn": 64500});
     let url_a = "https://files.example.nl/a.jpg";
-    let a = one(&app, "hotline-fr", "FR-A", url_a, nl.clone()).await;
+    let a = app.submit_id("hotline-fr", "FR-A", url_a, nl.clone()).await;
     let dup_a = "https://FILES.example.nl:443/a.jpg";
-    let dup = one(&app, "hotline-de", "DE-A", dup_a, nl.clone()).await;
-    let b = one(
-        &app,
-        "hotline-fr",
-        "FR-B",
-        "https://files.example.nl/b",
-        nl.clone(),
-    )
-    .await;
-    let c = one(
-        &app,
-        "hotline-fr",
-        "FR-C",
-        "https://files.example.nl/c",
-        nl.clone(),
-    )
-    .await;
-    let d = one(
-        &app,
-        "hotline-fr",
-        "FR-D",
-        "https://files.example.nl/d",
-        nl.clone(),
-    )
-    .await;
+    let dup = app.submit_id("hotline-de", "DE-A", dup_a, nl.clone()).await;
+    let b = app
+        .submit_id(
+            "hotline-fr",
+            "FR-B",
+            "https://files.example.nl/b",
+            nl.clone(),
+        )
+        .await;
+    let c = app
+        .submit_id(
+            "hotline-fr",
+            "FR-C",
+            "https://files.example.nl/c",
+            nl.clone(),
+        )
+        .await;
+    let d = app
+        .submit_id(
+            "hotline-fr",
+            "FR-D",
+            "https://files.example.nl/d",
+            nl.clone(),
+        )
+        .await;
     let fr = json!({"country": "FR"});
-    let e = one(&app, "hotline-fr", "FR-E", "https://files.example.fr/e", fr).await;
+    let e = app
+        .submit_id("hotline-fr", "FR-E", "https://files.example.fr/e", fr)
+        .await;
     let mixed = report_of(
         "FR-M",
-        &[
-            ("https://files.example.nl/m1", nl.clone()),
-            ("https://files.example.nl/m2", nl),
+        vec![
+            item("https://files.example.nl/m1", nl.clone()),
+            item("https://files.example.nl/m2", nl),
         ],
     );
-    let m = item_ids(&submit(&app, "hotline-fr", &mixed).await);
+    let m = item_ids(&app.submit("hotline-fr", &mixed).await);
     // A: assessed, noticed (hoster-nl's inbox), removed by the provider; B closed; m1 removed;
     // E (domestic) closed by its submitter. C and m2 stay open.
-    change(&app, "hotline-nl", &a, "assessed_illegal").await;
-    change(&app, "hotline-nl", &a, "notice_sent").await;
-    change(&app, "hoster-nl", &a, "removed").await;
-    change(&app, "hotline-nl", &b, "assessed_not_illegal").await;
-    change(&app, "police-nl", &m[0], "removed").await;
-    change(&app, "hotline-fr", &e, "assessed_not_illegal").await;
+    app.change("hotline-nl", &a, "assessed_illegal").await;
+    app.change("hotline-nl", &a, "notice_sent").await;
+    app.change("hoster-nl", &a, "removed").await;
+    app.change("hotline-nl", &b, "assessed_not_illegal").await;
+    app.change("police-nl", &m[0], "removed").await;
+    app.change("hotline-fr", &e, "assessed_not_illegal").await;
 
     // D is closed 20 days later: 11 days before the purge, so it stays.
     app.clock.advance(time::Duration::days(20));
-    change(&app, "hotline-nl", &d, "removed").await;
-    let before_stats = stats(&app, "hotline-fr").await;
+    app.change("hotline-nl", &d, "removed").await;
+    let before_stats = app.stats("hotline-fr").await;
     let mut before = Vec::new();
     for member in MEMBERS {
-        before.push(inbox(&app, member).await);
+        before.push(app.inbox(member).await);
     }
 
     app.clock.advance(time::Duration::days(11));
-    until_purged(&app, "hotline-fr", "FR-A").await;
+    app.until_purged("hotline-fr", "FR-A").await;
     for report_id in ["FR-B", "FR-E"] {
-        until_purged(&app, "hotline-fr", report_id).await;
+        app.until_purged("hotline-fr", report_id).await;
     }
-    until_purged(&app, "hotline-de", "DE-A").await;
+    app.until_purged("hotline-de", "DE-A").await;
 
-    let view: Value = app
-        .get_report("hotline-fr", "FR-C")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = app.view("hotline-fr", "FR-C").await;
     assert_eq!(view["items"][0]["status"], "routed");
-    let view: Value = app
-        .get_report("hotline-fr", "FR-D")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = app.view("hotline-fr", "FR-D").await;
     assert_eq!(view["items"][0]["status"], "removed");
     // A report keeps what is left of it.
-    let view: Value = app
-        .get_report("hotline-fr", "FR-M")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = app.view("hotline-fr", "FR-M").await;
     let left: Vec<&Value> = view["items"].as_array().unwrap().iter().collect();
     assert_eq!(left.len(), 1, "{view}");
     assert_eq!(left[0]["item_id"], *m[1]);
@@ -144,7 +116,7 @@ async fn closed_items_go_after_the_retention_period_with_duplicates_and_inbox_en
         "files.example.fr/e",
     ];
     for (member, before) in MEMBERS.iter().zip(&before) {
-        let after = inbox(&app, member).await;
+        let after = app.inbox(member).await;
         let kept: Vec<Value> = before
             .iter()
             .filter(|entry| !purged.contains(entry_item(entry)))
@@ -161,22 +133,23 @@ async fn closed_items_go_after_the_retention_period_with_duplicates_and_inbox_en
         }
     }
     let open: HashSet<&str> = [&c, &d, &m[1]].map(String::as_str).into();
-    let nl_left: HashSet<String> = inbox(&app, "hotline-nl")
+    let nl_left: HashSet<String> = app
+        .inbox("hotline-nl")
         .await
         .iter()
         .map(|entry| entry_item(entry).to_owned())
         .collect();
     assert_eq!(nl_left, open.iter().map(|s| s.to_string()).collect());
-    assert_eq!(stats(&app, "hotline-fr").await, before_stats);
+    assert_eq!(app.stats("hotline-fr").await, before_stats);
 
     // A new report of a purged URL is a new item, routed again.
     let again = report("FR-A2", url_a, json!({"country": "NL"}));
-    let again = submit(&app, "hotline-fr", &again).await;
+    let again = app.submit("hotline-fr", &again).await;
     assert_eq!(again["receipt"]["items"][0]["status"], "routed");
 
     // 20 days on, D is 31 days closed and goes too; open items never do.
     app.clock.advance(time::Duration::days(20));
-    until_purged(&app, "hotline-fr", "FR-D").await;
+    app.until_purged("hotline-fr", "FR-D").await;
     assert_eq!(app.get_report("hotline-fr", "FR-C").await.status(), 200);
     assert_eq!(app.get_report("hotline-fr", "FR-M").await.status(), 200);
     assert_eq!(app.get_report("hotline-fr", "FR-A2").await.status(), 200);
@@ -184,9 +157,7 @@ async fn closed_items_go_after_the_retention_period_with_duplicates_and_inbox_en
     // The audit chain is whole: 8 reports, 7 status changes, nothing purged from it.
     let data_dir = app.settings.gateway.data_dir.clone();
     app.stop().await;
-    let verdict = audit_verify(&data_dir);
-    assert_eq!(verdict.code, Some(0), "{}", verdict.stdout);
-    assert_eq!(verdict.stdout.trim(), "audit chain intact: 15 events");
+    assert_intact(&data_dir, 15);
 }
 
 #[tokio::test]
@@ -194,48 +165,39 @@ async fn the_period_counts_from_closing_not_from_receipt() {
     let (_keep, app) =
         spawn_keeping(|s| s.retention.closed_item_days = 30, Clock::manual(START)).await;
     let nl = json!({"country": "NL"});
-    let x = one(
-        &app,
-        "hotline-fr",
-        "FR-X",
-        "https://h.example.nl/x",
-        nl.clone(),
-    )
-    .await;
-    let a = one(
-        &app,
-        "hotline-fr",
-        "FR-A",
-        "https://h.example.nl/a",
-        nl.clone(),
-    )
-    .await;
-    one(&app, "hotline-fr", "FR-B", "https://h.example.nl/b", nl).await;
-    change(&app, "hotline-nl", &x, "removed").await;
+    let x = app
+        .submit_id("hotline-fr", "FR-X", "https://h.example.nl/x", nl.clone())
+        .await;
+    let a = app
+        .submit_id("hotline-fr", "FR-A", "https://h.example.nl/a", nl.clone())
+        .await;
+    app.submit_id("hotline-fr", "FR-B", "https://h.example.nl/b", nl)
+        .await;
+    app.change("hotline-nl", &x, "removed").await;
     // A, received with X, is closed a day later.
     app.clock.advance(time::Duration::days(1));
-    change(&app, "hotline-nl", &a, "assessed_not_illegal").await;
+    app.change("hotline-nl", &a, "assessed_not_illegal").await;
     // 30 days and 23 hours after the start, in steps (each wakes the job): X was closed more
     // than 30 days ago and goes; A was received as long ago but closed only 29d 23h ago.
     for _ in 0..29 {
         app.clock.advance(time::Duration::days(1));
     }
     app.clock.advance(time::Duration::hours(23));
-    until_purged(&app, "hotline-fr", "FR-X").await;
+    app.until_purged("hotline-fr", "FR-X").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.get_report("hotline-fr", "FR-A").await.status(), 200);
     assert_eq!(
-        inbox(&app, "hotline-nl").await.len(),
+        app.inbox("hotline-nl").await.len(),
         2,
         "A's and B's referrals"
     );
     // Past its 30 days A goes too; the open item stays however old it is.
     app.clock.advance(time::Duration::hours(2));
-    until_purged(&app, "hotline-fr", "FR-A").await;
+    app.until_purged("hotline-fr", "FR-A").await;
     app.clock.advance(time::Duration::days(400));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.get_report("hotline-fr", "FR-B").await.status(), 200);
-    assert_eq!(inbox(&app, "hotline-nl").await.len(), 1, "B's referral");
+    assert_eq!(app.inbox("hotline-nl").await.len(), 1, "B's referral");
     app.stop().await;
 }
 
@@ -244,17 +206,19 @@ async fn the_job_runs_at_start_for_what_expired_while_the_gateway_was_down() {
     let (_keep, app) =
         spawn_keeping(|s| s.retention.closed_item_days = 30, Clock::manual(START)).await;
     let nl = json!({"country": "NL"});
-    let a = one(&app, "hotline-fr", "FR-A", "https://h.example.nl/a", nl).await;
-    change(&app, "hotline-nl", &a, "removed").await;
-    let before = stats(&app, "hotline-fr").await;
+    let a = app
+        .submit_id("hotline-fr", "FR-A", "https://h.example.nl/a", nl)
+        .await;
+    app.change("hotline-nl", &a, "removed").await;
+    let before = app.stats("hotline-fr").await;
     // The time passes while the gateway is down: nothing wakes the job but its own start.
     let clock = app.clock.clone();
     let app = app
         .restart_with(move || clock.advance(time::Duration::days(31)))
         .await;
-    until_purged(&app, "hotline-fr", "FR-A").await;
-    assert!(inbox(&app, "hotline-nl").await.is_empty());
-    assert_eq!(stats(&app, "hotline-fr").await, before);
+    app.until_purged("hotline-fr", "FR-A").await;
+    assert!(app.inbox("hotline-nl").await.is_empty());
+    assert_eq!(app.stats("hotline-fr").await, before);
 }
 
 #[tokio::test]
@@ -262,21 +226,17 @@ async fn the_inbox_backlog_drops_the_purged_entries() {
     let (_keep, app) =
         spawn_keeping(|s| s.retention.closed_item_days = 30, Clock::manual(START)).await;
     let nl = json!({"country": "NL"});
-    let a = one(
-        &app,
-        "hotline-fr",
-        "FR-A",
-        "https://h.example.nl/a",
-        nl.clone(),
-    )
-    .await;
-    one(&app, "hotline-fr", "FR-C", "https://h.example.nl/c", nl).await;
-    change(&app, "hotline-nl", &a, "removed").await;
+    let a = app
+        .submit_id("hotline-fr", "FR-A", "https://h.example.nl/a", nl.clone())
+        .await;
+    app.submit_id("hotline-fr", "FR-C", "https://h.example.nl/c", nl)
+        .await;
+    app.change("hotline-nl", &a, "removed").await;
     let backlog = |text: &str| metric(text, "hgw_inbox_backlog", &[("member", "hotline-nl")]);
-    assert_eq!(backlog(&scrape(&app).await), Some(2.0));
+    assert_eq!(backlog(&app.scrape().await), Some(2.0));
     app.clock.advance(time::Duration::days(31));
-    until_purged(&app, "hotline-fr", "FR-A").await;
-    let unread = inbox(&app, "hotline-nl").await.len();
+    app.until_purged("hotline-fr", "FR-A").await;
+    let unread = app.inbox("hotline-nl").await.len();
     assert_eq!(unread, 1, "only C's referral is left");
-    assert_eq!(backlog(&scrape(&app).await), Some(unread as f64));
+    assert_eq!(backlog(&app.scrape().await), Some(unread as f64));
 }

@@ -5,91 +5,11 @@
 
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp};
-use crate::lifecycle_support::{
-    ack_all, inbox_text, nl_on_asn, post_status_raw, set_status, submit_id, view,
-};
-
-/// Members whose inboxes a status change could write to.
-const WATCHED: [&str; 5] = [
-    "hotline-fr",
-    "hotline-de",
-    "hotline-nl",
-    "police-nl",
-    "hoster-nl",
-];
-
-/// Everything a refused change could have touched: the owner's report view and the inboxes.
-pub(crate) async fn snapshot(app: &TestApp, owner: (&str, &str)) -> Vec<String> {
-    let mut all = vec![view(app, owner.0, owner.1).await.1];
-    for member in WATCHED {
-        all.push(inbox_text(app, member).await);
-    }
-    all
-}
-
-/// Sends a change that must be refused with `expect`; checks the problem and that nothing
-/// changed for the item's `owner` (submitter, report_id). Returns the problem.
-pub(crate) async fn refused_raw(
-    app: &TestApp,
-    owner: (&str, &str),
-    member: &str,
-    item_id: &str,
-    (content_type, body): (&str, Vec<u8>),
-    expect: u16,
-) -> Value {
-    let before = snapshot(app, owner).await;
-    let shown = String::from_utf8_lossy(&body)
-        .chars()
-        .take(120)
-        .collect::<String>();
-    let response = post_status_raw(app, member, item_id, content_type, body).await;
-    assert_eq!(
-        response.status().as_u16(),
-        expect,
-        "{member} sent {shown} ({content_type}) on {item_id}"
-    );
-    let problem = assert_problem(response, expect).await;
-    assert_eq!(
-        snapshot(app, owner).await,
-        before,
-        "{member} sent {shown}: the refusal changed something"
-    );
-    problem
-}
-
-pub(crate) async fn refused(
-    app: &TestApp,
-    owner: (&str, &str),
-    member: &str,
-    item_id: &str,
-    body: Value,
-    expect: u16,
-) -> Value {
-    refused_raw(
-        app,
-        owner,
-        member,
-        item_id,
-        ("application/json", body.to_string().into_bytes()),
-        expect,
-    )
-    .await
-}
-
-const MILLIS: &[time::format_description::FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-
-pub(crate) fn in_minutes(minutes: i64) -> String {
-    (OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
-        .format(MILLIS)
-        .unwrap()
-}
-
-pub(crate) const OWNER: (&str, &str) = ("hotline-fr", "FR-1");
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::support::bodies::{in_minutes, MILLIS};
+use crate::support::status_rules::{refused, refused_raw, submit_owned, OWNER};
 
 /// An item assessed illegal (so notice_sent is allowed), in a network that also has a suspended
 /// hosting provider.
@@ -99,21 +19,8 @@ async fn assessed_item() -> (TestApp, String) {
         s.members.push(serde_json::from_value(gone).unwrap());
     })
     .await;
-    let id = submit_id(
-        &app,
-        "hotline-fr",
-        "FR-1",
-        "https://files.example.nl/a.jpg",
-        nl_on_asn(),
-    )
-    .await;
-    set_status(
-        &app,
-        "hotline-nl",
-        &id,
-        json!({"status": "assessed_illegal"}),
-    )
-    .await;
+    let id = submit_owned(&app).await;
+    app.change("hotline-nl", &id, "assessed_illegal").await;
     (app, id)
 }
 
@@ -200,32 +107,26 @@ async fn limits_are_inclusive() {
     let (app, id) = assessed_item().await;
     let at = in_minutes(4);
     let body = json!({"status": "notice_sent", "note": "é".repeat(2000), "at": at, "provider": "hoster-nl"});
-    let (receipt, _) = set_status(&app, "hotline-nl", &id, body).await;
+    let (receipt, _) = app.set_status("hotline-nl", &id, body).await;
     assert_eq!(receipt["receipt"]["at"], at);
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let v = app.view("hotline-fr", "FR-1").await;
     assert_eq!(v["items"][0]["history"][2]["note"], "é".repeat(2000));
 }
 
 #[tokio::test]
 async fn gateway_only_statuses_are_409_naming_the_current_status() {
     let app = spawn_app().await;
-    let id = submit_id(
-        &app,
-        "hotline-fr",
-        "FR-1",
-        "https://files.example.nl/a.jpg",
-        nl_on_asn(),
-    )
-    .await;
+    let id = submit_owned(&app).await;
     for (current, step) in [
         ("routed", None),
         ("delivered", None),
         ("assessed_illegal", Some("assessed_illegal")),
     ] {
         match step {
-            None if current == "delivered" => ack_all(&app, "hotline-nl").await,
+            None if current == "delivered" => app.ack_all("hotline-nl").await,
             Some(status) => {
-                set_status(&app, "hotline-nl", &id, json!({ "status": status })).await;
+                app.set_status("hotline-nl", &id, json!({ "status": status }))
+                    .await;
             }
             None => {}
         }
@@ -262,7 +163,7 @@ fn last_change(view: &Value) -> OffsetDateTime {
 #[tokio::test]
 async fn an_at_more_than_five_minutes_before_the_last_change_is_refused() {
     let (app, id) = assessed_item().await;
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let v = app.view("hotline-fr", "FR-1").await;
     let last = last_change(&v);
     assert_eq!(v["items"][0]["status"], "assessed_illegal");
 
@@ -277,20 +178,20 @@ async fn an_at_more_than_five_minutes_before_the_last_change_is_refused() {
             "{body}: {problem:#}"
         );
     }
-    let (unchanged, _) = view(&app, "hotline-fr", "FR-1").await;
+    let unchanged = app.view("hotline-fr", "FR-1").await;
     assert_eq!(unchanged, v);
 
     // Four minutes before is within members' clock skew: accepted, and kept as given.
     let at = (last - Duration::minutes(4)).format(MILLIS).unwrap();
-    let (receipt, _) = set_status(
-        &app,
-        "hotline-nl",
-        &id,
-        json!({"status": "notice_sent", "at": at}),
-    )
-    .await;
+    let (receipt, _) = app
+        .set_status(
+            "hotline-nl",
+            &id,
+            json!({"status": "notice_sent", "at": at}),
+        )
+        .await;
     assert_eq!(receipt["receipt"]["at"], at);
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let v = app.view("hotline-fr", "FR-1").await;
     assert_eq!(v["items"][0]["status"], "notice_sent");
     assert_eq!(v["items"][0]["history"][2]["at"], at);
 
@@ -302,12 +203,12 @@ async fn an_at_more_than_five_minutes_before_the_last_change_is_refused() {
     let problem = refused(&app, OWNER, "hotline-nl", &id, body, 422).await;
     assert_eq!(problem["errors"][0]["pointer"], "/at", "{problem:#}");
     let at = (last - Duration::minutes(5)).format(MILLIS).unwrap();
-    let (receipt, _) = set_status(
-        &app,
-        "hotline-nl",
-        &id,
-        json!({"status": "still_online", "at": at}),
-    )
-    .await;
+    let (receipt, _) = app
+        .set_status(
+            "hotline-nl",
+            &id,
+            json!({"status": "still_online", "at": at}),
+        )
+        .await;
     assert_eq!(receipt["receipt"]["at"], at);
 }

@@ -4,11 +4,10 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app};
-use crate::lifecycle_support::{
-    check_receipt, nl_on_asn, post_status, set_status, submit_id, view,
-};
-use crate::status_rules::refused;
+use crate::helpers::spawn_app;
+use crate::support::bodies::nl_on_asn;
+use crate::support::checks::{assert_problem, check_receipt};
+use crate::support::status_rules::{refused, submit_owned};
 
 /// What the acting member is asked to act on.
 #[derive(Clone, Copy, Debug)]
@@ -115,21 +114,24 @@ async fn who_may_change_an_items_status() {
                 json!({"country": "FR", "asn": 64500}),
             ),
         };
-        let mut item_id = submit_id(&app, "hotline-fr", &report_id, &url, hosting.clone()).await;
+        let mut item_id = app
+            .submit_id("hotline-fr", &report_id, &url, hosting.clone())
+            .await;
         for (member, body) in prep {
-            set_status(&app, member, &item_id, serde_json::from_str(body).unwrap()).await;
+            app.set_status(member, &item_id, serde_json::from_str(body).unwrap())
+                .await;
         }
         let de_report = format!("DE-{i}");
         let mut owner = ("hotline-fr", report_id.as_str());
         if let Kind::Duplicate = kind {
-            item_id = submit_id(&app, "hotline-de", &de_report, &url, hosting).await;
+            item_id = app.submit_id("hotline-de", &de_report, &url, hosting).await;
             owner = ("hotline-de", &de_report);
         }
         let body = json!({ "status": status });
         if expect == 200 {
-            let (receipt, _) = set_status(&app, who, &item_id, body).await;
+            let (receipt, _) = app.set_status(who, &item_id, body).await;
             check_receipt(&receipt, &keys, who, &item_id, status);
-            let (v, _) = view(&app, owner.0, owner.1).await;
+            let v = app.view(owner.0, owner.1).await;
             assert_eq!(v["items"][0]["status"], status, "{case}");
         } else {
             let problem = refused(&app, owner, who, &item_id, body, expect).await;
@@ -151,8 +153,7 @@ async fn an_unknown_item_is_404_for_everyone() {
         "FR-1",
     ] {
         for member in ["hotline-nl", "police-nl", "hoster-nl", "hotline-fr"] {
-            let problem =
-                assert_problem(post_status(&app, member, item_id, &body).await, 404).await;
+            let problem = assert_problem(app.post_status(member, item_id, &body).await, 404).await;
             assert!(problem.get("current_status").is_none(), "{problem:#}");
         }
     }
@@ -161,18 +162,13 @@ async fn an_unknown_item_is_404_for_everyone() {
 #[tokio::test]
 async fn no_member_of_the_network_no_change() {
     let app = spawn_app().await;
-    let id = submit_id(
-        &app,
-        "hotline-fr",
-        "FR-1",
-        "https://files.example.nl/a.jpg",
-        nl_on_asn(),
-    )
-    .await;
-    let before = view(&app, "hotline-fr", "FR-1").await.1;
+    let id = submit_owned(&app).await;
+    let before = app.view_text("hotline-fr", "FR-1").await;
     for member in ["hotline-it", "stranger"] {
-        let response = post_status(&app, member, &id, &json!({"status": "removed"})).await;
+        let response = app
+            .post_status(member, &id, &json!({"status": "removed"}))
+            .await;
         assert_problem(response, 403).await;
     }
-    assert_eq!(view(&app, "hotline-fr", "FR-1").await.1, before);
+    assert_eq!(app.view_text("hotline-fr", "FR-1").await, before);
 }

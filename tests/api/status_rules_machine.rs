@@ -12,9 +12,10 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{item, spawn_app};
-use crate::lifecycle_support::{ack_all, nl_on_asn, post_status, set_status, view};
-use crate::status_rules::snapshot;
+use crate::helpers::spawn_app;
+use crate::support::bodies::{item, nl_on_asn, report_of};
+use crate::support::checks::item_ids;
+use crate::support::status_rules::snapshot;
 
 const ALL: [&str; 10] = [
     "routed",
@@ -82,32 +83,19 @@ async fn from_state(state: &str) {
             )
         })
         .collect();
-    let body = json!({"report_id": "FR-1", "reported_at": "2026-11-20T09:14:00Z", "items": items});
-    let response = app.post_report("hotline-fr", &body).await;
-    assert_eq!(response.status(), 202);
-    let receipt: Value = response.json().await.unwrap();
-    let ids: Vec<String> = receipt["receipt"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["item_id"].as_str().unwrap().to_owned())
-        .collect();
+    let ids = item_ids(&app.submit("hotline-fr", &report_of("FR-1", items)).await);
     if state == "delivered" {
-        ack_all(&app, "hotline-nl").await;
+        app.ack_all("hotline-nl").await;
     }
     let mut last_receipts = Vec::new();
     for id in &ids {
         let mut last = None;
         for step in steps_to(state) {
-            last = Some(
-                set_status(&app, actor, id, json!({ "status": step }))
-                    .await
-                    .1,
-            );
+            last = Some(app.set_status(actor, id, json!({ "status": step })).await.1);
         }
         last_receipts.push(last);
     }
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let v = app.view("hotline-fr", "FR-1").await;
     for item in v["items"].as_array().unwrap() {
         assert_eq!(
             item["status"], state,
@@ -119,7 +107,7 @@ async fn from_state(state: &str) {
     for ((to, id), last) in ALL.iter().zip(&ids).zip(&last_receipts) {
         let case = format!("{state} -> {to}");
         let before = snapshot(&app, ("hotline-fr", "FR-1")).await;
-        let response = post_status(&app, actor, id, &json!({ "status": to })).await;
+        let response = app.post_status(actor, id, &json!({ "status": to })).await;
         let code = response.status().as_u16();
         let text = response.text().await.unwrap();
         let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -133,8 +121,7 @@ async fn from_state(state: &str) {
                 failures.push(format!("{case}: the repeat wrote something"));
             }
         } else if member_settable(to) && allowed(state, to) {
-            let (_, text_now) = view(&app, "hotline-fr", "FR-1").await;
-            let now: Value = serde_json::from_str(&text_now).unwrap();
+            let now = app.view("hotline-fr", "FR-1").await;
             let item = now["items"]
                 .as_array()
                 .unwrap()

@@ -4,28 +4,22 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app};
-use crate::lifecycle_support::{inbox, nl_on_asn, post_status, set_status, submit_id, view};
-use crate::status_rules::{in_minutes, refused, snapshot, OWNER};
+use crate::helpers::spawn_app;
+use crate::support::bodies::{in_minutes, nl_on_asn};
+use crate::support::checks::assert_problem;
+use crate::support::status_rules::{refused, snapshot, submit_owned, OWNER};
 
 #[tokio::test]
 async fn repeating_the_last_transition_returns_the_earlier_receipt_and_writes_nothing() {
     let app = spawn_app().await;
-    let id = submit_id(
-        &app,
-        "hotline-fr",
-        "FR-1",
-        "https://files.example.nl/a.jpg",
-        nl_on_asn(),
-    )
-    .await;
-    let (_, first) = set_status(
-        &app,
-        "hotline-nl",
-        &id,
-        json!({"status": "assessed_illegal", "note": "seen"}),
-    )
-    .await;
+    let id = submit_owned(&app).await;
+    let (_, first) = app
+        .set_status(
+            "hotline-nl",
+            &id,
+            json!({"status": "assessed_illegal", "note": "seen"}),
+        )
+        .await;
     let before = snapshot(&app, OWNER).await;
     for (member, body) in [
         (
@@ -39,7 +33,7 @@ async fn repeating_the_last_transition_returns_the_earlier_receipt_and_writes_no
         ),
         ("police-nl", json!({"status": "assessed_illegal"})),
     ] {
-        let (_, again) = set_status(&app, member, &id, body.clone()).await;
+        let (_, again) = app.set_status(member, &id, body.clone()).await;
         assert_eq!(again, first, "{member} repeating {body}");
     }
     assert_eq!(
@@ -52,17 +46,12 @@ async fn repeating_the_last_transition_returns_the_earlier_receipt_and_writes_no
 #[tokio::test]
 async fn only_the_last_transition_replays_older_ones_are_409() {
     let app = spawn_app().await;
-    let id = submit_id(
-        &app,
-        "hotline-fr",
-        "FR-1",
-        "https://files.example.nl/a.jpg",
-        nl_on_asn(),
-    )
-    .await;
+    let id = submit_owned(&app).await;
     let nl = "hotline-nl";
-    set_status(&app, nl, &id, json!({"status": "assessed_illegal"})).await;
-    let (_, first_notice) = set_status(&app, nl, &id, json!({"status": "notice_sent"})).await;
+    app.change(nl, &id, "assessed_illegal").await;
+    let (_, first_notice) = app
+        .set_status(nl, &id, json!({"status": "notice_sent"}))
+        .await;
     let problem = refused(
         &app,
         OWNER,
@@ -75,19 +64,25 @@ async fn only_the_last_transition_replays_older_ones_are_409() {
     assert_eq!(problem["current_status"], "notice_sent");
 
     // notice_sent -> still_online -> notice_sent: a new notice, with a receipt of its own.
-    let (_, online) = set_status(&app, nl, &id, json!({"status": "still_online"})).await;
-    let (_, second_notice) = set_status(&app, nl, &id, json!({"status": "notice_sent"})).await;
+    let (_, online) = app
+        .set_status(nl, &id, json!({"status": "still_online"}))
+        .await;
+    let (_, second_notice) = app
+        .set_status(nl, &id, json!({"status": "notice_sent"}))
+        .await;
     assert_ne!(second_notice, first_notice);
-    assert_eq!(inbox(&app, "hoster-nl").await.len(), 2, "two notices");
+    assert_eq!(app.inbox("hoster-nl").await.len(), 2, "two notices");
     // Repeating it now replays the second one, not the first.
     assert_eq!(
-        set_status(&app, nl, &id, json!({"status": "notice_sent"}))
+        app.set_status(nl, &id, json!({"status": "notice_sent"}))
             .await
             .1,
         second_notice
     );
     // still_online is no repeat now: it is a new transition.
-    let (_, online_again) = set_status(&app, nl, &id, json!({"status": "still_online"})).await;
+    let (_, online_again) = app
+        .set_status(nl, &id, json!({"status": "still_online"}))
+        .await;
     assert_ne!(online_again, online);
     for older in [
         "assessed_illegal",
@@ -99,76 +94,72 @@ async fn only_the_last_transition_replays_older_ones_are_409() {
         assert_eq!(problem["current_status"], "still_online", "{older}");
     }
 
-    let (_, removed) = set_status(&app, "hoster-nl", &id, json!({"status": "removed"})).await;
+    let (_, removed) = app
+        .set_status("hoster-nl", &id, json!({"status": "removed"}))
+        .await;
     for older in ["notice_sent", "still_online", "assessed_illegal"] {
         let problem = refused(&app, OWNER, nl, &id, json!({ "status": older }), 409).await;
         assert_eq!(problem["current_status"], "removed", "{older}");
     }
     // The routed-to hotline repeating the provider's removal gets the provider's receipt.
     assert_eq!(
-        set_status(&app, nl, &id, json!({"status": "removed"}))
+        app.set_status(nl, &id, json!({"status": "removed"}))
             .await
             .1,
         removed
     );
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let v = app.view("hotline-fr", "FR-1").await;
     assert_eq!(
         v["items"][0]["history"].as_array().unwrap().len(),
         7,
         "{v:#}"
     );
-    let response = post_status(&app, nl, &id, &json!({"status": "removed"})).await;
+    let response = app
+        .post_status(nl, &id, &json!({"status": "removed"}))
+        .await;
     assert_eq!(response.text().await.unwrap(), removed);
 }
 
 #[tokio::test]
 async fn concurrent_changes_are_applied_once() {
     let app = spawn_app().await;
-    let id = submit_id(
-        &app,
-        "hotline-fr",
-        "FR-1",
-        "https://files.example.nl/a.jpg",
-        nl_on_asn(),
-    )
-    .await;
+    let id = submit_owned(&app).await;
     // The same change ten times at once: one change, and its receipt ten times.
     let body = json!({"status": "assessed_illegal"});
-    let answers = futures_util::future::join_all(
-        (0..10).map(|_| post_status(&app, "hotline-nl", &id, &body)),
-    )
-    .await;
+    let answers =
+        futures_util::future::join_all((0..10).map(|_| app.post_status("hotline-nl", &id, &body)))
+            .await;
     let mut texts = Vec::new();
     for response in answers {
         assert_eq!(response.status(), 200);
         texts.push(response.text().await.unwrap());
     }
     assert!(texts.iter().all(|t| *t == texts[0]), "{texts:#?}");
-    let (v, _) = view(&app, "hotline-fr", "FR-1").await;
+    let v = app.view("hotline-fr", "FR-1").await;
     assert_eq!(
         v["items"][0]["history"].as_array().unwrap().len(),
         2,
         "{v:#}"
     );
-    assert_eq!(inbox(&app, "hotline-fr").await.len(), 1);
+    assert_eq!(app.inbox("hotline-fr").await.len(), 1);
 
     // Two conflicting final assessments at once: exactly one wins, the other is told which.
-    let id = submit_id(
-        &app,
-        "hotline-fr",
-        "FR-2",
-        "https://files.example.nl/b.jpg",
-        nl_on_asn(),
-    )
-    .await;
+    let id = app
+        .submit_id(
+            "hotline-fr",
+            "FR-2",
+            "https://files.example.nl/b.jpg",
+            nl_on_asn(),
+        )
+        .await;
     let illegal = json!({"status": "assessed_illegal"});
     let not_illegal = json!({"status": "assessed_not_illegal"});
     let (a, b) = tokio::join!(
-        post_status(&app, "hotline-nl", &id, &illegal),
-        post_status(&app, "police-nl", &id, &not_illegal),
+        app.post_status("hotline-nl", &id, &illegal),
+        app.post_status("police-nl", &id, &not_illegal),
     );
     let (a, b) = (a.status().as_u16(), assert_problem_or_ok(b).await);
-    let (v, _) = view(&app, "hotline-fr", "FR-2").await;
+    let v = app.view("hotline-fr", "FR-2").await;
     let history = v["items"][0]["history"].as_array().unwrap();
     assert_eq!(history.len(), 2, "{v:#}");
     let winner = history[1]["status"].as_str().unwrap();

@@ -3,7 +3,9 @@
 use serde_json::{json, Value};
 
 use crate::conformance::assert_matches_schema;
-use crate::helpers::{assert_problem, report, spawn_app};
+use crate::helpers::spawn_app;
+use crate::support::bodies::report;
+use crate::support::checks::assert_problem;
 
 #[tokio::test]
 async fn a_report_gets_a_202_receipt_that_matches_the_schema() {
@@ -82,12 +84,7 @@ async fn the_same_report_id_with_other_content_is_a_409_and_changes_nothing() {
         json!({"country": "NL"}),
     );
     assert_eq!(app.post_report("hotline-fr", &body).await.status(), 202);
-    let before = app
-        .get_report("hotline-fr", "FR-1")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let before = app.view_text("hotline-fr", "FR-1").await;
     let other = report(
         "FR-1",
         "https://files.example.nl/b.jpg",
@@ -95,12 +92,7 @@ async fn the_same_report_id_with_other_content_is_a_409_and_changes_nothing() {
     );
     let problem = assert_problem(app.post_report("hotline-fr", &other).await, 409).await;
     assert!(problem["detail"].as_str().unwrap().contains("FR-1"));
-    let after = app
-        .get_report("hotline-fr", "FR-1")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let after = app.view_text("hotline-fr", "FR-1").await;
     assert_eq!(before, after);
     // Report ids are per member: another member may use the same one.
     assert_eq!(app.post_report("hotline-nl", &other).await.status(), 202);

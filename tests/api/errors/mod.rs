@@ -13,7 +13,9 @@ mod validation;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, item, TestApp};
+use crate::helpers::TestApp;
+use crate::support::bodies::item;
+use crate::support::checks::assert_problem;
 
 const MEMBER: &str = "hotline-fr";
 const SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

@@ -4,10 +4,9 @@
 
 use serde_json::{json, Value};
 
-use super::{
-    assert_routing, assert_view_matches_receipt, item_in, report_of, submit, unhosted, view,
-};
-use crate::helpers::{item, report, spawn_app, spawn_app_with};
+use super::{assert_routing, assert_view_matches_receipt, item_in, unhosted};
+use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::bodies::{item, report, report_of};
 
 // ---------------------------------------------------------------------------------------------
 // 2. Domestic
@@ -15,48 +14,48 @@ use crate::helpers::{item, report, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn an_item_hosted_in_the_submitters_own_country_is_domestic_and_goes_nowhere() {
     let app = spawn_app().await;
-    let fr = submit(
-        &app,
-        "hotline-fr",
-        &report(
-            "FR-DOM",
-            "https://www.example.fr/a",
-            json!({"country": "FR"}),
-        ),
-    )
-    .await;
+    let fr = app
+        .submit_items(
+            "hotline-fr",
+            &report(
+                "FR-DOM",
+                "https://www.example.fr/a",
+                json!({"country": "FR"}),
+            ),
+        )
+        .await;
     assert_routing(&fr[0], Some("FR"), "sender", "domestic", &[]);
-    let view = view(&app, "hotline-fr", "FR-DOM").await;
+    let view = app.view("hotline-fr", "FR-DOM").await;
     assert_view_matches_receipt(&view, &fr);
 
     // A police submitter: BE has no hotline, but its own country is still domestic.
-    let be = submit(
-        &app,
-        "police-be",
-        &report(
-            "BE-DOM",
-            "https://www.example.be/a",
-            json!({"country": "BE"}),
-        ),
-    )
-    .await;
+    let be = app
+        .submit_items(
+            "police-be",
+            &report(
+                "BE-DOM",
+                "https://www.example.be/a",
+                json!({"country": "BE"}),
+            ),
+        )
+        .await;
     assert_routing(&be[0], Some("BE"), "sender", "domestic", &[]);
 
     // Domestic comes before the category rule: hotline-de does not take hate speech, but it is
     // hosted at home.
-    let de = submit(
-        &app,
-        "hotline-de",
-        &report_of(
-            "DE-DOM",
-            vec![item_in(
-                "hate_speech",
-                "https://www.example.de/a",
-                json!({"country": "DE"}),
-            )],
-        ),
-    )
-    .await;
+    let de = app
+        .submit_items(
+            "hotline-de",
+            &report_of(
+                "DE-DOM",
+                vec![item_in(
+                    "hate_speech",
+                    "https://www.example.de/a",
+                    json!({"country": "DE"}),
+                )],
+            ),
+        )
+        .await;
     assert_routing(&de[0], Some("DE"), "sender", "domestic", &[]);
 }
 
@@ -101,7 +100,7 @@ async fn items_go_to_the_hosting_countrys_hotline_then_police_then_the_fallback(
             ),
         ],
     );
-    let items = submit(&app, "hotline-fr", &body).await;
+    let items = app.submit_items("hotline-fr", &body).await;
     // The hotline, and with lea_copy (on by default) the police of that country.
     assert_routing(
         &items[0],
@@ -132,16 +131,16 @@ async fn items_go_to_the_hosting_countrys_hotline_then_police_then_the_fallback(
     );
 
     // The other way round: NL reports an FR-hosted item.
-    let nl = submit(
-        &app,
-        "hotline-nl",
-        &report(
-            "NL-DEST",
-            "https://dest.example/fr",
-            json!({"country": "FR"}),
-        ),
-    )
-    .await;
+    let nl = app
+        .submit_items(
+            "hotline-nl",
+            &report(
+                "NL-DEST",
+                "https://dest.example/fr",
+                json!({"country": "FR"}),
+            ),
+        )
+        .await;
     assert_routing(
         &nl[0],
         Some("FR"),
@@ -151,16 +150,16 @@ async fn items_go_to_the_hosting_countrys_hotline_then_police_then_the_fallback(
     );
 
     // Police may submit too, and are routed like a hotline.
-    let police = submit(
-        &app,
-        "police-be",
-        &report(
-            "BE-DEST",
-            "https://dest.example/nl-from-be",
-            json!({"country": "NL"}),
-        ),
-    )
-    .await;
+    let police = app
+        .submit_items(
+            "police-be",
+            &report(
+                "BE-DEST",
+                "https://dest.example/nl-from-be",
+                json!({"country": "NL"}),
+            ),
+        )
+        .await;
     assert_routing(
         &police[0],
         Some("NL"),
@@ -183,21 +182,21 @@ async fn without_lea_copy_only_the_hotline_gets_the_item() {
             item("https://nocopy.example/jp", json!({"country": "JP"})),
         ],
     );
-    let items = submit(&app, "hotline-fr", &body).await;
+    let items = app.submit_items("hotline-fr", &body).await;
     assert_routing(&items[0], Some("NL"), "sender", "routed", &["hotline-nl"]);
     assert_routing(&items[1], Some("DE"), "sender", "routed", &["hotline-de"]);
     assert_routing(&items[2], Some("BE"), "sender", "routed", &["police-be"]);
     assert_routing(&items[3], Some("JP"), "sender", "routed", &["fallback"]);
-    let nl = submit(
-        &app,
-        "hotline-nl",
-        &report(
-            "NL-NOCOPY",
-            "https://nocopy.example/fr",
-            json!({"country": "FR"}),
-        ),
-    )
-    .await;
+    let nl = app
+        .submit_items(
+            "hotline-nl",
+            &report(
+                "NL-NOCOPY",
+                "https://nocopy.example/fr",
+                json!({"country": "FR"}),
+            ),
+        )
+        .await;
     assert_routing(&nl[0], Some("FR"), "sender", "routed", &["hotline-fr"]);
 }
 
@@ -221,7 +220,7 @@ async fn without_a_fallback_what_nobody_takes_is_unroutable() {
             item("https://nofb.example/de-csam", json!({"country": "DE"})),
         ],
     );
-    let items = submit(&app, "hotline-fr", &body).await;
+    let items = app.submit_items("hotline-fr", &body).await;
     assert_routing(&items[0], Some("JP"), "sender", "unroutable", &[]);
     assert_routing(&items[1], Some("IT"), "sender", "unroutable", &[]);
     assert_routing(&items[2], Some("DE"), "sender", "unroutable", &[]);
@@ -235,7 +234,7 @@ async fn without_a_fallback_what_nobody_takes_is_unroutable() {
     );
     assert_routing(&items[5], Some("BE"), "sender", "routed", &["police-be"]);
     assert_routing(&items[6], Some("DE"), "sender", "routed", &["hotline-de"]);
-    let view = view(&app, "hotline-fr", "FR-NOFB").await;
+    let view = app.view("hotline-fr", "FR-NOFB").await;
     assert_view_matches_receipt(&view, &items);
 }
 
@@ -246,16 +245,16 @@ async fn a_suspended_fallback_gets_nothing() {
         fallback.suspended = true;
     })
     .await;
-    let items = submit(
-        &app,
-        "hotline-fr",
-        &report(
-            "FR-FBOFF",
-            "https://fboff.example/jp",
-            json!({"country": "JP"}),
-        ),
-    )
-    .await;
+    let items = app
+        .submit_items(
+            "hotline-fr",
+            &report(
+                "FR-FBOFF",
+                "https://fboff.example/jp",
+                json!({"country": "JP"}),
+            ),
+        )
+        .await;
     assert_routing(&items[0], Some("JP"), "sender", "unroutable", &[]);
 }
 
@@ -264,18 +263,18 @@ async fn a_suspended_fallback_gets_nothing() {
 #[tokio::test]
 async fn the_fallback_is_not_sent_its_own_items() {
     let app = spawn_app().await;
-    let items = submit(
-        &app,
-        "fallback",
-        &report_of(
-            "FB-1",
-            vec![
-                item("https://self.example/jp", json!({"country": "JP"})),
-                item("https://self.example/nl", json!({"country": "NL"})),
-            ],
-        ),
-    )
-    .await;
+    let items = app
+        .submit_items(
+            "fallback",
+            &report_of(
+                "FB-1",
+                vec![
+                    item("https://self.example/jp", json!({"country": "JP"})),
+                    item("https://self.example/nl", json!({"country": "NL"})),
+                ],
+            ),
+        )
+        .await;
     assert_routing(&items[0], Some("JP"), "sender", "unroutable", &[]);
     assert_routing(
         &items[1],
@@ -328,7 +327,7 @@ async fn destinations_are_in_configuration_order_hotlines_first_then_police() {
             ),
         ],
     );
-    let items = submit(&app, "hotline-fr", &body).await;
+    let items = app.submit_items("hotline-fr", &body).await;
     assert_routing(
         &items[0],
         Some("NL"),

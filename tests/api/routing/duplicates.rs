@@ -3,22 +3,17 @@
 
 use serde_json::{json, Value};
 
-use super::{
-    assert_duplicate, assert_routing, assert_view_matches_receipt, report_of, submit, unhosted,
-    view,
-};
-use crate::helpers::{item, report, spawn_app, spawn_app_with};
+use super::{assert_duplicate, assert_routing, assert_view_matches_receipt, unhosted};
+use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::bodies::{item, report, report_of};
 
 #[tokio::test]
 async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() {
     let app = spawn_app().await;
     let url = "https://files.example.nl/a/b.jpg";
-    let first = submit(
-        &app,
-        "hotline-fr",
-        &report("FR-1", url, json!({"country": "NL"})),
-    )
-    .await;
+    let first = app
+        .submit_items("hotline-fr", &report("FR-1", url, json!({"country": "NL"})))
+        .await;
     assert_routing(
         &first[0],
         Some("NL"),
@@ -28,33 +23,29 @@ async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() 
     );
 
     // Another member, another hosting claim: still a duplicate, of the first item.
-    let other = submit(
-        &app,
-        "hotline-de",
-        &report("DE-1", url, json!({"country": "BE"})),
-    )
-    .await;
+    let other = app
+        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "BE"})))
+        .await;
     assert_duplicate(&other[0], &first[0], Some("BE"), "sender");
     // The same member in a later report.
-    let again = submit(
-        &app,
-        "hotline-fr",
-        &report("FR-2", url, json!({"country": "NL"})),
-    )
-    .await;
+    let again = app
+        .submit_items("hotline-fr", &report("FR-2", url, json!({"country": "NL"})))
+        .await;
     assert_duplicate(&again[0], &first[0], Some("NL"), "sender");
     // A third one points at the original, not at a duplicate.
-    let police = submit(&app, "police-be", &report_of("BE-1", vec![unhosted(url)])).await;
+    let police = app
+        .submit_items("police-be", &report_of("BE-1", vec![unhosted(url)]))
+        .await;
     assert_duplicate(&police[0], &first[0], None, "none");
 
     // The duplicate's submitter tracks it in its own report view.
-    let seen = view(&app, "hotline-de", "DE-1").await;
+    let seen = app.view("hotline-de", "DE-1").await;
     assert_view_matches_receipt(&seen, &other);
     assert_eq!(seen["items"][0]["status"], "duplicate");
     assert_eq!(seen["items"][0]["duplicate_of"], first[0]["item_id"]);
     assert_eq!(seen["items"][0]["history"][0]["status"], "duplicate");
     // ... and the original's submitter still sees it routed, unchanged.
-    let original = view(&app, "hotline-fr", "FR-1").await;
+    let original = app.view("hotline-fr", "FR-1").await;
     assert_view_matches_receipt(&original, &first);
     // A report is its submitter's alone.
     assert_eq!(app.get_report("hotline-de", "FR-1").await.status(), 404);
@@ -71,26 +62,26 @@ async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() 
 #[tokio::test]
 async fn urls_that_normalise_equal_are_duplicates_and_others_are_not() {
     let app = spawn_app().await;
-    let first = submit(
-        &app,
-        "hotline-fr",
-        &report(
-            "FR-1",
-            "https://files.example.nl/a/b.jpg",
-            json!({"country": "NL"}),
-        ),
-    )
-    .await;
-    let http_first = submit(
-        &app,
-        "hotline-fr",
-        &report(
-            "FR-2",
-            "http://plain.example.nl/x?q=1",
-            json!({"country": "NL"}),
-        ),
-    )
-    .await;
+    let first = app
+        .submit_items(
+            "hotline-fr",
+            &report(
+                "FR-1",
+                "https://files.example.nl/a/b.jpg",
+                json!({"country": "NL"}),
+            ),
+        )
+        .await;
+    let http_first = app
+        .submit_items(
+            "hotline-fr",
+            &report(
+                "FR-2",
+                "http://plain.example.nl/x?q=1",
+                json!({"country": "NL"}),
+            ),
+        )
+        .await;
     let same = [
         "https://FILES.Example.NL/a/b.jpg",
         "HTTPS://files.example.nl/a/b.jpg",
@@ -115,7 +106,9 @@ async fn urls_that_normalise_equal_are_duplicates_and_others_are_not() {
         .chain(&not_same)
         .map(|url| item(url, json!({"country": "NL"})))
         .collect();
-    let second = submit(&app, "hotline-de", &report_of("DE-1", items)).await;
+    let second = app
+        .submit_items("hotline-de", &report_of("DE-1", items))
+        .await;
     for (got, url) in second.iter().zip(same.iter().chain(&not_same)) {
         assert_eq!(got["url"], *url, "the receipt keeps the URL as sent");
     }
@@ -149,7 +142,7 @@ async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier(
             item("https://twice.example/b", json!({"country": "BE"})),
         ],
     );
-    let items = submit(&app, "hotline-fr", &body).await;
+    let items = app.submit_items("hotline-fr", &body).await;
     assert_routing(
         &items[0],
         Some("NL"),
@@ -161,22 +154,22 @@ async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier(
     assert_duplicate(&items[2], &items[0], Some("NL"), "sender");
     assert_duplicate(&items[3], &items[0], Some("DE"), "sender");
     assert_duplicate(&items[4], &items[1], Some("BE"), "sender");
-    let seen = view(&app, "hotline-fr", "FR-1").await;
+    let seen = app.view("hotline-fr", "FR-1").await;
     assert_view_matches_receipt(&seen, &items);
 
     // Twice in a report whose URL was already open: both point at the earlier report's item.
-    let later = submit(
-        &app,
-        "hotline-nl",
-        &report_of(
-            "NL-1",
-            vec![
-                item("https://twice.example/b", json!({"country": "BE"})),
-                item("https://twice.example/b", json!({"country": "BE"})),
-            ],
-        ),
-    )
-    .await;
+    let later = app
+        .submit_items(
+            "hotline-nl",
+            &report_of(
+                "NL-1",
+                vec![
+                    item("https://twice.example/b", json!({"country": "BE"})),
+                    item("https://twice.example/b", json!({"country": "BE"})),
+                ],
+            ),
+        )
+        .await;
     assert_duplicate(&later[0], &items[1], Some("BE"), "sender");
     assert_duplicate(&later[1], &items[1], Some("BE"), "sender");
 }
@@ -187,37 +180,37 @@ async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier(
 #[tokio::test]
 async fn a_domestic_original_is_open_but_an_unroutable_one_is_not() {
     let app = spawn_app_with(|s| s.routing.fallback = String::new()).await;
-    let domestic = submit(
-        &app,
-        "hotline-fr",
-        &report(
-            "FR-1",
-            "https://home.example.fr/a",
-            json!({"country": "FR"}),
-        ),
-    )
-    .await;
+    let domestic = app
+        .submit_items(
+            "hotline-fr",
+            &report(
+                "FR-1",
+                "https://home.example.fr/a",
+                json!({"country": "FR"}),
+            ),
+        )
+        .await;
     assert_routing(&domestic[0], Some("FR"), "sender", "domestic", &[]);
-    let unroutable = submit(
-        &app,
-        "hotline-fr",
-        &report_of("FR-2", vec![unhosted("https://lost.example/a")]),
-    )
-    .await;
+    let unroutable = app
+        .submit_items(
+            "hotline-fr",
+            &report_of("FR-2", vec![unhosted("https://lost.example/a")]),
+        )
+        .await;
     assert_routing(&unroutable[0], None, "none", "unroutable", &[]);
 
-    let later = submit(
-        &app,
-        "hotline-nl",
-        &report_of(
-            "NL-1",
-            vec![
-                item("https://home.example.fr/a", json!({"country": "FR"})),
-                item("https://lost.example/a", json!({"country": "DE"})),
-            ],
-        ),
-    )
-    .await;
+    let later = app
+        .submit_items(
+            "hotline-nl",
+            &report_of(
+                "NL-1",
+                vec![
+                    item("https://home.example.fr/a", json!({"country": "FR"})),
+                    item("https://lost.example/a", json!({"country": "DE"})),
+                ],
+            ),
+        )
+        .await;
     assert_duplicate(&later[0], &domestic[0], Some("FR"), "sender");
     assert_routing(&later[1], Some("DE"), "sender", "routed", &["hotline-de"]);
     assert_ne!(later[1]["item_id"], unroutable[0]["item_id"]);
@@ -244,7 +237,7 @@ async fn concurrent_reports_of_one_url_leave_exactly_one_original() {
             members
                 .iter()
                 .zip(&bodies)
-                .map(|(member, body)| submit(&app, member, body)),
+                .map(|(member, body)| app.submit_items(member, body)),
         )
         .await;
         let items: Vec<&Value> = receipts.iter().map(|items| &items[0]).collect();

@@ -3,11 +3,9 @@
 
 use serde_json::json;
 
-use super::{
-    assert_routing, assert_view_matches_receipt, report_of, submit, unhosted, view, write_csv_db,
-    write_mmdb_db,
-};
-use crate::helpers::{item, spawn_app, spawn_app_with, TestApp};
+use super::{assert_routing, assert_view_matches_receipt, unhosted, write_csv_db, write_mmdb_db};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::support::bodies::{item, report_of};
 
 /// The same report against a gateway whose database holds `GEO_V4` and `GEO_V6`, in either format.
 async fn geoip_decides_where_it_knows_the_address(app: &TestApp) {
@@ -64,7 +62,7 @@ async fn geoip_decides_where_it_knows_the_address(app: &TestApp) {
             ),
         ],
     );
-    let items = submit(app, "hotline-fr", &body).await;
+    let items = app.submit_items("hotline-fr", &body).await;
     let nl = ["hotline-nl", "police-nl"];
     assert_routing(&items[0], Some("NL"), "geoip", "routed", &nl);
     assert_routing(&items[1], Some("NL"), "geoip", "routed", &nl);
@@ -80,7 +78,7 @@ async fn geoip_decides_where_it_knows_the_address(app: &TestApp) {
     assert_routing(&items[11], None, "none", "routed", &["fallback"]);
     assert_routing(&items[12], Some("NL"), "geoip", "routed", &nl);
 
-    let view = view(app, "hotline-fr", "FR-GEO").await;
+    let view = app.view("hotline-fr", "FR-GEO").await;
     assert_view_matches_receipt(&view, &items);
 }
 
@@ -124,7 +122,7 @@ async fn without_a_geoip_database_the_sender_decides_even_with_an_ip() {
             unhosted("https://nogeo.example/6"),
         ],
     );
-    let items = submit(&app, "hotline-fr", &body).await;
+    let items = app.submit_items("hotline-fr", &body).await;
     assert_routing(&items[0], Some("DE"), "sender", "routed", &["hotline-de"]);
     assert_routing(
         &items[1],

@@ -19,51 +19,9 @@ use std::net::IpAddr;
 
 use serde_json::{json, Value};
 
-use crate::conformance::assert_matches_schema;
-use crate::helpers::{item, TestApp};
+use crate::support::bodies::item;
 
-/// Posts `body` as `member`, expects a 202 with a receipt that matches the schema, and returns
-/// the receipt's items.
-async fn submit(app: &TestApp, member: &str, body: &Value) -> Vec<Value> {
-    let response = app.post_report(member, body).await;
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(
-        status, 202,
-        "report {} from {member} was not accepted: {text}",
-        body["report_id"]
-    );
-    let receipt: Value = serde_json::from_str(&text).unwrap();
-    assert_matches_schema("receipt.schema.json", &receipt);
-    assert_eq!(receipt["receipt"]["member"], member);
-    assert_eq!(receipt["receipt"]["report_id"], body["report_id"]);
-    let items = receipt["receipt"]["items"].as_array().unwrap().clone();
-    assert_eq!(
-        items.len(),
-        body["items"].as_array().unwrap().len(),
-        "one receipt item per reported item"
-    );
-    items
-}
-
-/// `GET /v1/reports/{report_id}` as `member`: 200, matching the schema.
-async fn view(app: &TestApp, member: &str, report_id: &str) -> Value {
-    let response = app.get_report(member, report_id).await;
-    assert_eq!(response.status(), 200, "{member} reading {report_id}");
-    let view: Value = response.json().await.unwrap();
-    assert_matches_schema("report-view.schema.json", &view);
-    view
-}
-
-fn report_of(report_id: &str, items: Vec<Value>) -> Value {
-    json!({
-        "report_id": report_id,
-        "reported_at": "2026-11-20T09:14:00Z",
-        "items": items,
-    })
-}
-
-/// `helpers::item` with another category.
+/// `bodies::item` with another category.
 fn item_in(category: &str, url: &str, hosting: Value) -> Value {
     let mut item = item(url, hosting);
     item["category"] = json!(category);

@@ -5,10 +5,10 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 
 use super::{
-    assert_duplicate, assert_routing, assert_view_matches_receipt, item_in, report_of, submit,
-    unhosted, view, write_csv_db,
+    assert_duplicate, assert_routing, assert_view_matches_receipt, item_in, unhosted, write_csv_db,
 };
-use crate::helpers::{item, report, spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::bodies::{item, report, report_of};
 
 #[tokio::test]
 async fn items_keep_the_reports_order_in_the_receipt_and_the_view() {
@@ -34,7 +34,9 @@ async fn items_keep_the_reports_order_in_the_receipt_and_the_view() {
         .enumerate()
         .map(|(i, url)| item(url, hostings[i % hostings.len()].clone()))
         .collect();
-    let receipt = submit(&app, "hotline-fr", &report_of("FR-100", items)).await;
+    let receipt = app
+        .submit_items("hotline-fr", &report_of("FR-100", items))
+        .await;
     let sent: Vec<&str> = urls.iter().map(String::as_str).collect();
     let got: Vec<&str> = receipt.iter().map(|i| i["url"].as_str().unwrap()).collect();
     assert_eq!(got, sent);
@@ -48,7 +50,7 @@ async fn items_keep_the_reports_order_in_the_receipt_and_the_view() {
         }
     }
 
-    let seen = view(&app, "hotline-fr", "FR-100").await;
+    let seen = app.view("hotline-fr", "FR-100").await;
     assert_view_matches_receipt(&seen, &receipt);
 
     let ids: HashSet<&str> = receipt
@@ -67,16 +69,16 @@ async fn a_report_mixing_every_outcome_matches_the_schemas() {
         s.routing.fallback = String::new();
     })
     .await;
-    let earlier = submit(
-        &app,
-        "hotline-nl",
-        &report(
-            "NL-1",
-            "https://video.example.de/v/1.mp4",
-            json!({"country": "DE"}),
-        ),
-    )
-    .await;
+    let earlier = app
+        .submit_items(
+            "hotline-nl",
+            &report(
+                "NL-1",
+                "https://video.example.de/v/1.mp4",
+                json!({"country": "DE"}),
+            ),
+        )
+        .await;
     assert_routing(&earlier[0], Some("DE"), "sender", "routed", &["hotline-de"]);
 
     let body = report_of(
@@ -105,7 +107,7 @@ async fn a_report_mixing_every_outcome_matches_the_schemas() {
             ),
         ],
     );
-    let items = submit(&app, "hotline-fr", &body).await;
+    let items = app.submit_items("hotline-fr", &body).await;
     assert_routing(
         &items[0],
         Some("NL"),
@@ -121,7 +123,7 @@ async fn a_report_mixing_every_outcome_matches_the_schemas() {
     assert_duplicate(&items[6], &earlier[0], Some("DE"), "sender");
     assert_routing(&items[7], Some("DE"), "sender", "unroutable", &[]);
 
-    let seen = view(&app, "hotline-fr", "FR-MIX").await;
+    let seen = app.view("hotline-fr", "FR-MIX").await;
     assert_eq!(seen["report_id"], "FR-MIX");
     assert_eq!(seen["member"], "hotline-fr");
     assert_view_matches_receipt(&seen, &items);
@@ -142,8 +144,10 @@ async fn every_item_gets_its_own_id_across_reports_and_members() {
                 )
             })
             .collect();
-        let receipt = submit(&app, member, &report_of(&format!("IDS-{n}"), items)).await;
-        let seen = view(&app, member, &format!("IDS-{n}")).await;
+        let receipt = app
+            .submit_items(member, &report_of(&format!("IDS-{n}"), items))
+            .await;
+        let seen = app.view(member, &format!("IDS-{n}")).await;
         assert_view_matches_receipt(&seen, &receipt);
         for item in &receipt {
             count += 1;
