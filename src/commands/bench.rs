@@ -36,6 +36,9 @@ pub struct BenchArgs {
     /// A new connection and a full TLS handshake (no resumption) for every request.
     #[arg(long)]
     new_connections: bool,
+    /// With --new-connections: resume the TLS session (1.3 tickets) instead of a full handshake.
+    #[arg(long, requires = "new_connections")]
+    resume: bool,
     /// Items per report.
     #[arg(long, default_value_t = 1)]
     items: usize,
@@ -70,7 +73,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..args.concurrency {
         let member = members[worker % members.len()].clone();
-        let client = client_for(&settings, &member, args.new_connections)?;
+        let client = client_for(&settings, &member, args.new_connections, args.resume)?;
         let (endpoint, run_id, items) = (endpoint.clone(), run_id.clone(), args.items);
         tasks.spawn(async move {
             let mut tally = Tally::default();
@@ -139,13 +142,16 @@ fn client_for(
     settings: &Settings,
     member: &str,
     new_connections: bool,
+    resume: bool,
 ) -> anyhow::Result<reqwest::Client> {
     let (cert, key) = member_cert_paths(settings, member);
     let mut config = tls::client_config(&settings.tls.client_ca, &cert, &key)
         .with_context(|| format!("cannot use the certificate of member {member}"))?;
     let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
     if new_connections {
-        config.resumption = rustls::client::Resumption::disabled();
+        if !resume {
+            config.resumption = rustls::client::Resumption::disabled();
+        }
         builder = builder.pool_max_idle_per_host(0);
     }
     builder
@@ -203,10 +209,10 @@ fn report(args: &BenchArgs, members: &[String], all: &mut Tally, elapsed: f64) {
         .latencies_us
         .last()
         .map_or(0.0, |&us| us as f64 / 1000.0);
-    let mode = if args.new_connections {
-        "new connection per request"
-    } else {
-        "keep-alive"
+    let mode = match (args.new_connections, args.resume) {
+        (false, _) => "keep-alive",
+        (true, false) => "new connection per request",
+        (true, true) => "new connection per request, TLS session resumed",
     };
     if args.json {
         let summary = json!({
