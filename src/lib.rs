@@ -28,6 +28,7 @@ pub mod domain;
 pub mod error;
 pub mod geoip;
 pub mod identity;
+pub mod json;
 pub mod members;
 pub mod metrics;
 pub mod observe;

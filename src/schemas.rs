@@ -130,8 +130,7 @@ impl Schemas {
 
 /// The body as JSON, once it has passed `schema`.
 fn validated(schema: &jsonschema::Validator, body: &[u8]) -> Result<Value, BodyError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| BodyError::Malformed(e.to_string()))?;
+    let value = crate::json::parse_strict(body).map_err(BodyError::Malformed)?;
     let errors: Vec<FieldError> = schema
         .iter_errors(&value)
         .take(MAX_ERRORS)

@@ -21,6 +21,14 @@ async fn a_body_that_is_not_json_is_a_400() {
     };
     let followed_by = |id: &str, garbage: &[u8]| [&bytes(id)[..], garbage].concat();
     let nested = ["[".repeat(10_000), "]".repeat(10_000)].concat();
+    // A valid report whose `field` is written twice, the second time as `again`: ambiguous
+    // evidence (parsers keep the first or the last), so malformed.
+    let repeated_key = |id: &str, field: &str, again: &str| {
+        let body = serde_json::to_string_pretty(&valid(id)).unwrap();
+        assert!(body.contains(field), "{field} not in {body}");
+        body.replacen(field, &format!("{field}, {again}"), 1)
+            .into_bytes()
+    };
     // (case, the report_id the bytes carry, the bytes)
     let cases: Vec<(&str, Option<&str>, Vec<u8>)> = vec![
         ("an empty body", None, Vec::new()),
@@ -108,6 +116,29 @@ async fn a_body_that_is_not_json_is_a_400() {
                 .collect(),
         ),
         ("nested 10000 deep", None, nested.into_bytes()),
+        (
+            "a repeated top-level key",
+            Some("B-18"),
+            repeated_key(
+                "B-18",
+                "\"report_id\": \"B-18\"",
+                "\"report_id\": \"B-18-other\"",
+            ),
+        ),
+        (
+            "a repeated key inside an item",
+            Some("B-19"),
+            repeated_key("B-19", "\"category\": \"csam\"", "\"category\": \"other\""),
+        ),
+        (
+            "the same key twice with the same value",
+            Some("B-20"),
+            repeated_key(
+                "B-20",
+                "\"content_kind\": \"image\"",
+                "\"content_kind\": \"image\"",
+            ),
+        ),
         ("a NUL byte", None, b"\0".to_vec()),
     ];
     for (n, (case, id, body)) in cases.into_iter().enumerate() {
