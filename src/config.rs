@@ -49,6 +49,8 @@ pub struct GatewaySettings {
     pub admin_listen: String,
     pub data_dir: PathBuf,
     pub max_body_bytes: usize,
+    /// How long a request's body may take to arrive once its head has (408 after that).
+    pub body_timeout_ms: u64,
 }
 
 impl Default for GatewaySettings {
@@ -59,6 +61,7 @@ impl Default for GatewaySettings {
             admin_listen: "127.0.0.1:9464".to_owned(),
             data_dir: "data".into(),
             max_body_bytes: 262_144,
+            body_timeout_ms: 30_000,
         }
     }
 }
@@ -269,8 +272,8 @@ impl Settings {
                 format!("{key} = {value:?} is not an address and port such as 127.0.0.1:8443")
             })?;
         }
-        if self.gateway.max_body_bytes == 0 {
-            bail!("gateway.max_body_bytes must be more than 0");
+        if self.gateway.max_body_bytes == 0 || self.gateway.body_timeout_ms == 0 {
+            bail!("gateway.max_body_bytes and gateway.body_timeout_ms must be more than 0");
         }
         if self.limits.requests_per_second == 0 || self.limits.burst == 0 {
             bail!("limits.requests_per_second and limits.burst must be more than 0");

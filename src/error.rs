@@ -36,6 +36,8 @@ pub enum ApiError {
     StatusConflict { current: Status },
     #[error("the body could not be read")]
     BodyRead(String),
+    #[error("the body did not arrive in time")]
+    BodyTimeout,
     #[error("invalid query")]
     InvalidQuery(String),
     #[error("storage unavailable")]
@@ -95,6 +97,12 @@ impl ApiError {
                 "unreadable-body",
                 "The body could not be read",
                 detail.clone(),
+            ),
+            ApiError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "body-timeout",
+                "Request timeout",
+                "the body did not arrive in time; nothing was stored".to_owned(),
             ),
             ApiError::InvalidQuery(detail) => (
                 StatusCode::BAD_REQUEST,

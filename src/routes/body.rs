@@ -4,14 +4,17 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 
+use crate::config::GatewaySettings;
 use crate::error::ApiError;
 
-/// The raw body of a JSON request: 415 unless `application/json`, 413 past `limit` bytes.
+/// The raw body of a JSON request: 415 unless `application/json`, 413 past `limit` bytes, 408
+/// if it has not all arrived within `gateway.body_timeout_ms`.
 pub async fn read_json_body(
     req: &HttpRequest,
     mut payload: web::Payload,
-    limit: usize,
+    gateway: &GatewaySettings,
 ) -> Result<web::Bytes, ApiError> {
+    let limit = gateway.max_body_bytes;
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -31,13 +34,20 @@ pub async fn read_json_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::BodyTooLarge { limit });
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BodyRead(e.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::BodyTooLarge { limit });
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::BodyRead(e.to_string()))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::BodyTooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+        Ok(body.freeze())
+    };
+    // A client that sends half a body and stops must not hold a request open for ever.
+    let timeout = std::time::Duration::from_millis(gateway.body_timeout_ms);
+    tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| ApiError::BodyTimeout)?
 }

@@ -76,7 +76,7 @@ pub async fn ack(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_json_body(&req, payload, state.settings.gateway.max_body_bytes).await?;
+    let body = read_json_body(&req, payload, &state.settings.gateway).await?;
     let cursor = state.schemas.parse_ack(&body)?;
     let ack = Acknowledgement {
         gateway: state.settings.gateway.id.clone(),

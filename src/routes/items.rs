@@ -20,7 +20,7 @@ pub async fn change_status(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_json_body(&req, payload, state.settings.gateway.max_body_bytes).await?;
+    let body = read_json_body(&req, payload, &state.settings.gateway).await?;
     let now = state.clock.now();
     let (request, at) = state.schemas.parse_status_change(&body, now)?;
     let item_id = path.into_inner();

@@ -24,7 +24,7 @@ pub async fn submit(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Hotline, Role::Lea])?;
-    let body = read_json_body(&req, payload, state.settings.gateway.max_body_bytes).await?;
+    let body = read_json_body(&req, payload, &state.settings.gateway).await?;
     // Schema validation of a large body is CPU work: keep it off the I/O threads.
     let parse_state = state.clone();
     let (report, value) = web::block(move || parse_state.schemas.parse_report(&body))

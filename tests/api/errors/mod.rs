@@ -8,6 +8,7 @@
 mod malformed;
 mod media_type;
 mod not_found;
+mod stalled;
 mod too_large;
 mod validation;
 

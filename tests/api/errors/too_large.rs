@@ -104,7 +104,7 @@ async fn a_body_over_the_limit_is_a_413_with_or_without_content_length() {
 // A chunked request, by hand.
 
 /// An answer read off the wire by [`post_chunked`].
-struct RawAnswer {
+pub(super) struct RawAnswer {
     status: u16,
     content_type: Option<String>,
     body: Vec<u8>,
@@ -112,7 +112,7 @@ struct RawAnswer {
 
 impl RawAnswer {
     /// What `assert_problem` checks, for an answer reqwest did not read.
-    fn assert_problem(&self, status: u16, case: &str) -> Value {
+    pub(super) fn assert_problem(&self, status: u16, case: &str) -> Value {
         let text = String::from_utf8_lossy(&self.body);
         assert_eq!(self.status, status, "{case}: {text}");
         assert_eq!(
@@ -182,7 +182,7 @@ async fn post_chunked(app: &TestApp, member: &str, body: &[u8], chunk: usize) ->
 }
 
 /// An HTTP/1.1 answer, once all of it is in `raw`.
-fn parse_answer(raw: &[u8]) -> Option<RawAnswer> {
+pub(super) fn parse_answer(raw: &[u8]) -> Option<RawAnswer> {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..end]).expect("an ASCII head");
     let rest = &raw[end + 4..];
