@@ -8,9 +8,10 @@ pub const MAX_URL_LEN: usize = 2048;
 /// An http(s) URL as a member reported it, with its normal form.
 ///
 /// Invariants: `original` parses as an absolute `http` or `https` URL with a host and is at most
-/// [`MAX_URL_LEN`] characters; `normalized` is that URL with scheme and host lower-cased, the
-/// default port and the fragment dropped (the WHATWG URL serialisation), so two URLs that differ
-/// only in those respects have the same `normalized`, and normalising twice changes nothing.
+/// [`MAX_URL_LEN`] characters; `normalized` is that URL with scheme and host lower-cased (an
+/// internationalised host in its punycode form), the default port, the fragment and any
+/// user-info dropped (the WHATWG URL serialisation), so two URLs that differ only in those
+/// respects have the same `normalized`, and normalising twice changes nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportedUrl {
     original: String,
@@ -30,6 +31,10 @@ impl ReportedUrl {
             return Err("the URL has no host".to_owned());
         }
         parsed.set_fragment(None);
+        // Credentials are not part of the resource (and `https://bank.example@evil.example/`
+        // names evil.example): two reports of one resource must share a normal form.
+        let _ = parsed.set_username("");
+        let _ = parsed.set_password(None);
         Ok(ReportedUrl {
             original: raw.to_owned(),
             normalized: parsed.into(),
@@ -71,6 +76,9 @@ mod tests {
                 "http://files.example.nl:8080/a",
             ),
             ("https://files.example.nl", "https://files.example.nl/"),
+            ("https://user:pw@files.example.nl/a", "https://files.example.nl/a"),
+            ("https://bank.example@evil.example/a", "https://evil.example/a"),
+            ("https://BÜCHER.example/a", "https://xn--bcher-kva.example/a"),
         ];
         for (raw, want) in cases {
             let url = ReportedUrl::parse(raw).unwrap();
