@@ -6,6 +6,7 @@ mod auth;
 mod bench;
 mod cli;
 mod conformance;
+mod crash;
 mod crl;
 mod errors;
 mod helpers;
