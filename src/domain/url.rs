@@ -76,9 +76,18 @@ mod tests {
                 "http://files.example.nl:8080/a",
             ),
             ("https://files.example.nl", "https://files.example.nl/"),
-            ("https://user:pw@files.example.nl/a", "https://files.example.nl/a"),
-            ("https://bank.example@evil.example/a", "https://evil.example/a"),
-            ("https://BÜCHER.example/a", "https://xn--bcher-kva.example/a"),
+            (
+                "https://user:pw@files.example.nl/a",
+                "https://files.example.nl/a",
+            ),
+            (
+                "https://bank.example@evil.example/a",
+                "https://evil.example/a",
+            ),
+            (
+                "https://BÜCHER.example/a",
+                "https://xn--bcher-kva.example/a",
+            ),
         ];
         for (raw, want) in cases {
             let url = ReportedUrl::parse(raw).unwrap();
