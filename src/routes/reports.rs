@@ -36,7 +36,7 @@ pub async fn submit(
         "report",
         member = %caller.id(),
         report_id = %report_id,
-        items = report.items().len()
+        items
     );
     let content_sha256 = canonical_sha256(&value).map_err(ApiError::Internal)?;
     let directory = state.directory();
