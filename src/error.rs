@@ -75,6 +75,8 @@ impl From<StoreError> for ApiError {
                     message: "more than 5 minutes before the item's last change".into(),
                 }])
             }
+            // Each inbox route says what the cursor was (a query or a body field).
+            StoreError::NoSuchCursor => ApiError::NotFound,
             StoreError::Storage(cause) => ApiError::Unavailable(cause),
             // Only a report submission can conflict, and its route says which report.
             StoreError::Conflict => ApiError::Internal(anyhow::anyhow!("unexpected conflict")),

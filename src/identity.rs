@@ -91,9 +91,8 @@ fn resolve(req: &HttpRequest) -> Result<Caller, ApiError> {
         Some(member) => {
             // Rate limits are per member, so one member's flood never uses another's budget.
             if let Err(not_until) = state.limiter.check_key(&member.id) {
-                let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                    &governor::clock::DefaultClock::default(),
-                ));
+                let wait =
+                    not_until.wait_time_from(governor::clock::Clock::now(state.limiter.clock()));
                 return Err(ApiError::RateLimited {
                     retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
                 });

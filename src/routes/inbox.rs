@@ -12,7 +12,7 @@ use crate::identity::Caller;
 use crate::routes::body::read_json_body;
 use crate::schemas::FieldError;
 use crate::state::AppState;
-use crate::store::{Acknowledgement, StatusRefusal, StoreError};
+use crate::store::{Acknowledgement, StoreError};
 
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 500;
@@ -49,7 +49,7 @@ pub async fn page(
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| match e {
-            StoreError::Refused(StatusRefusal::NotFound) => {
+            StoreError::NoSuchCursor => {
                 ApiError::InvalidQuery("after is beyond this inbox's last entry".into())
             }
             other => other.into(),
@@ -89,12 +89,10 @@ pub async fn ack(
         .acknowledge(ack, Arc::clone(&state.signer))
         .await
         .map_err(|e| match e {
-            StoreError::Refused(StatusRefusal::NotFound) => {
-                ApiError::Validation(vec![FieldError {
-                    pointer: "/cursor".into(),
-                    message: "no entry of this inbox has this cursor yet".into(),
-                }])
-            }
+            StoreError::NoSuchCursor => ApiError::Validation(vec![FieldError {
+                pointer: "/cursor".into(),
+                message: "no entry of this inbox has this cursor yet".into(),
+            }]),
             other => other.into(),
         })?;
     tracing::info!(member = %caller.id(), cursor, "inbox acknowledged");

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use time::OffsetDateTime;
 
-use super::status::{abort_to_error, record_change, StatusRefusal};
-use super::tx::{decode_u64, inbox_key, refuse, EntryFacts, Tree, Tx, TxResult};
+use sled::transaction::abort;
+
+use super::status::{abort_to_error, record_change};
+use super::tx::{decode_u64, inbox_key, Abort, EntryFacts, Tree, Tx, TxResult};
 use super::{Store, StoreError};
 use crate::domain::Status;
 use crate::receipts::Signer;
@@ -82,9 +84,7 @@ impl Store {
     ) -> Result<InboxPage, StoreError> {
         let (head, acked) = self.inbox_position(member)?;
         let after = match after {
-            Some(after) if after > head => {
-                return Err(StoreError::Refused(StatusRefusal::NotFound))
-            }
+            Some(after) if after > head => return Err(StoreError::NoSuchCursor),
             Some(after) => after,
             None => acked,
         };
@@ -180,7 +180,7 @@ pub struct Acknowledgement {
 fn ack_chunk(tx: &Tx, ack: &Acknowledgement, signer: &Signer) -> TxResult<bool> {
     let (member, cursor) = (ack.member.as_str(), ack.cursor);
     if cursor > tx.counter(Tree::InboxHeads, member)? {
-        return refuse(StatusRefusal::NotFound);
+        return abort(Abort::NoSuchCursor);
     }
     let acked = tx.counter(Tree::InboxAcks, member)?;
     if cursor <= acked {

@@ -68,6 +68,9 @@ pub enum StoreError {
     /// A status change that the rules refuse; nothing was written.
     #[error("status change refused")]
     Refused(StatusRefusal),
+    /// A cursor beyond the member's last inbox entry: it names no place in the inbox.
+    #[error("no such cursor")]
+    NoSuchCursor,
     /// Reading, writing or flushing failed: nothing was acknowledged.
     #[error("storage failure")]
     Storage(#[source] anyhow::Error),

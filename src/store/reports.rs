@@ -79,9 +79,7 @@ impl Store {
                     Err(StoreError::Conflict)
                 }
             }
-            Err(TransactionError::Abort(Abort::Corrupt(e))) => Err(StoreError::Storage(e)),
-            Err(TransactionError::Abort(Abort::Refused(r))) => Err(StoreError::Refused(r)),
-            Err(TransactionError::Storage(e)) => Err(e.into()),
+            Err(other) => Err(super::status::abort_to_error(other)),
         }
     }
 

@@ -92,6 +92,7 @@ impl Store {
 pub(super) fn abort_to_error(e: TransactionError<Abort>) -> StoreError {
     match e {
         TransactionError::Abort(Abort::Refused(refusal)) => StoreError::Refused(refusal),
+        TransactionError::Abort(Abort::NoSuchCursor) => StoreError::NoSuchCursor,
         TransactionError::Abort(Abort::Corrupt(e)) => StoreError::Storage(e),
         TransactionError::Abort(Abort::Exists(_)) => {
             StoreError::Storage(anyhow::anyhow!("unexpected report conflict"))

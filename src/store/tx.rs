@@ -80,6 +80,8 @@ pub(super) enum Abort {
     Exists(Box<(ReportRecord, Vec<u8>)>),
     /// The rules refuse a status change.
     Refused(StatusRefusal),
+    /// An acknowledgement names a cursor beyond the member's last entry.
+    NoSuchCursor,
     /// A record would not (de)serialise, or signing failed.
     Corrupt(anyhow::Error),
 }
