@@ -35,6 +35,8 @@ pub struct Settings {
     #[serde(default)]
     pub retention: RetentionSettings,
     #[serde(default)]
+    pub store: StoreSettings,
+    #[serde(default)]
     pub members: Vec<Member>,
 }
 
@@ -186,6 +188,26 @@ impl Default for RetentionSettings {
     }
 }
 
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSettings {
+    /// sled's page cache, in MiB: the bulk of the gateway's memory. What does not fit is read
+    /// from the (operating system's cache of the) data directory.
+    pub cache_mb: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings { cache_mb: 64 }
+    }
+}
+
+impl StoreSettings {
+    pub fn cache_bytes(&self) -> u64 {
+        self.cache_mb.saturating_mul(1024 * 1024)
+    }
+}
+
 fn non_empty(s: &str) -> Option<&str> {
     Some(s.trim()).filter(|s| !s.is_empty())
 }
@@ -277,6 +299,9 @@ impl Settings {
         }
         if self.limits.requests_per_second == 0 || self.limits.burst == 0 {
             bail!("limits.requests_per_second and limits.burst must be more than 0");
+        }
+        if self.store.cache_mb == 0 {
+            bail!("store.cache_mb must be at least 1");
         }
         if self.delivery.max_attempts == 0 {
             bail!("delivery.max_attempts must be at least 1");

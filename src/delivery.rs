@@ -213,10 +213,12 @@ impl Worker {
                     return Ok(Some((retry_at - now).unsigned_abs()));
                 }
             }
-            let Some((cursor, entry)) = store.inbox_entry_from(&self.member, state.next)? else {
+            let Some((cursor, entry)) =
+                store.inbox_entry_from(&self.member, state.next, &app.signer)?
+            else {
                 return Ok(None);
             };
-            let outcome = self.pusher.push(&self.endpoint, entry.to_vec()).await;
+            let outcome = self.pusher.push(&self.endpoint, entry).await;
             app.metrics
                 .pushes
                 .get_or_create(&PushLabels {
@@ -236,7 +238,7 @@ impl Worker {
                         cursor,
                         now: app.clock.now(),
                     };
-                    let notify = store.acknowledge(ack, Arc::clone(&app.signer)).await?;
+                    let notify = store.acknowledge(ack).await?;
                     app.deliveries.wake(&notify);
                     state = PushState {
                         next: cursor + 1,

@@ -1,7 +1,5 @@
 //! `GET /v1/inbox`, `POST /v1/inbox/ack` and `GET /v1/inbox/delivery`: what a member receives.
 
-use std::sync::Arc;
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -43,18 +41,23 @@ pub async fn page(
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| ApiError::InvalidQuery(format!("limit must be 1 to {MAX_LIMIT}")))?,
     };
-    let store = state.store.clone();
+    let page_state = state.clone();
     let member = caller.id().to_owned();
-    let page = web::block(move || store.inbox_page(&member, after, limit))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| match e {
-            StoreError::NoSuchCursor => {
-                ApiError::InvalidQuery("after is beyond this inbox's last entry".into())
-            }
-            other => other.into(),
-        })?;
-    // The entries are stored as the exact signed bytes: the page is assembled around them.
+    // Entries are signed as they are read: CPU work, kept off the I/O threads.
+    let page = web::block(move || {
+        page_state
+            .store
+            .inbox_page(&member, after, limit, &page_state.signer)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| match e {
+        StoreError::NoSuchCursor => {
+            ApiError::InvalidQuery("after is beyond this inbox's last entry".into())
+        }
+        other => other.into(),
+    })?;
+    // The entries are signed JSON already: the page is assembled around them.
     let mut body = Vec::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 40);
     body.extend_from_slice(b"{\"entries\":[");
     for (i, entry) in page.entries.iter().enumerate() {
@@ -84,17 +87,13 @@ pub async fn ack(
         cursor,
         now: state.clock.now(),
     };
-    let notify = state
-        .store
-        .acknowledge(ack, Arc::clone(&state.signer))
-        .await
-        .map_err(|e| match e {
-            StoreError::NoSuchCursor => ApiError::Validation(vec![FieldError {
-                pointer: "/cursor".into(),
-                message: "no entry of this inbox has this cursor yet".into(),
-            }]),
-            other => other.into(),
-        })?;
+    let notify = state.store.acknowledge(ack).await.map_err(|e| match e {
+        StoreError::NoSuchCursor => ApiError::Validation(vec![FieldError {
+            pointer: "/cursor".into(),
+            message: "no entry of this inbox has this cursor yet".into(),
+        }]),
+        other => other.into(),
+    })?;
     tracing::info!(member = %caller.id(), cursor, "inbox acknowledged");
     state.deliveries.wake(&notify);
     state.deliveries.wake([&caller.0.id]);

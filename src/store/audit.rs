@@ -4,7 +4,7 @@
 //! removing, inserting or reordering events breaks the chain there. Events hold ids and
 //! statuses, never URLs.
 //!
-//! Invariant: events are appended in the same transaction as the change they record, at
+//! Invariant: events are appended in the same batch as the change they record, at
 //! `seq = head.seq + 1`; the head (`audit_head`) holds the last seq and its hash.
 
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,7 @@ fn event_hash(event: &Value) -> anyhow::Result<String> {
     crate::receipts::canonical_sha256(&body)
 }
 
-pub(super) fn append(tx: &Tx, mut event: Value) -> TxResult<()> {
+pub(super) fn append(tx: &Tx<'_>, mut event: Value) -> TxResult<()> {
     let head: Head = tx
         .get_json(Tree::AuditHead, b"head")?
         .unwrap_or_else(|| Head {
@@ -44,8 +44,7 @@ pub(super) fn append(tx: &Tx, mut event: Value) -> TxResult<()> {
     let hash = event_hash(&event).map_err(corrupt)?;
     event["hash"] = json!(hash);
     let bytes = serde_json::to_vec(&event).map_err(corrupt)?;
-    tx.tree(Tree::Audit)
-        .insert(&seq.to_be_bytes()[..], bytes.as_slice())?;
+    tx.tree(Tree::Audit).insert(seq.to_be_bytes(), bytes)?;
     tx.put_json(Tree::AuditHead, b"head", &Head { seq, hash })
 }
 

@@ -1,23 +1,22 @@
-//! Inboxes: reading pages of entries, acknowledging them (referrals become `delivered`), and
-//! the push-delivery state of each member.
-
-use std::sync::Arc;
+//! Inboxes: reading pages of entries (rendered from the item and signed as they are read),
+//! acknowledging them (referrals become `delivered`), and the push-delivery state of each member.
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
+use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use sled::transaction::abort;
-
-use super::status::{abort_to_error, record_change};
-use super::tx::{decode_u64, inbox_key, Abort, EntryFacts, Tree, Tx, TxResult};
-use super::{Store, StoreError};
+use super::status::record_change;
+use super::tx::{
+    corrupt, decode_u64, inbox_key, Abort, EntryFacts, StoredEntry, Tree, Tx, TxResult,
+};
+use super::{from_json, ItemRecord, Store, StoreError};
+use crate::clock;
 use crate::domain::Status;
 use crate::receipts::Signer;
 
-/// One page of a member's inbox: the entries' stored bytes, in order, and the cursor after them.
+/// One page of a member's inbox: the signed entries, in order, and the cursor after them.
 pub struct InboxPage {
-    pub entries: Vec<sled::IVec>,
+    pub entries: Vec<Vec<u8>>,
     pub next: u64,
 }
 
@@ -41,18 +40,6 @@ pub struct PushState {
 
 /// Acknowledgements are applied in transactions of at most this many entries.
 const ACK_CHUNK: u64 = 256;
-
-/// The part of a stored entry that acknowledging needs.
-#[derive(Deserialize)]
-struct EntryHead {
-    kind: String,
-    item: EntryItem,
-}
-
-#[derive(Deserialize)]
-struct EntryItem {
-    item_id: String,
-}
 
 impl Store {
     /// The last entry written to and the last acknowledged by `member` (0: none).
@@ -81,6 +68,7 @@ impl Store {
         member: &str,
         after: Option<u64>,
         limit: usize,
+        signer: &Signer,
     ) -> Result<InboxPage, StoreError> {
         let (head, acked) = self.inbox_position(member)?;
         let after = match after {
@@ -97,7 +85,8 @@ impl Store {
         for entry in self.tree(Tree::Inbox).range(from..=to).take(limit) {
             let (key, value) = entry?;
             page.next = decode_u64(&key[key.len() - 8..]);
-            page.entries.push(value);
+            page.entries
+                .push(self.render_entry(page.next, &value, signer)?);
         }
         Ok(page)
     }
@@ -107,44 +96,70 @@ impl Store {
         &self,
         member: &str,
         from: u64,
-    ) -> Result<Option<(u64, sled::IVec)>, StoreError> {
+        signer: &Signer,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let range = inbox_key(member, from)..=inbox_key(member, u64::MAX);
         match self.tree(Tree::Inbox).range(range).next() {
             Some(entry) => {
                 let (key, value) = entry?;
-                Ok(Some((decode_u64(&key[key.len() - 8..]), value)))
+                let cursor = decode_u64(&key[key.len() - 8..]);
+                Ok(Some((cursor, self.render_entry(cursor, &value, signer)?)))
             }
             None => Ok(None),
         }
     }
 
+    /// An entry as members get it: what it tells, the item as it was then, and the gateway's
+    /// signature over the canonical form of all that. Deterministic: the same entry renders to
+    /// the same bytes for as long as the signing key is the same.
+    fn render_entry(
+        &self,
+        cursor: u64,
+        stored: &[u8],
+        signer: &Signer,
+    ) -> Result<Vec<u8>, StoreError> {
+        let stored: StoredEntry = from_json(stored)?;
+        let item = self
+            .tree(Tree::Items)
+            .get(stored.item_id.as_bytes())?
+            .ok_or_else(|| {
+                StoreError::Storage(anyhow::anyhow!(
+                    "the item {} of inbox entry {cursor} is missing",
+                    stored.item_id
+                ))
+            })?;
+        let item: ItemRecord = from_json(&item)?;
+        let mut entry = Map::new();
+        entry.insert("cursor".into(), json!(cursor.to_string()));
+        entry.insert("kind".into(), json!(stored.kind));
+        entry.insert("at".into(), json!(clock::format(stored.at)));
+        entry.insert("by".into(), json!(stored.by));
+        entry.insert("item".into(), item.entry_fields(stored.status));
+        if let Some(note) = stored.note {
+            entry.insert("note".into(), json!(note));
+        }
+        if let Some(id) = stored.duplicate_of {
+            entry.insert("duplicate_of".into(), json!(id));
+        }
+        let mut entry = Value::Object(entry);
+        entry["signature"] = json!(signer.sign(&entry).map_err(StoreError::Storage)?);
+        serde_json::to_vec(&entry).map_err(|e| StoreError::Storage(e.into()))
+    }
+
     /// Acknowledges every entry of `member` up to `cursor`, durably. Referrals so acknowledged
     /// become `delivered`. Returns the members whose inbox got entries (status changes).
-    pub async fn acknowledge(
-        &self,
-        ack: Acknowledgement,
-        signer: Arc<Signer>,
-    ) -> Result<Vec<String>, StoreError> {
+    pub async fn acknowledge(&self, ack: Acknowledgement) -> Result<Vec<String>, StoreError> {
         let notify = self
-            .blocking(move |store| store.acknowledge_now(&ack, &signer))
+            .blocking(move |store| store.acknowledge_now(&ack))
             .await?;
         self.durable().await?;
         Ok(notify)
     }
 
-    fn acknowledge_now(
-        &self,
-        ack: &Acknowledgement,
-        signer: &Signer,
-    ) -> Result<Vec<String>, StoreError> {
+    fn acknowledge_now(&self, ack: &Acknowledgement) -> Result<Vec<String>, StoreError> {
         let mut notify = Vec::new();
         loop {
-            let result = self.trees[..].transaction(|views| {
-                let tx = Tx::new(views);
-                let done = ack_chunk(&tx, ack, signer)?;
-                Ok((done, tx.touched.take()))
-            });
-            let (done, touched) = result.map_err(abort_to_error)?;
+            let (done, touched) = self.write(|tx| ack_chunk(tx, ack))?;
             notify.extend(touched);
             if done {
                 return Ok(notify);
@@ -177,10 +192,10 @@ pub struct Acknowledgement {
 }
 
 /// Acknowledges up to `ACK_CHUNK` entries; `Ok(true)` once everything up to `cursor` is.
-fn ack_chunk(tx: &Tx, ack: &Acknowledgement, signer: &Signer) -> TxResult<bool> {
+fn ack_chunk(tx: &Tx<'_>, ack: &Acknowledgement) -> TxResult<bool> {
     let (member, cursor) = (ack.member.as_str(), ack.cursor);
     if cursor > tx.counter(Tree::InboxHeads, member)? {
-        return abort(Abort::NoSuchCursor);
+        return Err(Abort::NoSuchCursor);
     }
     let acked = tx.counter(Tree::InboxAcks, member)?;
     if cursor <= acked {
@@ -191,11 +206,11 @@ fn ack_chunk(tx: &Tx, ack: &Acknowledgement, signer: &Signer) -> TxResult<bool> 
         let Some(bytes) = tx.tree(Tree::Inbox).get(inbox_key(member, seq))? else {
             continue;
         };
-        let head: EntryHead = serde_json::from_slice(&bytes).map_err(super::tx::corrupt)?;
-        if head.kind != "referral" {
+        let entry: StoredEntry = serde_json::from_slice(&bytes).map_err(corrupt)?;
+        if entry.kind != "referral" {
             continue;
         }
-        let Some(mut item) = tx.item(&head.item.item_id)? else {
+        let Some(mut item) = tx.item(&entry.item_id)? else {
             continue;
         };
         if item.status == Status::Routed {
@@ -206,7 +221,7 @@ fn ack_chunk(tx: &Tx, ack: &Acknowledgement, signer: &Signer) -> TxResult<bool> 
                 note: None,
                 duplicate_of: None,
             };
-            record_change(tx, signer, &mut item, Status::Delivered, &facts, ack.now)?;
+            record_change(tx, &mut item, Status::Delivered, &facts, ack.now)?;
             tx.put_item(&item)?;
         }
     }

@@ -1,14 +1,16 @@
 //! The embedded store (sled): every tree, its key encoding, and the transactions that change
 //! them. Nothing outside this module sees a sled key or value.
 //!
-//! Trees (values are JSON unless said otherwise):
+//! Tables, each a one-byte key prefix in the one tree `store` (values are JSON unless said
+//! otherwise; `tx.rs` encodes the keys):
 //! - `reports`: `member \0 report_id` -> [`ReportRecord`]
 //! - `receipts`: same key -> the exact receipt bytes first sent, to send again byte for byte
 //! - `items`: `item_id` -> [`ItemRecord`] (routing, status, history, followers, notices)
 //! - `open_urls`: normalised URL -> `item_id` of the routed or domestic item at that URL that is
 //!   not yet removed or closed
 //! - `status_receipts`: `item_id \0 history index (u32 BE)` -> receipt bytes of that change
-//! - `inbox`: `member \0 seq (u64 BE)` -> the signed entry bytes; `seq` is the entry's cursor
+//! - `inbox`: `member \0 seq (u64 BE)` -> the entry as stored (what it tells, of which item, the
+//!   item's status then); rendered and signed when read; `seq` is the entry's cursor
 //! - `inbox_heads`, `inbox_acks`: `member` -> u64 BE: last entry written, last acknowledged
 //! - `push`: `member` -> [`PushState`]: where push delivery stands
 //! - `audit`: `seq (u64 BE)` -> an event of the hash chain; `audit_head`: the last seq and hash
@@ -16,12 +18,13 @@
 //! - `item_entries`: `item_id \0 member \0 seq` -> empty: the inbox entries that tell of an item
 //! - `closed`: `closed at \0 item_id` -> empty: items in a final status, oldest first
 //! - `purged`: `member \0 seq` -> empty: inbox entries retention removed (for the backlog)
-//! - `keys`: `kid` -> public JWK of every receipt key ever used, so old receipts still verify
-//! - `meta`: `health` -> the time of the last health check
 //!
-//! Invariants: every change is one transaction over all the trees above but `keys` (never half a
-//! report, never a status without its inbox entries); nothing is acknowledged to a member before
-//! [`GroupCommit::durable`].
+//! Beside it, two sled trees of their own: `keys`: `kid` -> public JWK of every receipt key ever
+//! used, so old receipts still verify; `meta`: `health` -> the time of the last health check.
+//!
+//! Invariants: every change is one atomic batch over the tables above, written under the
+//! store's writer lock (never half a report, never a status without its inbox entries); nothing
+//! is acknowledged to a member before [`GroupCommit::durable`].
 
 mod audit;
 mod commit;
@@ -34,8 +37,9 @@ mod status;
 mod tx;
 
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
 pub use audit::AuditVerdict;
 pub use commit::GroupCommit;
@@ -45,14 +49,16 @@ pub use reports::{Accepted, NewReport};
 pub use status::{StatusChange, StatusOutcome, StatusRefusal};
 
 use crate::receipts::Jwk;
-use tx::Tree;
+use tx::{Abort, Table, Tree, Tx, TxResult};
 
 /// Handle to the store; cheap to clone (sled trees are reference-counted).
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
-    /// Indexed by [`Tree`]; every transaction spans all of them.
-    trees: std::sync::Arc<[sled::Tree]>,
+    /// Every table of [`Tree`], by key prefix.
+    data: sled::Tree,
+    /// Held by every writer from its first read to its batch applied (see `tx.rs` for why).
+    writer: Arc<Mutex<()>>,
     keys: sled::Tree,
     /// Outside every transaction: the health check's heartbeat.
     meta: sled::Tree,
@@ -84,23 +90,33 @@ impl From<sled::Error> for StoreError {
 
 impl Store {
     /// Opens (or creates) the database in `dir`. Fails if another process holds it.
-    pub fn open(dir: &Path) -> anyhow::Result<Store> {
-        let db = sled::Config::new().path(dir).open().with_context(|| {
-            format!(
-                "cannot open the store in {} (is another gateway running on it?)",
+    /// `cache_bytes` bounds sled's page cache.
+    pub fn open(dir: &Path, cache_bytes: u64) -> anyhow::Result<Store> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .open()
+            .with_context(|| {
+                format!(
+                    "cannot open the store in {} (is another gateway running on it?)",
+                    dir.display()
+                )
+            })?;
+        // Development builds before the one-tree layout kept a tree per table.
+        if db.tree_names().iter().any(|name| &**name == b"reports") {
+            bail!(
+                "the store in {} was written by an earlier development build (one sled tree per \
+                 table); this version cannot read it: move the directory aside",
                 dir.display()
-            )
-        })?;
+            );
+        }
         let tree = |name: &str| {
             db.open_tree(name)
                 .with_context(|| format!("cannot open tree {name} in {}", dir.display()))
         };
-        let trees = Tree::ALL
-            .iter()
-            .map(|t| tree(t.name()))
-            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Store {
-            trees: trees.into(),
+            data: tree("store")?,
+            writer: Arc::new(Mutex::new(())),
             keys: tree("keys")?,
             meta: tree("meta")?,
             commit: GroupCommit::start(db.clone())?,
@@ -108,8 +124,20 @@ impl Store {
         })
     }
 
-    fn tree(&self, t: Tree) -> &sled::Tree {
-        &self.trees[t as usize]
+    fn tree(&self, t: Tree) -> Table<'_> {
+        Table::new(&self.data, t)
+    }
+
+    /// Runs `work` under the writer lock and applies its writes as one atomic batch; nothing is
+    /// written if it fails. Returns its result and the members whose inbox got entries.
+    fn write<R>(&self, work: impl FnOnce(&Tx) -> TxResult<R>) -> Result<(R, Vec<String>), Abort> {
+        // A writer that panicked wrote nothing (its batch died with it): the lock is still good.
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let tx = Tx::new(&self.data);
+        let result = work(&tx)?;
+        let (batch, touched) = tx.finish();
+        self.data.apply_batch(batch)?;
+        Ok((result, touched))
     }
 
     /// Records a receipt key so that it stays listed after a rotation.

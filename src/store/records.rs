@@ -79,8 +79,8 @@ impl ItemRecord {
         fields
     }
 
-    /// The item as an inbox entry carries it.
-    pub fn entry_fields(&self) -> Value {
+    /// The item as an inbox entry carries it, with `status` as it was when the entry was written.
+    pub fn entry_fields(&self, status: Status) -> Value {
         let mut fields = json!({
             "item_id": self.item_id,
             "url": self.item.url.as_str(),
@@ -91,7 +91,7 @@ impl ItemRecord {
             "hashes": self.item.hashes.clone().unwrap_or_default(),
             "hosting_country": self.hosting_country,
             "from": self.submitter,
-            "status": self.status,
+            "status": status,
         });
         if let Some(note) = &self.item.note {
             fields["note"] = json!(note);

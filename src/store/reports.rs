@@ -4,8 +4,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use sled::transaction::{abort, TransactionError};
-use sled::Transactional;
 use time::OffsetDateTime;
 
 use super::records::Follower;
@@ -57,21 +55,15 @@ impl Store {
     }
 
     fn insert_report(&self, new: &NewReport, signer: &Signer) -> Result<Accepted, StoreError> {
-        // Item ids are chosen once, outside the closure, which sled may run more than once.
         let item_ids: Vec<String> = new
             .report
             .items()
             .iter()
             .map(|_| uuid::Uuid::now_v7().to_string())
             .collect();
-        let result = self.trees[..].transaction(|views| {
-            let tx = Tx::new(views);
-            let receipt = insert_in(&tx, new, &item_ids, signer)?;
-            Ok((receipt, tx.touched.take()))
-        });
-        match result {
+        match self.write(|tx| insert_in(tx, new, &item_ids, signer)) {
             Ok((receipt, notify)) => Ok(Accepted::New { receipt, notify }),
-            Err(TransactionError::Abort(Abort::Exists(existing))) => {
+            Err(Abort::Exists(existing)) => {
                 let (record, receipt) = *existing;
                 if record.content_sha256 == new.content_sha256 {
                     Ok(Accepted::Replay(receipt))
@@ -79,7 +71,7 @@ impl Store {
                     Err(StoreError::Conflict)
                 }
             }
-            Err(other) => Err(super::status::abort_to_error(other)),
+            Err(other) => Err(other.into()),
         }
     }
 
@@ -112,7 +104,12 @@ impl Store {
     }
 }
 
-fn insert_in(tx: &Tx, new: &NewReport, item_ids: &[String], signer: &Signer) -> TxResult<Vec<u8>> {
+fn insert_in(
+    tx: &Tx<'_>,
+    new: &NewReport,
+    item_ids: &[String],
+    signer: &Signer,
+) -> TxResult<Vec<u8>> {
     let key = report_key(&new.member, new.report.report_id().as_str());
     if let Some(record) = tx.get_json::<ReportRecord>(Tree::Reports, &key)? {
         let receipt = tx
@@ -120,7 +117,7 @@ fn insert_in(tx: &Tx, new: &NewReport, item_ids: &[String], signer: &Signer) -> 
             .get(&key)?
             .map(|r| r.to_vec())
             .unwrap_or_default();
-        return abort(Abort::Exists(Box::new((record, receipt))));
+        return Err(Abort::Exists(Box::new((record, receipt))));
     }
     let mut in_this_report: HashMap<&str, &str> = HashMap::new();
     let mut records = Vec::with_capacity(item_ids.len());
@@ -209,7 +206,7 @@ fn insert_in(tx: &Tx, new: &NewReport, item_ids: &[String], signer: &Signer) -> 
         tx.put_item(record)?;
         super::stats::item_added(tx, record.status, record.hosting_country.as_ref())?;
         for member in &record.routed_to {
-            tx.append(signer, member, &referral, record)?;
+            tx.append(member, &referral, &record.item_id, record.status)?;
         }
     }
     tx.audit(json!({
@@ -238,7 +235,7 @@ fn insert_in(tx: &Tx, new: &NewReport, item_ids: &[String], signer: &Signer) -> 
 }
 
 /// The open item at `url`, if any: the index entry, checked against the item's own status.
-fn open_original(tx: &Tx, url: &str) -> TxResult<Option<String>> {
+fn open_original(tx: &Tx<'_>, url: &str) -> TxResult<Option<String>> {
     let Some(id) = tx.tree(Tree::OpenUrls).get(url.as_bytes())? else {
         return Ok(None);
     };

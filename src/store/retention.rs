@@ -2,14 +2,12 @@
 //! with their duplicates, the inbox entries that tell of them and their receipts: report data
 //! and URLs are not kept longer than needed. The audit chain and the statistics stay.
 
-use sled::Transactional;
 use time::OffsetDateTime;
 
-use super::status::abort_to_error;
 use super::tx::{closed_key, inbox_key, report_key, status_receipt_key, Tree, Tx, TxResult};
 use super::{ItemRecord, ReportRecord, Store, StoreError};
 
-/// Items purged per transaction.
+/// Items whose keys are read per scan of the `closed` table (each is purged in a batch of its own).
 const BATCH: usize = 64;
 
 impl Store {
@@ -21,8 +19,8 @@ impl Store {
             let batch: Vec<sled::IVec> = self
                 .tree(Tree::Closed)
                 .range(..end.clone())
-                .keys()
                 .take(BATCH)
+                .map(|entry| entry.map(|(key, _)| key))
                 .collect::<Result<_, _>>()?;
             if batch.is_empty() {
                 return Ok(purged);
@@ -30,15 +28,10 @@ impl Store {
             for closed in batch {
                 let item_id = String::from_utf8_lossy(&closed[9..]).into_owned();
                 let entries = self.entries_of(&item_id)?;
-                let gone = self.trees[..]
-                    .transaction(|views| {
-                        let tx = Tx::new(views);
-                        purge_item(&tx, &item_id, &entries)?;
-                        tx.tree(Tree::Closed).remove(&closed)?;
-                        Ok(())
-                    })
-                    .map_err(abort_to_error);
-                gone?;
+                self.write(|tx| {
+                    purge_item(tx, &item_id, &entries)?;
+                    tx.tree(Tree::Closed).remove(&closed)
+                })?;
                 purged += 1;
             }
         }
@@ -48,7 +41,7 @@ impl Store {
 impl Store {
     /// The keys of every inbox entry that tells of `item_id` or of one of its duplicates (whose
     /// submitters got the original's changes through their own items). Read outside the
-    /// transaction, which cannot scan; a closed item gets no new entries meanwhile.
+    /// writer lock (a closed item gets no new entries meanwhile).
     fn entries_of(&self, item_id: &str) -> Result<Vec<sled::IVec>, StoreError> {
         let mut ids = vec![item_id.to_owned()];
         if let Some(bytes) = self.tree(Tree::Items).get(item_id.as_bytes())? {
@@ -59,15 +52,15 @@ impl Store {
         for id in ids {
             let mut prefix = id.into_bytes();
             prefix.push(0);
-            for key in self.tree(Tree::ItemEntries).scan_prefix(&prefix).keys() {
-                keys.push(key?);
+            for entry in self.tree(Tree::ItemEntries).scan_prefix(&prefix) {
+                keys.push(entry?.0);
             }
         }
         Ok(keys)
     }
 }
 
-fn purge_item(tx: &Tx, item_id: &str, entries: &[sled::IVec]) -> TxResult<()> {
+fn purge_item(tx: &Tx<'_>, item_id: &str, entries: &[sled::IVec]) -> TxResult<()> {
     let Some(item) = tx.item(item_id)? else {
         return Ok(());
     };
@@ -91,7 +84,7 @@ fn purge_item(tx: &Tx, item_id: &str, entries: &[sled::IVec]) -> TxResult<()> {
         let entry = inbox_key(&String::from_utf8_lossy(member), seq);
         tx.tree(Tree::Inbox).remove(entry.as_slice())?;
         // Remembered (no URL in it) so that the backlog does not count what is gone.
-        tx.tree(Tree::Purged).insert(entry, &[][..])?;
+        tx.tree(Tree::Purged).insert(entry, [])?;
         tx.tree(Tree::ItemEntries).remove(key)?;
     }
     Ok(())
@@ -99,7 +92,7 @@ fn purge_item(tx: &Tx, item_id: &str, entries: &[sled::IVec]) -> TxResult<()> {
 
 /// Removes an item, its status receipts and its place in its report (and the report with its
 /// receipt once it has no item left).
-fn remove_item(tx: &Tx, item: &ItemRecord) -> TxResult<()> {
+fn remove_item(tx: &Tx<'_>, item: &ItemRecord) -> TxResult<()> {
     tx.tree(Tree::Items).remove(item.item_id.as_bytes())?;
     for index in 0..item.history.len() {
         tx.tree(Tree::StatusReceipts)

@@ -1,4 +1,4 @@
-//! Statistics kept as counters in the store, updated in the same transaction as the change they
+//! Statistics kept as counters in the store, updated in the same batch as the change they
 //! count, so `GET /v1/stats` reads a few hundred keys, never the items, and stays right after a
 //! restart or a purge.
 //!
@@ -29,7 +29,7 @@ fn bucket_value(bucket: u32) -> f64 {
 }
 
 /// Counts a new item.
-pub(super) fn item_added(tx: &Tx, status: Status, country: Option<&Country>) -> TxResult<()> {
+pub(super) fn item_added(tx: &Tx<'_>, status: Status, country: Option<&Country>) -> TxResult<()> {
     tx.count(&format!("status/{}", status.as_str()), 1)?;
     if let Some(country) = country {
         tx.count(&format!("country/{country}"), 1)?;
@@ -39,7 +39,7 @@ pub(super) fn item_added(tx: &Tx, status: Status, country: Option<&Country>) -> 
 
 /// Counts a status change; a removal also goes into the time-to-removal histogram.
 pub(super) fn status_moved(
-    tx: &Tx,
+    tx: &Tx<'_>,
     from: Status,
     to: Status,
     received_at: OffsetDateTime,

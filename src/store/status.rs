@@ -5,14 +5,10 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use sled::transaction::TransactionError;
-use sled::Transactional;
 use time::OffsetDateTime;
 
 use super::reports::holds_url_open;
-use super::tx::{
-    closed_key, corrupt, refuse, status_receipt_key, Abort, EntryFacts, Tree, Tx, TxResult,
-};
+use super::tx::{closed_key, corrupt, refuse, status_receipt_key, EntryFacts, Tree, Tx, TxResult};
 use super::{HistoryEntry, ItemRecord, Store, StoreError};
 use crate::clock;
 use crate::domain::{Member, Role, Status};
@@ -71,39 +67,21 @@ impl Store {
         signer: Arc<Signer>,
     ) -> Result<StatusOutcome, StoreError> {
         let outcome = self
-            .blocking(move |store| {
-                let result = store.trees[..].transaction(|views| {
-                    let tx = Tx::new(views);
-                    let receipt = change_in(&tx, &change, &signer)?;
-                    Ok((receipt, tx.touched.take()))
-                });
-                match result {
-                    Ok((Ok(receipt), notify)) => Ok(StatusOutcome::Changed { receipt, notify }),
-                    Ok((Err(replay), _)) => Ok(StatusOutcome::Replay(replay)),
-                    Err(e) => Err(abort_to_error(e)),
-                }
-            })
+            .blocking(
+                move |store| match store.write(|tx| change_in(tx, &change, &signer))? {
+                    (Ok(receipt), notify) => Ok(StatusOutcome::Changed { receipt, notify }),
+                    (Err(replay), _) => Ok(StatusOutcome::Replay(replay)),
+                },
+            )
             .await?;
         self.durable().await?;
         Ok(outcome)
     }
 }
 
-pub(super) fn abort_to_error(e: TransactionError<Abort>) -> StoreError {
-    match e {
-        TransactionError::Abort(Abort::Refused(refusal)) => StoreError::Refused(refusal),
-        TransactionError::Abort(Abort::NoSuchCursor) => StoreError::NoSuchCursor,
-        TransactionError::Abort(Abort::Corrupt(e)) => StoreError::Storage(e),
-        TransactionError::Abort(Abort::Exists(_)) => {
-            StoreError::Storage(anyhow::anyhow!("unexpected report conflict"))
-        }
-        TransactionError::Storage(e) => e.into(),
-    }
-}
-
 /// `Ok(receipt)` for a new change, `Err(receipt)` for a replay of the last one.
 fn change_in(
-    tx: &Tx,
+    tx: &Tx<'_>,
     change: &StatusChange,
     signer: &Signer,
 ) -> TxResult<Result<Vec<u8>, Vec<u8>>> {
@@ -169,7 +147,7 @@ fn change_in(
         note: change.note.as_deref(),
         duplicate_of: None,
     };
-    record_change(tx, signer, &mut item, change.status, &facts, change.now)?;
+    record_change(tx, &mut item, change.status, &facts, change.now)?;
     let notice = EntryFacts {
         kind: "notice",
         ..facts
@@ -178,7 +156,7 @@ fn change_in(
         if !item.notified.contains(&provider) {
             item.notified.push(provider.clone());
         }
-        tx.append(signer, &provider, &notice, &item)?;
+        tx.append(&provider, &notice, &item.item_id, item.status)?;
     }
     let receipt = signer
         .receipt(json!({
@@ -201,8 +179,7 @@ fn change_in(
 /// Moves `item` to `status` and tells its submitter and followers; closes its URL if final.
 /// The caller writes the item back.
 pub(super) fn record_change(
-    tx: &Tx,
-    signer: &Signer,
+    tx: &Tx<'_>,
     item: &mut ItemRecord,
     status: Status,
     facts: &EntryFacts<'_>,
@@ -234,19 +211,22 @@ pub(super) fn record_change(
             tx.tree(Tree::OpenUrls).remove(url)?;
         }
     }
-    tx.append(signer, &item.submitter, facts, item)?;
+    tx.append(&item.submitter, facts, &item.item_id, status)?;
     // A duplicate's submitter learns the original's new status through its own item: never the
     // original submitter's id, note or hashes (a member never sees another member's reports).
     for follower in &item.followers {
-        let Some(mut own) = tx.item(&follower.item_id)? else {
+        if tx
+            .tree(Tree::Items)
+            .get(follower.item_id.as_bytes())?
+            .is_none()
+        {
             continue;
-        };
-        own.status = status;
+        }
         let facts = EntryFacts {
             duplicate_of: Some(&item.item_id),
             ..*facts
         };
-        tx.append(signer, &follower.member, &facts, &own)?;
+        tx.append(&follower.member, &facts, &follower.item_id, status)?;
     }
     Ok(())
 }

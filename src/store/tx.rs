@@ -1,80 +1,57 @@
-//! One transaction over every tree: the typed reads and writes that reports, status changes
-//! and acknowledgements share, and the only place keys are encoded.
+//! The store's one sled tree, split into tables by a one-byte key prefix; the writer's view of
+//! it (reads that see the writer's own writes, applied as one atomic batch); and the only place
+//! keys are encoded.
+//!
+//! Why one tree and our own writer lock instead of sled transactions: sled 0.34 runs every
+//! transaction under one global lock that also stops every reader for the whole closure, and
+//! keeps a view per tree. A writer here takes the store's mutex (writers must be serialised
+//! anyway: the duplicate rule, inbox cursors, the audit head and the counters are
+//! read-check-write), reads through its overlay, and applies its writes with
+//! `Tree::apply_batch`, which sled makes atomic for readers and for crash recovery. Readers wait
+//! only for the batch to apply.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ops::{Bound, RangeBounds};
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
-use serde_json::{json, Map, Value};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sled::IVec;
 use time::OffsetDateTime;
 
 use super::records::{ItemRecord, ReportRecord};
 use super::status::StatusRefusal;
-use crate::clock;
-use crate::receipts::Signer;
+use super::StoreError;
+use crate::domain::Status;
 
-/// The transactional trees, in the order `Store::trees` holds them.
+/// The tables, each a key prefix in the one tree. The numbers are on disk: never reuse one.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Tree {
-    Reports,
-    Receipts,
-    Items,
-    OpenUrls,
-    StatusReceipts,
-    Inbox,
-    InboxHeads,
-    InboxAcks,
-    Push,
-    Audit,
-    AuditHead,
-    Stats,
-    ItemEntries,
-    Closed,
-    Purged,
+    Reports = 1,
+    Receipts = 2,
+    Items = 3,
+    OpenUrls = 4,
+    StatusReceipts = 5,
+    Inbox = 6,
+    InboxHeads = 7,
+    InboxAcks = 8,
+    Push = 9,
+    Audit = 10,
+    AuditHead = 11,
+    Stats = 12,
+    ItemEntries = 13,
+    Closed = 14,
+    Purged = 15,
 }
 
 impl Tree {
-    pub(super) const ALL: [Tree; 15] = [
-        Tree::Reports,
-        Tree::Receipts,
-        Tree::Items,
-        Tree::OpenUrls,
-        Tree::StatusReceipts,
-        Tree::Inbox,
-        Tree::InboxHeads,
-        Tree::InboxAcks,
-        Tree::Push,
-        Tree::Audit,
-        Tree::AuditHead,
-        Tree::Stats,
-        Tree::ItemEntries,
-        Tree::Closed,
-        Tree::Purged,
-    ];
-
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Tree::Reports => "reports",
-            Tree::Receipts => "receipts",
-            Tree::Items => "items",
-            Tree::OpenUrls => "open_urls",
-            Tree::StatusReceipts => "status_receipts",
-            Tree::Inbox => "inbox",
-            Tree::InboxHeads => "inbox_heads",
-            Tree::InboxAcks => "inbox_acks",
-            Tree::Push => "push",
-            Tree::Audit => "audit",
-            Tree::AuditHead => "audit_head",
-            Tree::Stats => "stats",
-            Tree::ItemEntries => "item_entries",
-            Tree::Closed => "closed",
-            Tree::Purged => "purged",
-        }
+    fn prefix(self) -> u8 {
+        self as u8
     }
 }
 
-/// Why a transaction stopped without writing. Boxed where large: it travels in every `Result`.
+/// Why a write stopped without writing. Boxed where large: it travels in every `Result`.
 pub(super) enum Abort {
     /// The member already has a report with this id.
     Exists(Box<(ReportRecord, Vec<u8>)>),
@@ -84,16 +61,43 @@ pub(super) enum Abort {
     NoSuchCursor,
     /// A record would not (de)serialise, or signing failed.
     Corrupt(anyhow::Error),
+    /// sled could not read or write.
+    Storage(sled::Error),
 }
 
-pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<Abort>>;
+impl From<sled::Error> for Abort {
+    fn from(e: sled::Error) -> Self {
+        Abort::Storage(e)
+    }
+}
 
-pub(super) fn corrupt(e: impl Into<anyhow::Error>) -> ConflictableTransactionError<Abort> {
-    ConflictableTransactionError::Abort(Abort::Corrupt(e.into()))
+impl From<Abort> for StoreError {
+    fn from(abort: Abort) -> Self {
+        match abort {
+            Abort::Refused(refusal) => StoreError::Refused(refusal),
+            Abort::NoSuchCursor => StoreError::NoSuchCursor,
+            Abort::Corrupt(e) => StoreError::Storage(e),
+            Abort::Storage(e) => e.into(),
+            Abort::Exists(_) => StoreError::Storage(anyhow::anyhow!("unexpected report conflict")),
+        }
+    }
+}
+
+pub(super) type TxResult<T> = Result<T, Abort>;
+
+pub(super) fn corrupt(e: impl Into<anyhow::Error>) -> Abort {
+    Abort::Corrupt(e.into())
 }
 
 pub(super) fn refuse<T>(refusal: StatusRefusal) -> TxResult<T> {
-    Err(ConflictableTransactionError::Abort(Abort::Refused(refusal)))
+    Err(Abort::Refused(refusal))
+}
+
+fn prefixed(t: Tree, key: &[u8]) -> Vec<u8> {
+    let mut full = Vec::with_capacity(key.len() + 1);
+    full.push(t.prefix());
+    full.extend_from_slice(key);
+    full
 }
 
 pub(super) fn report_key(member: &str, report_id: &str) -> Vec<u8> {
@@ -131,6 +135,64 @@ pub(super) fn decode_u64(bytes: &[u8]) -> u64 {
     bytes.try_into().map_or(0, u64::from_be_bytes)
 }
 
+/// One table of the tree, for reading outside a write. Keys in and out are without the prefix.
+pub(super) struct Table<'a> {
+    tree: &'a sled::Tree,
+    table: Tree,
+}
+
+impl<'a> Table<'a> {
+    pub(super) fn new(tree: &'a sled::Tree, table: Tree) -> Table<'a> {
+        Table { tree, table }
+    }
+
+    pub(super) fn get(&self, key: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
+        self.tree.get(prefixed(self.table, key.as_ref()))
+    }
+
+    pub(super) fn insert(&self, key: impl AsRef<[u8]>, value: impl Into<IVec>) -> sled::Result<()> {
+        self.tree
+            .insert(prefixed(self.table, key.as_ref()), value)
+            .map(drop)
+    }
+
+    /// The entries whose keys fall in `range`, in key order.
+    pub(super) fn range<R: RangeBounds<Vec<u8>>>(
+        &self,
+        range: R,
+    ) -> impl DoubleEndedIterator<Item = sled::Result<(IVec, IVec)>> {
+        let p = self.table.prefix();
+        let start = match range.start_bound() {
+            Bound::Included(k) => Bound::Included(prefixed(self.table, k)),
+            Bound::Excluded(k) => Bound::Excluded(prefixed(self.table, k)),
+            Bound::Unbounded => Bound::Included(vec![p]),
+        };
+        let end = match range.end_bound() {
+            Bound::Included(k) => Bound::Included(prefixed(self.table, k)),
+            Bound::Excluded(k) => Bound::Excluded(prefixed(self.table, k)),
+            Bound::Unbounded => Bound::Excluded(vec![p + 1]),
+        };
+        self.tree
+            .range::<Vec<u8>, _>((start, end))
+            .map(|entry| entry.map(|(k, v)| (IVec::from(&k[1..]), v)))
+    }
+
+    /// Every entry of the table, in key order.
+    pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = sled::Result<(IVec, IVec)>> {
+        self.range::<std::ops::RangeFull>(..)
+    }
+
+    /// The entries whose keys start with `prefix`.
+    pub(super) fn scan_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> impl DoubleEndedIterator<Item = sled::Result<(IVec, IVec)>> {
+        self.tree
+            .scan_prefix(prefixed(self.table, prefix))
+            .map(|entry| entry.map(|(k, v)| (IVec::from(&k[1..]), v)))
+    }
+}
+
 /// What an inbox entry says besides the item.
 pub(super) struct EntryFacts<'a> {
     pub kind: &'static str,
@@ -143,22 +205,88 @@ pub(super) struct EntryFacts<'a> {
     pub duplicate_of: Option<&'a str>,
 }
 
-/// A transaction's view of every tree, and the members whose inbox it wrote to.
+/// An inbox entry as stored: what it tells and of which item, with the item's status then. The
+/// item's other fields never change, so the entry is rendered from the item record and signed
+/// when it is read (`Store::render_entry`): no copy of the item per entry, and no signature on
+/// the submitter's path.
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredEntry {
+    pub kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub by: String,
+    pub item_id: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+}
+
+/// A writer's view of the tree: reads see its own writes; nothing reaches sled until
+/// `Store::write` applies them all as one batch.
 pub(super) struct Tx<'a> {
-    views: &'a [TransactionalTree],
+    tree: &'a sled::Tree,
+    writes: RefCell<BTreeMap<Vec<u8>, Option<IVec>>>,
+    /// The members whose inbox got entries.
     pub(super) touched: RefCell<Vec<String>>,
 }
 
+/// One table as a writer sees it.
+pub(super) struct TxTable<'t> {
+    tx: &'t Tx<'t>,
+    table: Tree,
+}
+
+impl TxTable<'_> {
+    pub(super) fn get(&self, key: impl AsRef<[u8]>) -> TxResult<Option<IVec>> {
+        let key = prefixed(self.table, key.as_ref());
+        if let Some(written) = self.tx.writes.borrow().get(&key) {
+            return Ok(written.clone());
+        }
+        Ok(self.tx.tree.get(key)?)
+    }
+
+    pub(super) fn insert(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> TxResult<()> {
+        self.tx.writes.borrow_mut().insert(
+            prefixed(self.table, key.as_ref()),
+            Some(IVec::from(value.as_ref())),
+        );
+        Ok(())
+    }
+
+    pub(super) fn remove(&self, key: impl AsRef<[u8]>) -> TxResult<()> {
+        self.tx
+            .writes
+            .borrow_mut()
+            .insert(prefixed(self.table, key.as_ref()), None);
+        Ok(())
+    }
+}
+
 impl<'a> Tx<'a> {
-    pub(super) fn new(views: &'a [TransactionalTree]) -> Tx<'a> {
+    pub(super) fn new(tree: &'a sled::Tree) -> Tx<'a> {
         Tx {
-            views,
+            tree,
+            writes: RefCell::new(BTreeMap::new()),
             touched: RefCell::new(Vec::new()),
         }
     }
 
-    pub(super) fn tree(&self, t: Tree) -> &TransactionalTree {
-        &self.views[t as usize]
+    /// The writes, as the batch that applies them, and the members whose inbox got entries.
+    pub(super) fn finish(self) -> (sled::Batch, Vec<String>) {
+        let mut batch = sled::Batch::default();
+        for (key, value) in self.writes.into_inner() {
+            match value {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+        }
+        (batch, self.touched.into_inner())
+    }
+
+    pub(super) fn tree(&'a self, table: Tree) -> TxTable<'a> {
+        TxTable { tx: self, table }
     }
 
     pub(super) fn get_json<T: DeserializeOwned>(&self, t: Tree, key: &[u8]) -> TxResult<Option<T>> {
@@ -170,8 +298,7 @@ impl<'a> Tx<'a> {
 
     pub(super) fn put_json<T: Serialize>(&self, t: Tree, key: &[u8], value: &T) -> TxResult<()> {
         let bytes = serde_json::to_vec(value).map_err(corrupt)?;
-        self.tree(t).insert(key, bytes)?;
-        Ok(())
+        self.tree(t).insert(key, bytes)
     }
 
     pub(super) fn item(&self, item_id: &str) -> TxResult<Option<ItemRecord>> {
@@ -190,18 +317,17 @@ impl<'a> Tx<'a> {
     }
 
     pub(super) fn set_counter(&self, t: Tree, member: &str, value: u64) -> TxResult<()> {
-        self.tree(t)
-            .insert(member.as_bytes(), &value.to_be_bytes()[..])?;
-        Ok(())
+        self.tree(t).insert(member.as_bytes(), value.to_be_bytes())
     }
 
     /// Adds `delta` to the statistics counter `key` (never below zero).
     pub(super) fn count(&self, key: &str, delta: i64) -> TxResult<()> {
         let tree = self.tree(Tree::Stats);
         let now = tree.get(key.as_bytes())?.map_or(0, |b| decode_u64(&b));
-        let next = now.saturating_add_signed(delta);
-        tree.insert(key.as_bytes(), &next.to_be_bytes()[..])?;
-        Ok(())
+        tree.insert(
+            key.as_bytes(),
+            now.saturating_add_signed(delta).to_be_bytes(),
+        )
     }
 
     /// Appends an event to the audit chain, linked to the one before by its SHA-256.
@@ -209,34 +335,28 @@ impl<'a> Tx<'a> {
         super::audit::append(self, event)
     }
 
-    /// Appends a signed entry to `member`'s inbox; returns its cursor.
+    /// Appends an entry about `item` (whose status is `status` now) to `member`'s inbox;
+    /// returns its cursor.
     pub(super) fn append(
         &self,
-        signer: &Signer,
         member: &str,
         facts: &EntryFacts<'_>,
-        item: &ItemRecord,
+        item_id: &str,
+        status: Status,
     ) -> TxResult<u64> {
         let seq = self.counter(Tree::InboxHeads, member)? + 1;
-        let mut entry = Map::new();
-        entry.insert("cursor".into(), json!(seq.to_string()));
-        entry.insert("kind".into(), json!(facts.kind));
-        entry.insert("at".into(), json!(clock::format(facts.at)));
-        entry.insert("by".into(), json!(facts.by));
-        entry.insert("item".into(), item.entry_fields());
-        if let Some(note) = facts.note {
-            entry.insert("note".into(), json!(note));
-        }
-        if let Some(id) = facts.duplicate_of {
-            entry.insert("duplicate_of".into(), json!(id));
-        }
-        let mut entry = Value::Object(entry);
-        entry["signature"] = json!(signer.sign(&entry).map_err(corrupt)?);
-        let bytes = serde_json::to_vec(&entry).map_err(corrupt)?;
-        self.tree(Tree::Inbox)
-            .insert(inbox_key(member, seq), bytes)?;
+        let entry = StoredEntry {
+            kind: facts.kind.to_owned(),
+            at: facts.at,
+            by: facts.by.to_owned(),
+            item_id: item_id.to_owned(),
+            status,
+            note: facts.note.map(str::to_owned),
+            duplicate_of: facts.duplicate_of.map(str::to_owned),
+        };
+        self.put_json(Tree::Inbox, &inbox_key(member, seq), &entry)?;
         self.tree(Tree::ItemEntries)
-            .insert(item_entry_key(&item.item_id, member, seq), &[][..])?;
+            .insert(item_entry_key(item_id, member, seq), [])?;
         self.set_counter(Tree::InboxHeads, member, seq)?;
         self.touched.borrow_mut().push(member.to_owned());
         Ok(seq)

@@ -28,22 +28,29 @@ fn open_db(data_dir: &Path) -> sled::Db {
 }
 
 /// Every audit event, by seq.
+/// The audit table's key prefix in the store's one sled tree (`Tree::Audit` in src/store/tx.rs).
+const AUDIT: u8 = 10;
+
+fn audit_key(seq: u64) -> Vec<u8> {
+    [&[AUDIT][..], &seq.to_be_bytes()].concat()
+}
+
 fn events(data_dir: &Path) -> Vec<(u64, Value)> {
     let db = open_db(data_dir);
-    let tree = db.open_tree("audit").unwrap();
-    tree.iter()
+    let tree = db.open_tree("store").unwrap();
+    tree.scan_prefix([AUDIT])
         .map(|e| {
             let (k, v) = e.unwrap();
-            let seq = u64::from_be_bytes(k.as_ref().try_into().unwrap());
+            let seq = u64::from_be_bytes(k[1..].try_into().unwrap());
             (seq, serde_json::from_slice(&v).unwrap())
         })
         .collect()
 }
 
-/// Edits the audit tree of a stopped gateway: `edit` gets the tree.
+/// Edits the audit table of a stopped gateway: `edit` gets the store's tree.
 fn tamper(data_dir: &Path, edit: impl FnOnce(&sled::Tree)) {
     let db = open_db(data_dir);
-    edit(&db.open_tree("audit").unwrap());
+    edit(&db.open_tree("store").unwrap());
     db.flush().unwrap();
 }
 
@@ -179,10 +186,10 @@ async fn verify_names_the_first_broken_event() {
     four_events(&app).await;
     app.stop().await;
     assert_intact(&data_dir, 4);
-    let key = |seq: u64| seq.to_be_bytes();
+    let key = audit_key;
     let original = |seq: u64| {
         let db = open_db(&data_dir);
-        let bytes = db.open_tree("audit").unwrap().get(key(seq)).unwrap();
+        let bytes = db.open_tree("store").unwrap().get(key(seq)).unwrap();
         bytes.unwrap().to_vec()
     };
     let (two, three, four) = (original(2), original(3), original(4));
@@ -265,7 +272,7 @@ async fn a_forged_event_appended_after_the_head_is_the_one_named() {
     forged["prev"] = forged["hash"].clone();
     forged["hash"] = json!(sha256_of_canonical(&forged));
     tamper(&data_dir, |t| {
-        t.insert(5u64.to_be_bytes(), serde_json::to_vec(&forged).unwrap())
+        t.insert(audit_key(5), serde_json::to_vec(&forged).unwrap())
             .unwrap();
     });
     assert_broken_at(&data_dir, 5);
@@ -287,7 +294,7 @@ async fn the_chain_goes_on_across_restarts_and_a_break_stays_found() {
     let mut event = events(&data_dir)[1].1.clone();
     event["by"] = json!("hotline-de");
     tamper(&data_dir, |t| {
-        t.insert(2u64.to_be_bytes(), serde_json::to_vec(&event).unwrap())
+        t.insert(audit_key(2), serde_json::to_vec(&event).unwrap())
             .unwrap();
     });
     let dir = data_dir.clone();
