@@ -1,6 +1,8 @@
 //! Inboxes: reading pages of entries (rendered from the item and signed as they are read),
 //! acknowledging them (referrals become `delivered`), and the push-delivery state of each member.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
@@ -149,22 +151,18 @@ impl Store {
     /// Acknowledges every entry of `member` up to `cursor`, durably. Referrals so acknowledged
     /// become `delivered`. Returns the members whose inbox got entries (status changes).
     pub async fn acknowledge(&self, ack: Acknowledgement) -> Result<Vec<String>, StoreError> {
-        let notify = self
-            .blocking(move |store| store.acknowledge_now(&ack))
-            .await?;
-        self.durable().await?;
-        Ok(notify)
-    }
-
-    fn acknowledge_now(&self, ack: &Acknowledgement) -> Result<Vec<String>, StoreError> {
+        let ack = Arc::new(ack);
         let mut notify = Vec::new();
         loop {
-            let (done, touched) = self.write(|tx| ack_chunk(tx, ack))?;
+            let chunk = Arc::clone(&ack);
+            let (done, touched) = self.writer.write(move |tx| ack_chunk(tx, &chunk)).await?;
             notify.extend(touched);
             if done {
-                return Ok(notify);
+                break;
             }
         }
+        self.durable().await?;
+        Ok(notify)
     }
 
     /// The push state of `member`.

@@ -22,8 +22,8 @@
 //! Beside it, two sled trees of their own: `keys`: `kid` -> public JWK of every receipt key ever
 //! used, so old receipts still verify; `meta`: `health` -> the time of the last health check.
 //!
-//! Invariants: every change is one atomic batch over the tables above, written under the
-//! store's writer lock (never half a report, never a status without its inbox entries); nothing
+//! Invariants: every change runs on the writer thread and reaches sled in one atomic batch
+//! (never half a report, never a status without its inbox entries); nothing
 //! is acknowledged to a member before [`GroupCommit::durable`].
 
 mod audit;
@@ -35,9 +35,9 @@ mod retention;
 mod stats;
 mod status;
 mod tx;
+mod writer;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{bail, Context};
 
@@ -49,7 +49,8 @@ pub use reports::{Accepted, NewReport};
 pub use status::{StatusChange, StatusOutcome, StatusRefusal};
 
 use crate::receipts::Jwk;
-use tx::{Abort, Table, Tree, Tx, TxResult};
+use tx::{Table, Tree};
+use writer::Writer;
 
 /// Handle to the store; cheap to clone (sled trees are reference-counted).
 #[derive(Clone)]
@@ -57,8 +58,8 @@ pub struct Store {
     db: sled::Db,
     /// Every table of [`Tree`], by key prefix.
     data: sled::Tree,
-    /// Held by every writer from its first read to its batch applied (see `tx.rs` for why).
-    writer: Arc<Mutex<()>>,
+    /// The thread every change runs on (see `writer.rs` for why).
+    writer: Writer,
     keys: sled::Tree,
     /// Outside every transaction: the health check's heartbeat.
     meta: sled::Tree,
@@ -114,9 +115,10 @@ impl Store {
             db.open_tree(name)
                 .with_context(|| format!("cannot open tree {name} in {}", dir.display()))
         };
+        let data = tree("store")?;
         Ok(Store {
-            data: tree("store")?,
-            writer: Arc::new(Mutex::new(())),
+            writer: Writer::start(data.clone())?,
+            data,
             keys: tree("keys")?,
             meta: tree("meta")?,
             commit: GroupCommit::start(db.clone())?,
@@ -126,18 +128,6 @@ impl Store {
 
     fn tree(&self, t: Tree) -> Table<'_> {
         Table::new(&self.data, t)
-    }
-
-    /// Runs `work` under the writer lock and applies its writes as one atomic batch; nothing is
-    /// written if it fails. Returns its result and the members whose inbox got entries.
-    fn write<R>(&self, work: impl FnOnce(&Tx) -> TxResult<R>) -> Result<(R, Vec<String>), Abort> {
-        // A writer that panicked wrote nothing (its batch died with it): the lock is still good.
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let tx = Tx::new(&self.data);
-        let result = work(&tx)?;
-        let (batch, touched) = tx.finish();
-        self.data.apply_batch(batch)?;
-        Ok((result, touched))
     }
 
     /// Records a receipt key so that it stays listed after a rotation.
@@ -180,17 +170,6 @@ impl Store {
     pub fn flush(&self) -> anyhow::Result<()> {
         self.db.flush().context("cannot flush the store")?;
         Ok(())
-    }
-
-    /// Runs blocking store work off the async executor.
-    async fn blocking<R: Send + 'static>(
-        &self,
-        work: impl FnOnce(Store) -> Result<R, StoreError> + Send + 'static,
-    ) -> Result<R, StoreError> {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || work(store))
-            .await
-            .map_err(|e| StoreError::Storage(e.into()))?
     }
 }
 

@@ -1,4 +1,4 @@
-//! Accepting a report in one transaction, and reading it back for its submitter.
+//! Accepting a report in one batch, and reading it back for its submitter.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ pub enum Accepted {
 }
 
 impl Store {
-    /// Stores a report with its items, their referrals and its receipt in one transaction, then
+    /// Stores a report with its items, their referrals and its receipt in one batch, then
     /// waits until it is on disk. A report id the member used before answers with the old
     /// receipt or a conflict.
     pub async fn accept_report(
@@ -46,33 +46,31 @@ impl Store {
         new: NewReport,
         signer: Arc<Signer>,
     ) -> Result<Accepted, StoreError> {
-        let outcome = self
-            .blocking(move |store| store.insert_report(&new, &signer))
-            .await?;
-        // A replay may race the first submission's flush: wait in both cases.
-        self.durable().await?;
-        Ok(outcome)
-    }
-
-    fn insert_report(&self, new: &NewReport, signer: &Signer) -> Result<Accepted, StoreError> {
         let item_ids: Vec<String> = new
             .report
             .items()
             .iter()
             .map(|_| uuid::Uuid::now_v7().to_string())
             .collect();
-        match self.write(|tx| insert_in(tx, new, &item_ids, signer)) {
-            Ok((receipt, notify)) => Ok(Accepted::New { receipt, notify }),
+        let digest = new.content_sha256.clone();
+        let written = self
+            .writer
+            .write(move |tx| insert_in(tx, &new, &item_ids, &signer))
+            .await;
+        let outcome = match written {
+            Ok((receipt, notify)) => Accepted::New { receipt, notify },
             Err(Abort::Exists(existing)) => {
                 let (record, receipt) = *existing;
-                if record.content_sha256 == new.content_sha256 {
-                    Ok(Accepted::Replay(receipt))
-                } else {
-                    Err(StoreError::Conflict)
+                if record.content_sha256 != digest {
+                    return Err(StoreError::Conflict);
                 }
+                Accepted::Replay(receipt)
             }
-            Err(other) => Err(other.into()),
-        }
+            Err(other) => return Err(other.into()),
+        };
+        // A replay may race the first submission's flush: wait in both cases.
+        self.durable().await?;
+        Ok(outcome)
     }
 
     /// The submitter's view of one of its reports; `None` if it has no such report.

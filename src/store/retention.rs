@@ -28,7 +28,7 @@ impl Store {
             for closed in batch {
                 let item_id = String::from_utf8_lossy(&closed[9..]).into_owned();
                 let entries = self.entries_of(&item_id)?;
-                self.write(|tx| {
+                self.writer.write_blocking(move |tx| {
                     purge_item(tx, &item_id, &entries)?;
                     tx.tree(Tree::Closed).remove(&closed)
                 })?;

@@ -66,14 +66,14 @@ impl Store {
         change: StatusChange,
         signer: Arc<Signer>,
     ) -> Result<StatusOutcome, StoreError> {
-        let outcome = self
-            .blocking(
-                move |store| match store.write(|tx| change_in(tx, &change, &signer))? {
-                    (Ok(receipt), notify) => Ok(StatusOutcome::Changed { receipt, notify }),
-                    (Err(replay), _) => Ok(StatusOutcome::Replay(replay)),
-                },
-            )
-            .await?;
+        let outcome = match self
+            .writer
+            .write(move |tx| change_in(tx, &change, &signer))
+            .await?
+        {
+            (Ok(receipt), notify) => StatusOutcome::Changed { receipt, notify },
+            (Err(replay), _) => StatusOutcome::Replay(replay),
+        };
         self.durable().await?;
         Ok(outcome)
     }

@@ -1,14 +1,12 @@
-//! The store's one sled tree, split into tables by a one-byte key prefix; the writer's view of
-//! it (reads that see the writer's own writes, applied as one atomic batch); and the only place
+//! The store's one sled tree, split into tables by a one-byte key prefix; a writer job's view of
+//! it (reads that see the job's own writes and those of the batch before it); and the only place
 //! keys are encoded.
 //!
-//! Why one tree and our own writer lock instead of sled transactions: sled 0.34 runs every
-//! transaction under one global lock that also stops every reader for the whole closure, and
-//! keeps a view per tree. A writer here takes the store's mutex (writers must be serialised
-//! anyway: the duplicate rule, inbox cursors, the audit head and the counters are
-//! read-check-write), reads through its overlay, and applies its writes with
-//! `Tree::apply_batch`, which sled makes atomic for readers and for crash recovery. Readers wait
-//! only for the batch to apply.
+//! Why one tree and batches instead of sled transactions: sled 0.34 runs every transaction under
+//! one global lock that also stops every reader for the whole closure, and keeps a view per
+//! tree. Here writer jobs run one at a time on the writer thread (`writer.rs`), read through
+//! their overlays, and their writes reach sled with `Tree::apply_batch`, which sled makes atomic
+//! for readers and for crash recovery. Readers wait only for a batch to apply.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -223,11 +221,15 @@ pub(super) struct StoredEntry {
     pub duplicate_of: Option<String>,
 }
 
-/// A writer's view of the tree: reads see its own writes; nothing reaches sled until
-/// `Store::write` applies them all as one batch.
+/// The writes of a batch or of one job: `None` removes the key.
+pub(super) type Writes = BTreeMap<Vec<u8>, Option<IVec>>;
+
+/// A writer job's view of the tree: reads see its own writes, then those of the jobs before it
+/// in the batch, then sled; nothing reaches sled until the writer applies the batch.
 pub(super) struct Tx<'a> {
     tree: &'a sled::Tree,
-    writes: RefCell<BTreeMap<Vec<u8>, Option<IVec>>>,
+    batch: &'a Writes,
+    writes: RefCell<Writes>,
     /// The members whose inbox got entries.
     pub(super) touched: RefCell<Vec<String>>,
 }
@@ -242,6 +244,9 @@ impl TxTable<'_> {
     pub(super) fn get(&self, key: impl AsRef<[u8]>) -> TxResult<Option<IVec>> {
         let key = prefixed(self.table, key.as_ref());
         if let Some(written) = self.tx.writes.borrow().get(&key) {
+            return Ok(written.clone());
+        }
+        if let Some(written) = self.tx.batch.get(&key) {
             return Ok(written.clone());
         }
         Ok(self.tx.tree.get(key)?)
@@ -265,24 +270,19 @@ impl TxTable<'_> {
 }
 
 impl<'a> Tx<'a> {
-    pub(super) fn new(tree: &'a sled::Tree) -> Tx<'a> {
+    /// A job's view over `tree` and the writes of the jobs before it in `batch`.
+    pub(super) fn layered(tree: &'a sled::Tree, batch: &'a Writes) -> Tx<'a> {
         Tx {
             tree,
+            batch,
             writes: RefCell::new(BTreeMap::new()),
             touched: RefCell::new(Vec::new()),
         }
     }
 
-    /// The writes, as the batch that applies them, and the members whose inbox got entries.
-    pub(super) fn finish(self) -> (sled::Batch, Vec<String>) {
-        let mut batch = sled::Batch::default();
-        for (key, value) in self.writes.into_inner() {
-            match value {
-                Some(value) => batch.insert(key, value),
-                None => batch.remove(key),
-            }
-        }
-        (batch, self.touched.into_inner())
+    /// The job's writes.
+    pub(super) fn into_writes(self) -> Writes {
+        self.writes.into_inner()
     }
 
     pub(super) fn tree(&'a self, table: Tree) -> TxTable<'a> {
