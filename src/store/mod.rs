@@ -32,6 +32,7 @@ mod inbox;
 mod records;
 mod reports;
 mod retention;
+mod seal;
 mod stats;
 mod status;
 mod tx;

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::records::Follower;
+use super::seal::{pending, Stored};
 use super::tx::{corrupt, report_key, Abort, EntryFacts, Tree, Tx, TxResult};
 use super::{from_json, HistoryEntry, ItemRecord, ReportRecord, Store, StoreError};
 use crate::clock;
@@ -55,16 +56,19 @@ impl Store {
         let digest = new.content_sha256.clone();
         let written = self
             .writer
-            .write(move |tx| insert_in(tx, &new, &item_ids, &signer))
+            .write(move |tx| insert_in(tx, &new, &item_ids))
             .await;
         let outcome = match written {
-            Ok((receipt, notify)) => Accepted::New { receipt, notify },
+            Ok((receipt, notify)) => Accepted::New {
+                receipt: self.seal(receipt, &signer)?,
+                notify,
+            },
             Err(Abort::Exists(existing)) => {
                 let (record, receipt) = *existing;
                 if record.content_sha256 != digest {
                     return Err(StoreError::Conflict);
                 }
-                Accepted::Replay(receipt)
+                Accepted::Replay(self.seal(receipt, &signer)?)
             }
             Err(other) => return Err(other.into()),
         };
@@ -102,19 +106,19 @@ impl Store {
     }
 }
 
-fn insert_in(
-    tx: &Tx<'_>,
-    new: &NewReport,
-    item_ids: &[String],
-    signer: &Signer,
-) -> TxResult<Vec<u8>> {
+fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stored> {
     let key = report_key(&new.member, new.report.report_id().as_str());
     if let Some(record) = tx.get_json::<ReportRecord>(Tree::Reports, &key)? {
-        let receipt = tx
+        let bytes = tx
             .tree(Tree::Receipts)
             .get(&key)?
             .map(|r| r.to_vec())
-            .unwrap_or_default();
+            .ok_or_else(|| corrupt(anyhow::anyhow!("a stored report has no receipt")))?;
+        let receipt = Stored {
+            table: Tree::Receipts,
+            key,
+            bytes,
+        };
         return Err(Abort::Exists(Box::new((record, receipt))));
     }
     let mut in_this_report: HashMap<&str, &str> = HashMap::new();
@@ -182,17 +186,15 @@ fn insert_in(
             notified: Vec::new(),
         });
     }
-    let receipt = signer
-        .receipt(json!({
-            "type": "report.accepted",
-            "gateway": new.gateway,
-            "member": new.member,
-            "report_id": new.report.report_id(),
-            "content_sha256": new.content_sha256,
-            "received_at": clock::format(new.received_at),
-            "items": records.iter().map(|r| r.receipt_fields(r.status)).collect::<Vec<_>>(),
-        }))
-        .map_err(corrupt)?;
+    let receipt = pending(&json!({
+        "type": "report.accepted",
+        "gateway": new.gateway,
+        "member": new.member,
+        "report_id": new.report.report_id(),
+        "content_sha256": new.content_sha256,
+        "received_at": clock::format(new.received_at),
+        "items": records.iter().map(|r| r.receipt_fields(r.status)).collect::<Vec<_>>(),
+    }))?;
     let referral = EntryFacts {
         kind: "referral",
         at: new.received_at,
@@ -227,9 +229,12 @@ fn insert_in(
         item_ids: item_ids.to_vec(),
     };
     tx.put_json(Tree::Reports, &key, &report)?;
-    tx.tree(Tree::Receipts)
-        .insert(key.as_slice(), receipt.as_slice())?;
-    Ok(receipt)
+    tx.tree(Tree::Receipts).insert(&key, &receipt)?;
+    Ok(Stored {
+        table: Tree::Receipts,
+        key,
+        bytes: receipt,
+    })
 }
 
 /// The open item at `url`, if any: the index entry, checked against the item's own status.

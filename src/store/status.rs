@@ -8,7 +8,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::reports::holds_url_open;
-use super::tx::{closed_key, corrupt, refuse, status_receipt_key, EntryFacts, Tree, Tx, TxResult};
+use super::seal::{pending, Stored};
+use super::tx::{closed_key, refuse, status_receipt_key, EntryFacts, Tree, Tx, TxResult};
 use super::{HistoryEntry, ItemRecord, Store, StoreError};
 use crate::clock;
 use crate::domain::{Member, Role, Status};
@@ -66,13 +67,12 @@ impl Store {
         change: StatusChange,
         signer: Arc<Signer>,
     ) -> Result<StatusOutcome, StoreError> {
-        let outcome = match self
-            .writer
-            .write(move |tx| change_in(tx, &change, &signer))
-            .await?
-        {
-            (Ok(receipt), notify) => StatusOutcome::Changed { receipt, notify },
-            (Err(replay), _) => StatusOutcome::Replay(replay),
+        let outcome = match self.writer.write(move |tx| change_in(tx, &change)).await? {
+            (Ok(receipt), notify) => StatusOutcome::Changed {
+                receipt: self.seal(receipt, &signer)?,
+                notify,
+            },
+            (Err(replay), _) => StatusOutcome::Replay(self.seal(replay, &signer)?),
         };
         self.durable().await?;
         Ok(outcome)
@@ -80,11 +80,7 @@ impl Store {
 }
 
 /// `Ok(receipt)` for a new change, `Err(receipt)` for a replay of the last one.
-fn change_in(
-    tx: &Tx<'_>,
-    change: &StatusChange,
-    signer: &Signer,
-) -> TxResult<Result<Vec<u8>, Vec<u8>>> {
+fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stored>> {
     let Some(mut item) = tx.item(&change.item_id)? else {
         return refuse(StatusRefusal::NotFound);
     };
@@ -109,11 +105,13 @@ fn change_in(
     }
     let last = item.history.len().saturating_sub(1);
     if item.status == change.status {
-        if let Some(receipt) = tx
-            .tree(Tree::StatusReceipts)
-            .get(status_receipt_key(&item.item_id, last))?
-        {
-            return Ok(Err(receipt.to_vec()));
+        let key = status_receipt_key(&item.item_id, last);
+        if let Some(receipt) = tx.tree(Tree::StatusReceipts).get(&key)? {
+            return Ok(Err(Stored {
+                table: Tree::StatusReceipts,
+                key,
+                bytes: receipt.to_vec(),
+            }));
         }
     }
     if !change.status.settable_by_members() || !item.status.can_become(change.status) {
@@ -158,22 +156,22 @@ fn change_in(
         }
         tx.append(&provider, &notice, &item.item_id, item.status)?;
     }
-    let receipt = signer
-        .receipt(json!({
-            "type": "status.accepted",
-            "gateway": change.gateway,
-            "member": caller.id,
-            "item_id": item.item_id,
-            "status": change.status,
-            "at": clock::format(change.at),
-        }))
-        .map_err(corrupt)?;
-    tx.tree(Tree::StatusReceipts).insert(
-        status_receipt_key(&item.item_id, item.history.len() - 1),
-        receipt.as_slice(),
-    )?;
+    let receipt = pending(&json!({
+        "type": "status.accepted",
+        "gateway": change.gateway,
+        "member": caller.id,
+        "item_id": item.item_id,
+        "status": change.status,
+        "at": clock::format(change.at),
+    }))?;
+    let key = status_receipt_key(&item.item_id, item.history.len() - 1);
+    tx.tree(Tree::StatusReceipts).insert(&key, &receipt)?;
     tx.put_item(&item)?;
-    Ok(Ok(receipt))
+    Ok(Ok(Stored {
+        table: Tree::StatusReceipts,
+        key,
+        bytes: receipt,
+    }))
 }
 
 /// Moves `item` to `status` and tells its submitter and followers; closes its URL if final.

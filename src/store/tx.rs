@@ -19,6 +19,7 @@ use sled::IVec;
 use time::OffsetDateTime;
 
 use super::records::{ItemRecord, ReportRecord};
+use super::seal::Stored;
 use super::status::StatusRefusal;
 use super::StoreError;
 use crate::domain::Status;
@@ -52,7 +53,7 @@ impl Tree {
 /// Why a write stopped without writing. Boxed where large: it travels in every `Result`.
 pub(super) enum Abort {
     /// The member already has a report with this id.
-    Exists(Box<(ReportRecord, Vec<u8>)>),
+    Exists(Box<(ReportRecord, Stored)>),
     /// The rules refuse a status change.
     Refused(StatusRefusal),
     /// An acknowledgement names a cursor beyond the member's last entry.
@@ -152,6 +153,17 @@ impl<'a> Table<'a> {
         self.tree
             .insert(prefixed(self.table, key.as_ref()), value)
             .map(drop)
+    }
+
+    /// Sets `key` to `new` if it holds `old` (`None`: absent); `Err` inside if it did not.
+    pub(super) fn compare_and_swap(
+        &self,
+        key: impl AsRef<[u8]>,
+        old: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> sled::Result<Result<(), sled::CompareAndSwapError>> {
+        self.tree
+            .compare_and_swap(prefixed(self.table, key.as_ref()), old, new)
     }
 
     /// The entries whose keys fall in `range`, in key order.

@@ -1,0 +1,50 @@
+//! Receipts are signed outside the writer thread. A job stores the receipt unsigned (`pending`,
+//! tagged with a leading 0 byte: a signed receipt is JSON and starts with `{`); the request
+//! that made it signs it on its own thread and swaps the signed bytes in before it waits for
+//! the flush, so a member is only ever answered with a receipt that is stored.
+//!
+//! If the gateway stops between the batch and the swap, the receipt stays pending and the
+//! member, who got no answer, sends again: the replay signs it then. Ed25519 signatures are
+//! deterministic, so two requests sealing the same receipt at once produce the same bytes.
+
+use serde_json::Value;
+
+use super::tx::{corrupt, Tree, TxResult};
+use super::{Store, StoreError};
+use crate::receipts::Signer;
+
+const PENDING: u8 = 0;
+
+/// A receipt as a job stores it before it is signed.
+pub(super) fn pending(payload: &Value) -> TxResult<Vec<u8>> {
+    let mut bytes = vec![PENDING];
+    serde_json::to_writer(&mut bytes, payload).map_err(corrupt)?;
+    Ok(bytes)
+}
+
+/// A receipt as a job read or wrote it, with where it is stored.
+#[derive(Debug)]
+pub(super) struct Stored {
+    pub table: Tree,
+    pub key: Vec<u8>,
+    pub bytes: Vec<u8>,
+}
+
+impl Store {
+    /// The receipt's signed bytes: as stored if signed, else signed now and stored (unless the
+    /// record went meanwhile).
+    pub(super) fn seal(&self, receipt: Stored, signer: &Signer) -> Result<Vec<u8>, StoreError> {
+        if receipt.bytes.first() != Some(&PENDING) {
+            return Ok(receipt.bytes);
+        }
+        let payload: Value = super::from_json(&receipt.bytes[1..])?;
+        let signed = signer.receipt(payload).map_err(StoreError::Storage)?;
+        // Only over the pending bytes: never brings back a receipt that retention removed.
+        let _ = self.tree(receipt.table).compare_and_swap(
+            &receipt.key,
+            Some(receipt.bytes.as_slice()),
+            Some(signed.as_slice()),
+        )?;
+        Ok(signed)
+    }
+}
