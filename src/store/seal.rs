@@ -48,3 +48,61 @@ impl Store {
         Ok(signed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{pending, Stored};
+    use crate::receipts::{verify, Signer};
+    use crate::store::tx::Tree;
+    use crate::store::Store;
+
+    fn stored(key: &[u8], bytes: Vec<u8>) -> Stored {
+        Stored {
+            table: Tree::Receipts,
+            key: key.to_vec(),
+            bytes,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_receipt_left_pending_is_signed_by_the_next_request_and_stays_signed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data"), 1 << 20).unwrap();
+        let signer = Signer::load_or_create(&dir.path().join("signing.pk8")).unwrap();
+        let payload = json!({"type": "report.accepted", "report_id": "R-1"});
+        let bytes = pending(&payload).unwrap();
+        let written = bytes.clone();
+        let key = b"hotline-fr\0R-1";
+        store
+            .writer
+            .write(move |tx| tx.tree(Tree::Receipts).insert(key, &written))
+            .await
+            .unwrap();
+
+        let signed = store.seal(stored(key, bytes), &signer).unwrap();
+        let document: serde_json::Value = serde_json::from_slice(&signed).unwrap();
+        assert_eq!(document["receipt"], payload);
+        verify(&document, std::slice::from_ref(signer.jwk())).unwrap();
+        let now = store.tree(Tree::Receipts).get(key).unwrap().unwrap();
+        assert_eq!(
+            &*now,
+            signed.as_slice(),
+            "the signed bytes replace the pending ones"
+        );
+        let again = store.seal(stored(key, now.to_vec()), &signer).unwrap();
+        assert_eq!(again, signed, "a signed receipt is sent as stored");
+    }
+
+    #[tokio::test]
+    async fn sealing_never_brings_back_a_receipt_that_went() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data"), 1 << 20).unwrap();
+        let signer = Signer::load_or_create(&dir.path().join("signing.pk8")).unwrap();
+        let bytes = pending(&json!({"type": "status.accepted"})).unwrap();
+        let key = b"gone";
+        store.seal(stored(key, bytes), &signer).unwrap();
+        assert!(store.tree(Tree::Receipts).get(key).unwrap().is_none());
+    }
+}

@@ -51,6 +51,7 @@ impl Tree {
 }
 
 /// Why a write stopped without writing. Boxed where large: it travels in every `Result`.
+#[derive(Debug)]
 pub(super) enum Abort {
     /// The member already has a report with this id.
     Exists(Box<(ReportRecord, Stored)>),
