@@ -10,6 +10,7 @@ mod media_type;
 mod not_found;
 mod stalled;
 mod too_large;
+mod urls;
 mod validation;
 
 use serde_json::{json, Value};
