@@ -17,6 +17,13 @@ pub const EMBEDDED_DEFAULT: &str = include_str!("../config/default.toml");
 /// Where `serve` looks when no `--config` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 
+/// The longest `gateway.header_timeout_ms` or `gateway.handshake_timeout_ms` (an hour).
+pub const MAX_CONNECTION_TIMEOUT_MS: u64 = 3_600_000;
+
+/// The shortest `gateway.header_timeout_ms`: actix starts the head deadline from a clock it
+/// updates every 500 ms, so the timeout really given is between it and 500 ms less.
+pub const MIN_HEADER_TIMEOUT_MS: u64 = 1_000;
+
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -53,6 +60,15 @@ pub struct GatewaySettings {
     pub max_body_bytes: usize,
     /// How long a request's body may take to arrive once its head has (408 after that).
     pub body_timeout_ms: u64,
+    /// How long a connection has, once its TLS handshake is done, to send the whole head of its
+    /// first request (actix answers a bare 408 and closes the connection after that); at least
+    /// [`MIN_HEADER_TIMEOUT_MS`], and up to 500 ms less in effect (actix's coarse clock).
+    pub header_timeout_ms: u64,
+    /// How long a connection may take over its TLS handshake, from accept (closed after that).
+    pub handshake_timeout_ms: u64,
+    /// The most API connections open at once, all workers together, TLS handshakes in progress
+    /// included; past it the gateway stops accepting until one closes (see `startup`).
+    pub max_connections: usize,
 }
 
 impl Default for GatewaySettings {
@@ -64,6 +80,9 @@ impl Default for GatewaySettings {
             data_dir: "data".into(),
             max_body_bytes: 262_144,
             body_timeout_ms: 30_000,
+            header_timeout_ms: 10_000,
+            handshake_timeout_ms: 10_000,
+            max_connections: 512,
         }
     }
 }
@@ -294,8 +313,37 @@ impl Settings {
                 format!("{key} = {value:?} is not an address and port such as 127.0.0.1:8443")
             })?;
         }
-        if self.gateway.max_body_bytes == 0 || self.gateway.body_timeout_ms == 0 {
-            bail!("gateway.max_body_bytes and gateway.body_timeout_ms must be more than 0");
+        let gateway = &self.gateway;
+        for (key, zero) in [
+            ("gateway.max_body_bytes", gateway.max_body_bytes == 0),
+            ("gateway.body_timeout_ms", gateway.body_timeout_ms == 0),
+            // 0 would switch actix's timeouts off: a slow client could hold a connection for ever.
+            ("gateway.header_timeout_ms", gateway.header_timeout_ms == 0),
+            (
+                "gateway.handshake_timeout_ms",
+                gateway.handshake_timeout_ms == 0,
+            ),
+            ("gateway.max_connections", gateway.max_connections == 0),
+        ] {
+            if zero {
+                bail!("{key} must be more than 0");
+            }
+        }
+        // actix adds these to `Instant::now()`, which panics past the clock's range.
+        for (key, ms) in [
+            ("gateway.header_timeout_ms", gateway.header_timeout_ms),
+            ("gateway.handshake_timeout_ms", gateway.handshake_timeout_ms),
+        ] {
+            if ms > MAX_CONNECTION_TIMEOUT_MS {
+                bail!("{key} must be at most {MAX_CONNECTION_TIMEOUT_MS} (an hour)");
+            }
+        }
+        if gateway.header_timeout_ms < MIN_HEADER_TIMEOUT_MS {
+            bail!(
+                "gateway.header_timeout_ms must be at least {MIN_HEADER_TIMEOUT_MS}: actix counts \
+                 it from a clock it reads every 500 ms, so a shorter one could time out a client \
+                 that sent its request at once"
+            );
         }
         if self.limits.requests_per_second == 0 || self.limits.burst == 0 {
             bail!("limits.requests_per_second and limits.burst must be more than 0");

@@ -62,6 +62,8 @@ impl Application {
             geoip,
             clock,
         };
+        let gateway = settings.gateway.clone();
+        let (workers, per_worker) = connection_limits(gateway.max_connections, parallelism());
         let state = web::Data::new(AppState::new(settings, parts));
 
         let api_state = state.clone();
@@ -78,9 +80,12 @@ impl Application {
         .on_connect(identity::on_connect)
         // Signals are handled by `serve` itself, installed before it says it is serving.
         .disable_signals()
-        // A client that does not finish its request head in time is dropped (slowloris).
-        .client_request_timeout(Duration::from_secs(10))
-        .tls_handshake_timeout(Duration::from_secs(10))
+        // A client that does not finish its TLS handshake, or its first request head, in time
+        // is dropped (slowloris); actix answers the second with a bare 408.
+        .tls_handshake_timeout(Duration::from_millis(gateway.handshake_timeout_ms))
+        .client_request_timeout(Duration::from_millis(gateway.header_timeout_ms))
+        .workers(workers)
+        .max_connections(per_worker)
         .shutdown_timeout(30)
         .listen_rustls_0_23(listener, server_tls)?
         .run();
@@ -147,6 +152,23 @@ impl Application {
     }
 }
 
+/// What actix would take as its number of workers: one per available core.
+fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// The API's number of workers, and each one's connection limit, for `max_connections` in all.
+///
+/// actix counts connections per worker (from accept to close, TLS handshake included), and a
+/// worker at its limit takes no more; when every worker is at its limit the gateway stops
+/// accepting, and new connections wait in the kernel's listen queue until one closes. So the
+/// limit is shared out: at most one worker per connection, and each worker
+/// `max_connections / workers`, rounded down (never more than `max_connections` in all).
+pub fn connection_limits(max_connections: usize, parallelism: usize) -> (usize, usize) {
+    let workers = parallelism.clamp(1, max_connections.max(1));
+    (workers, max_connections / workers)
+}
+
 /// The API's one route table.
 fn api_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -190,4 +212,27 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             .default_service(method_not_allowed("GET")),
     )
     .default_service(web::to(routes::fallback::not_found));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection_limits;
+
+    #[test]
+    fn the_connection_limit_is_shared_out_and_never_exceeded() {
+        // (max_connections, cores) -> (workers, per worker)
+        for (max, cores, want) in [
+            (512, 2, (2, 256)),
+            (512, 8, (8, 64)),
+            (513, 2, (2, 256)),
+            (10, 4, (4, 2)),
+            (3, 8, (3, 1)),
+            (1, 16, (1, 1)),
+            (100, 1, (1, 100)),
+        ] {
+            let (workers, per_worker) = connection_limits(max, cores);
+            assert_eq!((workers, per_worker), want, "{max} on {cores} cores");
+            assert!(workers * per_worker <= max && per_worker >= 1);
+        }
+    }
 }

@@ -38,6 +38,9 @@ fn an_empty_file_gets_the_defaults_of_spec() {
     let s = load("").unwrap();
     assert_eq!(s.gateway.id, "gateway.example");
     assert_eq!(s.gateway.max_body_bytes, 262_144);
+    assert_eq!(s.gateway.header_timeout_ms, 10_000);
+    assert_eq!(s.gateway.handshake_timeout_ms, 10_000);
+    assert_eq!(s.gateway.max_connections, 512);
     assert_eq!(s.tls.client_ca.to_str(), Some("certs/ca.crt"));
     assert!(s.routing.lea_copy);
     assert_eq!(s.delivery.max_attempts, 12);
@@ -57,6 +60,25 @@ fn mistakes_are_refused_with_a_message_that_names_them() {
         ("[gatewy]\nid = \"x\"".into(), "gatewy"),
         ("[gateway]\nid = \"\"".into(), "gateway.id"),
         ("[gateway]\nmax_body_bytes = 0".into(), "max_body_bytes"),
+        (
+            "[gateway]\nheader_timeout_ms = 0".into(),
+            "header_timeout_ms",
+        ),
+        ("[gateway]\nheader_timeout_ms = 999".into(), "at least 1000"),
+        (
+            "[gateway]\nheader_timeout_ms = 3600001".into(),
+            "header_timeout_ms",
+        ),
+        (
+            "[gateway]\nhandshake_timeout_ms = 0".into(),
+            "handshake_timeout_ms",
+        ),
+        (
+            "[gateway]\nhandshake_timeout_ms = 3600001".into(),
+            "at most",
+        ),
+        ("[gateway]\nmax_connections = 0".into(), "max_connections"),
+        ("[gateway]\nmax_connections = -1".into(), "max_connections"),
         ("[routing]\nfallback = \"nobody\"".into(), "nobody"),
         (format!("{}{}", member(""), member("")), "declared twice"),
         (
@@ -80,4 +102,74 @@ fn mistakes_are_refused_with_a_message_that_names_them() {
 fn a_missing_file_is_named() {
     let error = Settings::load(&ConfigSource::File("/no/such/gateway.toml".into())).unwrap_err();
     assert!(format!("{error:#}").contains("/no/such/gateway.toml"));
+}
+
+#[test]
+fn the_connection_keys_load_from_the_file_and_from_the_environment() {
+    let s =
+        load("[gateway]\nheader_timeout_ms = 1000\nhandshake_timeout_ms = 1\nmax_connections = 1")
+            .unwrap();
+    assert_eq!(
+        (
+            s.gateway.header_timeout_ms,
+            s.gateway.handshake_timeout_ms,
+            s.gateway.max_connections
+        ),
+        (1000, 1, 1)
+    );
+    // `HGW__` overrides reach these keys like every other: a wrong value in the environment,
+    // over a right one in the file, stops the gateway with the key's name. (In a child process:
+    // the environment is shared by the tests of this one.)
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.toml");
+    let ca = dir.path().join("certs/ca.crt");
+    let file = format!(
+        "[gateway]\nheader_timeout_ms = 5000\nhandshake_timeout_ms = 5000\nmax_connections = 64\n\
+         [tls]\nclient_ca = {:?}\n",
+        ca.display().to_string()
+    );
+    std::fs::write(&path, file).unwrap();
+    let dev_pki = |env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hotline-gateway"));
+        command.arg("dev-pki").arg("--config").arg(&path);
+        for (variable, _) in std::env::vars_os() {
+            if variable.to_string_lossy().starts_with("HGW__") {
+                command.env_remove(variable);
+            }
+        }
+        command.envs(env.iter().copied());
+        command.output().unwrap()
+    };
+    let fine = dev_pki(&[
+        ("HGW__GATEWAY__HEADER_TIMEOUT_MS", "2000"),
+        ("HGW__GATEWAY__HANDSHAKE_TIMEOUT_MS", "2000"),
+        ("HGW__GATEWAY__MAX_CONNECTIONS", "8"),
+    ]);
+    assert!(
+        fine.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fine.stderr)
+    );
+    for (variable, value, key) in [
+        (
+            "HGW__GATEWAY__HEADER_TIMEOUT_MS",
+            "10",
+            "gateway.header_timeout_ms",
+        ),
+        (
+            "HGW__GATEWAY__HANDSHAKE_TIMEOUT_MS",
+            "0",
+            "gateway.handshake_timeout_ms",
+        ),
+        (
+            "HGW__GATEWAY__MAX_CONNECTIONS",
+            "0",
+            "gateway.max_connections",
+        ),
+    ] {
+        let refused = dev_pki(&[(variable, value)]);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{variable}={value} was taken");
+        assert!(stderr.contains(key), "{variable}={value}: {stderr}");
+    }
 }

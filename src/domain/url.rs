@@ -7,21 +7,55 @@ pub const MAX_URL_LEN: usize = 2048;
 
 /// An http(s) URL as a member reported it, with its normal form.
 ///
-/// Invariants: `original` parses as an absolute `http` or `https` URL with a host and is at most
-/// [`MAX_URL_LEN`] characters; `normalized` is that URL with scheme and host lower-cased (an
-/// internationalised host in its punycode form), the default port, the fragment and any
-/// user-info dropped (the WHATWG URL serialisation), so two URLs that differ only in those
-/// respects have the same `normalized`, and normalising twice changes nothing.
+/// What it refuses, beyond what is not an absolute http(s) URL with a host: user-info
+/// (`https://bank.example@evil.example/` leads to evil.example, and whoever reads the report
+/// would take it for the bank's), a bidirectional control character anywhere (U+202E makes the
+/// text read otherwise than where it leads), and a host that IDNA (UTS #46, as WHATWG applies
+/// it) refuses: a `xn--` label that is not valid Punycode, a forbidden code point, a label that
+/// breaks the bidi rules, a mapping to something that is no host. A lookalike host (a Cyrillic
+/// `а` in `аpple.example`) is a real, different address: it is taken, and its normal form is its
+/// own `xn--` form, never the Latin one's.
+///
+/// Invariants: `original` parses as an absolute `http` or `https` URL with a host and without
+/// user-info, has no bidirectional control character, and is at most [`MAX_URL_LEN`]
+/// characters; `normalized` is that URL with scheme and host lower-cased (an internationalised
+/// host in its punycode form, full-width letters and dots mapped to ASCII, ignored code points
+/// such as U+00AD dropped), the default port and the fragment dropped (the WHATWG URL
+/// serialisation), so two URLs that differ only in those respects have the same `normalized`,
+/// and normalising twice changes nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportedUrl {
     original: String,
     normalized: String,
 }
 
+/// The bidirectional formatting characters: ALM, LRM, RLM, the embeddings and overrides
+/// (U+202A to U+202E) and the isolates (U+2066 to U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The authority of `raw` as the WHATWG parser delimits it for http(s): after the scheme and
+/// its slashes (either way round), up to the first `/`, `\`, `?` or `#`.
+fn raw_authority(raw: &str) -> &str {
+    let rest = raw.trim_start_matches(|c: char| c <= ' ');
+    let rest = rest.split_once(':').map_or("", |(_, rest)| rest);
+    let rest = rest.trim_start_matches(['/', '\\', '\t', '\n', '\r']);
+    rest.find(['/', '\\', '?', '#'])
+        .map_or(rest, |end| &rest[..end])
+}
+
 impl ReportedUrl {
     pub fn parse(raw: &str) -> Result<ReportedUrl, String> {
         if raw.chars().count() > MAX_URL_LEN {
             return Err(format!("a URL is at most {MAX_URL_LEN} characters"));
+        }
+        if let Some(c) = raw.chars().find(|&c| is_bidi_control(c)) {
+            return Err(format!(
+                "a URL must not contain a bidirectional control character (U+{:04X}): it makes \
+                 the URL read otherwise than where it leads",
+                u32::from(c)
+            ));
         }
         let mut parsed = url::Url::parse(raw).map_err(|e| format!("not a valid URL: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -30,11 +64,18 @@ impl ReportedUrl {
         if parsed.host_str().is_none_or(str::is_empty) {
             return Err("the URL has no host".to_owned());
         }
+        // The parser drops an empty user-info (`https://@evil.example/`); the text still has it.
+        if !parsed.username().is_empty()
+            || parsed.password().is_some()
+            || raw_authority(raw).contains('@')
+        {
+            return Err(
+                "user-info (a name or password and '@' before the host) is not allowed in a \
+                 reported URL: it hides the real host"
+                    .to_owned(),
+            );
+        }
         parsed.set_fragment(None);
-        // Credentials are not part of the resource (and `https://bank.example@evil.example/`
-        // names evil.example): two reports of one resource must share a normal form.
-        let _ = parsed.set_username("");
-        let _ = parsed.set_password(None);
         Ok(ReportedUrl {
             original: raw.to_owned(),
             normalized: parsed.into(),
@@ -77,16 +118,23 @@ mod tests {
             ),
             ("https://files.example.nl", "https://files.example.nl/"),
             (
-                "https://user:pw@files.example.nl/a",
+                "https://BÜCHER.example/a",
+                "https://xn--bcher-kva.example/a",
+            ),
+            // Full-width letters and dots, the ideographic full stop, a soft hyphen: UTS #46
+            // maps them, as a browser does.
+            (
+                "https://ＦＩＬＥＳ．example。nl/a",
                 "https://files.example.nl/a",
             ),
             (
-                "https://bank.example@evil.example/a",
-                "https://evil.example/a",
+                "https://fi\u{AD}les.example.nl/a",
+                "https://files.example.nl/a",
             ),
+            // A lookalike: its own address, never the Latin one.
             (
-                "https://BÜCHER.example/a",
-                "https://xn--bcher-kva.example/a",
+                "https://\u{430}pple.example/",
+                "https://xn--pple-43d.example/",
             ),
         ];
         for (raw, want) in cases {
@@ -112,5 +160,74 @@ mod tests {
         }
         let long = format!("https://example.nl/{}", "a".repeat(2048));
         assert!(ReportedUrl::parse(&long).is_err());
+    }
+
+    /// `parse(raw)`'s refusal, which must mention `what`.
+    #[track_caller]
+    fn assert_refused(raw: &str, what: &str) {
+        match ReportedUrl::parse(raw) {
+            Ok(url) => panic!("{raw:?} was accepted as {:?}", url.normalized()),
+            Err(e) => assert!(e.contains(what), "{raw:?}: {e}"),
+        }
+    }
+
+    #[test]
+    fn user_info_is_refused_whatever_its_form() {
+        for raw in [
+            "https://bank.example@evil.example/a",
+            "https://user:pass@files.example.nl/a",
+            "https://user@files.example.nl/a",
+            "https://:pass@files.example.nl/a",
+            "https://@files.example.nl/a",
+            "https://:@files.example.nl/a",
+            "https://a%40b@files.example.nl/a",
+            "http:\\\\bank.example@evil.example/",
+            "HTTPS:bank.example@evil.example",
+        ] {
+            assert_refused(raw, "user-info");
+        }
+    }
+
+    #[test]
+    fn idn_tricks_are_refused() {
+        for raw in [
+            // Punycode that does not decode.
+            "https://xn--0.example/",
+            "https://xn--a.example/",
+            "https://xn--abc-.example/",
+            // Forbidden code points, or a mapping to something that is no host.
+            "https://a\u{2488}b.example/",
+            "https://example.com\u{FF0F}evil.com/",
+            "https://example.com%2Fevil.com/",
+            "https://a%00b.example/",
+            // A label that breaks the bidi rule (a right-to-left letter beside a Latin one).
+            "https://a\u{5D0}.example/",
+        ] {
+            assert_refused(raw, "international domain name");
+        }
+        for raw in [
+            "https://evil\u{202E}elpmaxe.com/",
+            "https://a\u{200F}b.example/",
+            "https://a\u{2066}b.example/",
+            "https://files.example.nl/\u{202E}gpj.exe",
+        ] {
+            assert_refused(raw, "bidirectional control character");
+        }
+    }
+
+    #[test]
+    fn an_at_sign_after_the_host_is_no_user_info() {
+        for ok in [
+            "https://files.example.nl/a@b",
+            "https://files.example.nl?mail=a@b.example",
+            "https://files.example.nl#a@b",
+            "https://files.example.nl\\@evil.example",
+        ] {
+            let url = ReportedUrl::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert!(
+                url.normalized().starts_with("https://files.example.nl/"),
+                "{ok}"
+            );
+        }
     }
 }

@@ -10,6 +10,7 @@ mod crash;
 mod crl;
 mod errors;
 mod helpers;
+mod hostile;
 mod inbox;
 mod lifecycle;
 mod lifecycle_paths;

@@ -1,6 +1,7 @@
 //! URL normalisation (SPEC.md, "Routing" rule 4): scheme and host lower-cased, the default port
 //! and the fragment dropped. Duplicates are detected on the normal form, so it has to be
 //! idempotent, equal for URLs that differ only in those respects, and different otherwise.
+//! User-info is refused, never normalised away: it hides the real host.
 
 use hotline_gateway::domain::{ReportedUrl, MAX_URL_LEN};
 use proptest::prelude::*;
@@ -192,6 +193,8 @@ fn check_accepted(raw: &str) -> Result<(), TestCaseError> {
         raw
     );
     prop_assert_eq!(parsed.fragment(), None);
+    prop_assert_eq!(parsed.username(), "", "{:?}", raw);
+    prop_assert_eq!(parsed.password(), None, "{:?}", raw);
     let again = ReportedUrl::parse(url.normalized());
     prop_assert!(
         again.is_ok(),
@@ -284,6 +287,23 @@ proptest! {
         ],
     ) {
         check_accepted(&format!("{prefix}{rest}"))?;
+    }
+
+    #[test]
+    fn a_url_with_user_info_is_refused(
+        parts in parts(),
+        spelling in spelling(),
+        user in "[A-Za-z0-9._~%-]{0,12}",
+        password in prop::option::of("[A-Za-z0-9._~%-]{0,12}"),
+    ) {
+        let plain = parts.render(&spelling);
+        let (scheme, rest) = plain.split_once("://").unwrap();
+        let password = password.map(|p| format!(":{p}")).unwrap_or_default();
+        let raw = format!("{scheme}://{user}{password}@{rest}");
+        match ReportedUrl::parse(&raw) {
+            Ok(url) => prop_assert!(false, "{:?} accepted as {:?}", raw, url.normalized()),
+            Err(e) => prop_assert!(e.contains("user-info"), "{:?}: {}", raw, e),
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod media_type;
 mod not_found;
 mod stalled;
 mod too_large;
+mod urls;
 mod validation;
 
 use serde_json::{json, Value};
@@ -18,12 +19,12 @@ use crate::helpers::TestApp;
 use crate::support::bodies::item;
 use crate::support::checks::assert_problem;
 
-const MEMBER: &str = "hotline-fr";
+pub(crate) const MEMBER: &str = "hotline-fr";
 const SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// A valid two-item report under `id`, with URLs of its own: the first item has every optional
 /// field, the second none. Each case breaks one thing in it.
-fn valid(id: &str) -> Value {
+pub(crate) fn valid(id: &str) -> Value {
     let url = format!("https://files.example.nl/{id}.jpg");
     let mut first = item(
         &url,
@@ -90,7 +91,7 @@ fn is_valid_id(id: &str) -> bool {
 /// gateway takes `good` as new. `good` is the refused report put right, under the same id and
 /// with the same URLs where it had them; so its 202 (not 200, not 409) shows no record was left
 /// under the id, and its items being `routed` (not `duplicate`) that none was left under the URLs.
-async fn assert_nothing_stored_and_still_serving(
+pub(crate) async fn assert_nothing_stored_and_still_serving(
     app: &TestApp,
     case: &str,
     refused_id: Option<&str>,

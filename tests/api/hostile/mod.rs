@@ -1,0 +1,109 @@
+//! Hostile connections, each case ending with the gateway still serving a real member and
+//! nothing stored: clients that never finish their TLS handshake or their request head
+//! (slowloris), thousands of idle connections against the connection limit, and lookalike hosts.
+//! (Hostile bodies are in `errors/`.)
+//!
+//! Timing: the gateways here run on short timeouts, and the tests only bound from above, far
+//! above them (`CLOSED_WITHIN`), as a noisy two-core machine needs.
+
+mod connections;
+mod lookalikes;
+mod slowloris;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hotline_gateway::config::Settings;
+use hotline_gateway::pki::member_cert_paths;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+use crate::helpers::TestApp;
+
+/// The header and handshake timeouts the gateways here run on (the defaults are 10 s; the
+/// header timeout cannot be under 1 s).
+const TIMEOUT_MS: u64 = 1_000;
+
+/// How soon after connecting a slow client must have been closed: many times `TIMEOUT_MS`, and
+/// below the 10 s default, so only the configured timeouts can meet it.
+const CLOSED_WITHIN: Duration = Duration::from_secs(8);
+
+/// How long a slow client is held at least: it is the timeout that closes it, not a refusal
+/// (actix's head deadline may come up to 500 ms early; never earlier than that).
+const HELD_AT_LEAST: Duration = Duration::from_millis(TIMEOUT_MS / 4);
+
+/// `gateway.header_timeout_ms` and `gateway.handshake_timeout_ms` at `TIMEOUT_MS`.
+fn short_timeouts(s: &mut Settings) {
+    s.gateway.header_timeout_ms = TIMEOUT_MS;
+    s.gateway.handshake_timeout_ms = TIMEOUT_MS;
+}
+
+/// The TLS configuration of `member`'s client certificate.
+fn member_tls(app: &TestApp, member: &str) -> Arc<rustls::ClientConfig> {
+    let (cert, key) = member_cert_paths(&app.settings, member);
+    let config = hotline_gateway::tls::client_config(&app.settings.tls.client_ca, &cert, &key)
+        .expect("member TLS config");
+    Arc::new(config)
+}
+
+/// A plain TCP connection to the API port.
+async fn tcp(app: &TestApp) -> TcpStream {
+    TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .expect("connect")
+}
+
+/// A TLS connection as `member`, its handshake done.
+async fn tls(app: &TestApp, member: &str) -> TlsStream<TcpStream> {
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    tokio_rustls::TlsConnector::from(member_tls(app, member))
+        .connect(name, tcp(app).await)
+        .await
+        .expect("TLS handshake")
+}
+
+/// The bytes of a real ClientHello as `member` would send it.
+fn client_hello(app: &TestApp, member: &str) -> Vec<u8> {
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let mut client = rustls::ClientConnection::new(member_tls(app, member), name).unwrap();
+    let mut hello = Vec::new();
+    client.write_tls(&mut hello).unwrap();
+    assert!(hello.len() > 100, "a ClientHello of {} bytes", hello.len());
+    hello
+}
+
+/// What a connection received before the gateway closed it, and when it was closed.
+struct Closed {
+    received: Vec<u8>,
+    after: Duration,
+}
+
+impl Closed {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.received).into_owned()
+    }
+}
+
+/// Reads until the gateway closes the connection (end of stream, or a reset), which it must do
+/// within `CLOSED_WITHIN` of `since`.
+async fn until_closed(stream: &mut (impl AsyncRead + Unpin), since: Instant, case: &str) -> Closed {
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = CLOSED_WITHIN.saturating_sub(since.elapsed());
+        match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                return Closed {
+                    received,
+                    after: since.elapsed(),
+                }
+            }
+            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
+            Err(_) => panic!(
+                "{case}: still open after {CLOSED_WITHIN:?}, having received {:?}",
+                String::from_utf8_lossy(&received)
+            ),
+        }
+    }
+}
