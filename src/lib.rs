@@ -10,7 +10,7 @@
 //!   a connection.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
 //! - [`routing`], [`geoip`], [`members`]: where an item goes.
-//! - [`store`]: sled trees, transactions and group commit; [`receipts`]: what is signed, and how.
+//! - [`store`]: the sled tree, the writer thread and group commit; [`receipts`]: what is signed, and how.
 //! - [`delivery`]: push of inbox entries to members' endpoints.
 //! - [`routes`], [`error`]: HTTP handlers and the one mapping of errors to problem+json.
 //!

@@ -40,7 +40,7 @@ pub struct PushState {
     pub last_error: Option<String>,
 }
 
-/// Acknowledgements are applied in transactions of at most this many entries.
+/// Acknowledgements are applied in batches of at most this many entries.
 const ACK_CHUNK: u64 = 256;
 
 impl Store {

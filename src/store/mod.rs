@@ -1,4 +1,4 @@
-//! The embedded store (sled): every tree, its key encoding, and the transactions that change
+//! The embedded store (sled): its tables, their key encoding, and the writes that change
 //! them. Nothing outside this module sees a sled key or value.
 //!
 //! Tables, each a one-byte key prefix in the one tree `store` (values are JSON unless said
@@ -62,7 +62,7 @@ pub struct Store {
     /// The thread every change runs on (see `writer.rs` for why).
     writer: Writer,
     keys: sled::Tree,
-    /// Outside every transaction: the health check's heartbeat.
+    /// Outside the writer: the health check's heartbeat.
     meta: sled::Tree,
     commit: GroupCommit,
 }

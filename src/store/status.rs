@@ -1,6 +1,6 @@
 //! Status changes: the state machine, who may make them, and everything a change writes (the
 //! item's history, its receipt, the inbox entries of its submitter, followers and providers),
-//! all in one transaction.
+//! all in one batch.
 
 use std::sync::Arc;
 

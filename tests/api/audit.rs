@@ -19,7 +19,12 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 /// Opens the stopped gateway's database directly (retrying while its lock lingers).
 fn open_db(data_dir: &Path) -> sled::Db {
     for _ in 0..100 {
-        match sled::open(data_dir) {
+        // As the gateway opens it: sled refuses a store opened with other storage parameters.
+        match sled::Config::new()
+            .path(data_dir)
+            .use_compression(true)
+            .open()
+        {
             Ok(db) => return db,
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
