@@ -14,8 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPORTS=${REPORTS:-1000000}
 CONNS=${CONNS:-64}
-GW_PORT=18443
-ADMIN_PORT=18464
+GW_PORT=${GW_PORT:-18443}
+ADMIN_PORT=${ADMIN_PORT:-18464}
 cargo build --release --locked -q
 BIN=$PWD/target/release/hotline-gateway
 WORK=${WORK:-$(mktemp -d)}

@@ -210,14 +210,22 @@ impl Default for RetentionSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSettings {
-    /// sled's page cache, in MiB: the bulk of the gateway's memory. What does not fit is read
+    /// sled's page cache, in MiB. sled counts what it caches by its size on disk, so the
+    /// memory it takes is several times this (docs/PERFORMANCE.md). What does not fit is read
     /// from the (operating system's cache of the) data directory.
     pub cache_mb: u64,
+    /// zstd compression of what sled writes: a quarter of the disk, at the price of half the
+    /// intake rate and a start-up that replays (decompresses) everything written since the last
+    /// start. Fixed when the store is created.
+    pub compression: bool,
 }
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        StoreSettings { cache_mb: 64 }
+        StoreSettings {
+            cache_mb: 16,
+            compression: false,
+        }
     }
 }
 

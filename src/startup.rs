@@ -40,7 +40,7 @@ impl Application {
     pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
         let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
         let signer = Arc::new(Signer::load_or_create(&settings.signing.key)?);
-        let store = Store::open(&settings.gateway.data_dir, settings.store.cache_bytes())?;
+        let store = Store::open(&settings.gateway.data_dir, &settings.store)?;
         store.remember_key(signer.jwk())?;
         let keys = store.known_keys(signer.jwk())?;
         let server_tls = tls::server_config(&settings.tls)?;

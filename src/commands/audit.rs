@@ -12,7 +12,7 @@ pub fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     if !dir.join("conf").is_file() {
         anyhow::bail!("there is no gateway store in {}", dir.display());
     }
-    let store = Store::open(dir, settings.store.cache_bytes())?;
+    let store = Store::open(dir, &settings.store)?;
     match store.verify_audit()? {
         AuditVerdict::Intact { events } => {
             println!("audit chain intact: {events} events");

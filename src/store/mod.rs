@@ -49,6 +49,7 @@ pub use records::{Follower, HistoryEntry, ItemRecord, ReportRecord};
 pub use reports::{Accepted, NewReport};
 pub use status::{StatusChange, StatusOutcome, StatusRefusal};
 
+use crate::config::StoreSettings;
 use crate::receipts::Jwk;
 use tx::{Table, Tree};
 use writer::Writer;
@@ -92,14 +93,13 @@ impl From<sled::Error> for StoreError {
 
 impl Store {
     /// Opens (or creates) the database in `dir`. Fails if another process holds it.
-    /// `cache_bytes` bounds sled's page cache.
-    pub fn open(dir: &Path, cache_bytes: u64) -> anyhow::Result<Store> {
+    pub fn open(dir: &Path, settings: &StoreSettings) -> anyhow::Result<Store> {
         let db = sled::Config::new()
             .path(dir)
-            .cache_capacity(cache_bytes)
-            // Records are JSON: zstd at its fastest level keeps about a third of the bytes on
-            // disk and in the log, for little CPU (docs/PERFORMANCE.md).
-            .use_compression(true)
+            .cache_capacity(settings.cache_bytes())
+            // Records are JSON: zstd at its fastest level keeps about a third of the bytes
+            // (docs/PERFORMANCE.md has what it costs).
+            .use_compression(settings.compression)
             .compression_factor(1)
             .open()
             .with_context(|| {

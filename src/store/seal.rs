@@ -69,7 +69,7 @@ mod tests {
     #[tokio::test]
     async fn a_receipt_left_pending_is_signed_by_the_next_request_and_stays_signed() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("data"), 1 << 20).unwrap();
+        let store = Store::open(&dir.path().join("data"), &Default::default()).unwrap();
         let signer = Signer::load_or_create(&dir.path().join("signing.pk8")).unwrap();
         let payload = json!({"type": "report.accepted", "report_id": "R-1"});
         let bytes = pending(&payload).unwrap();
@@ -98,7 +98,7 @@ mod tests {
     #[tokio::test]
     async fn sealing_never_brings_back_a_receipt_that_went() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("data"), 1 << 20).unwrap();
+        let store = Store::open(&dir.path().join("data"), &Default::default()).unwrap();
         let signer = Signer::load_or_create(&dir.path().join("signing.pk8")).unwrap();
         let bytes = pending(&json!({"type": "status.accepted"})).unwrap();
         let key = b"gone";

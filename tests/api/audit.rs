@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hotline_gateway::clock::Clock;
+use hotline_gateway::config::StoreSettings;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app_with_clock, spawn_keeping, TestApp};
@@ -22,7 +23,7 @@ fn open_db(data_dir: &Path) -> sled::Db {
         // As the gateway opens it: sled refuses a store opened with other storage parameters.
         match sled::Config::new()
             .path(data_dir)
-            .use_compression(true)
+            .use_compression(StoreSettings::default().compression)
             .open()
         {
             Ok(db) => return db,

@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use hotline_gateway::clock::Clock;
+use hotline_gateway::startup::Application;
+
+use crate::helpers::{spawn_app, spawn_keeping};
 use crate::support::bodies::report;
 
 #[tokio::test]
@@ -74,4 +77,35 @@ async fn concurrent_submissions_are_all_stored() {
         let view = app.view(member, &format!("R-{i}")).await;
         assert_eq!(view["items"][0]["status"], "routed", "R-{i}");
     }
+}
+
+#[tokio::test]
+async fn a_compressed_store_keeps_everything_across_a_restart_and_keeps_its_format() {
+    let (_keep, app) = spawn_keeping(|s| s.store.compression = true, Clock::system()).await;
+    let body = report(
+        "FR-1",
+        "https://files.example.nl/a.jpg",
+        json!({"country": "NL"}),
+    );
+    let first = app.post_report("hotline-fr", &body).await;
+    assert_eq!(first.status(), 202);
+    let receipt = first.bytes().await.unwrap();
+    let view = app.view_text("hotline-fr", "FR-1").await;
+
+    let app = app.restart().await;
+    assert_eq!(app.view_text("hotline-fr", "FR-1").await, view);
+    let again = app.post_report("hotline-fr", &body).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.bytes().await.unwrap(), receipt);
+
+    // Compression is fixed when the store is made: the other setting is refused, saying why.
+    let mut settings = app.settings.clone();
+    app.stop().await;
+    settings.store.compression = false;
+    let error = match Application::build(settings) {
+        Ok(_) => panic!("the gateway started on a store made with the other compression"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(error.contains("cannot open the store"), "{error}");
+    assert!(error.contains("compression"), "{error}");
 }
