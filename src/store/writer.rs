@@ -10,7 +10,9 @@
 //! that.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
@@ -34,12 +36,16 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn start(tree: sled::Tree) -> anyhow::Result<Writer> {
+    /// The writer and its thread, which sets `failed` when sled refuses a batch.
+    pub(super) fn start(
+        tree: sled::Tree,
+        failed: Arc<AtomicBool>,
+    ) -> anyhow::Result<(Writer, JoinHandle<()>)> {
         let (queue, jobs) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("hgw-writer".into())
-            .spawn(move || write_loop(&tree, &jobs))?;
-        Ok(Writer { queue })
+            .spawn(move || write_loop(&tree, &jobs, &failed))?;
+        Ok((Writer { queue }, thread))
     }
 
     /// Queues `work`; the receiver resolves once its writes are applied, or it failed.
@@ -102,7 +108,7 @@ fn gone() -> Abort {
     ))
 }
 
-fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>) {
+fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>, failed: &AtomicBool) {
     while let Ok(first) = jobs.recv() {
         let mut batch = Writes::new();
         let mut replies = Vec::new();
@@ -122,6 +128,7 @@ fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>) {
         }
         let applied = apply(tree, batch);
         if let Err(e) = &applied {
+            failed.store(true, Ordering::SeqCst);
             tracing::error!(error = %e, jobs = replies.len(), "applying a batch to the store failed");
         }
         for reply in replies {
