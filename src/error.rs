@@ -12,6 +12,10 @@ use crate::store::{StatusRefusal, StoreError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// `Retry-After` of a 503: the store cannot write (disk full, file-size limit, read-only, I/O
+/// errors). Members retry the same request; a report is idempotent, so a retry is safe.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 5;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("malformed JSON")]
@@ -172,7 +176,8 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Service unavailable",
-                "the gateway cannot store data right now; nothing was stored, try again later"
+                "the gateway cannot write to its store right now; this request was not \
+                 acknowledged: send it again later"
                     .to_owned(),
             ),
             ApiError::Internal(_) => (
@@ -201,8 +206,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Validation(errors) => body["errors"] = json!(errors),
             ApiError::StatusConflict { current } => body["current_status"] = json!(current),
+            // Once per failed request, the whole cause chain on one line; never in the body.
             ApiError::Unavailable(cause) | ApiError::Internal(cause) => {
-                tracing::error!(error = ?cause, "request failed: {status}");
+                tracing::error!(error = %format!("{cause:#}"), "request failed: {status}");
             }
             _ => {}
         }
@@ -217,6 +223,12 @@ impl ResponseError for ApiError {
             } => {
                 response
                     .insert_header((header::RETRY_AFTER, retry_after_seconds.max(&1).to_string()));
+            }
+            ApiError::Unavailable(_) => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    UNAVAILABLE_RETRY_AFTER_SECONDS.to_string(),
+                ));
             }
             _ => {}
         }

@@ -2,7 +2,9 @@
 //! listeners (port 0 works) and holds the route tables; `run_until_stopped` serves until a
 //! signal or a stop, with the push workers and the retention job beside it.
 
+use std::io::Write;
 use std::net::TcpListener;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,6 +42,7 @@ impl Application {
     pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
         let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
         let signer = Arc::new(Signer::load_or_create(&settings.signing.key)?);
+        check_data_dir(&settings.gateway.data_dir)?;
         let store = Store::open(&settings.gateway.data_dir, &settings.store)?;
         store.remember_key(signer.jwk())?;
         let keys = store.known_keys(signer.jwk())?;
@@ -168,6 +171,48 @@ fn parallelism() -> usize {
 pub fn connection_limits(max_connections: usize, parallelism: usize) -> (usize, usize) {
     let workers = parallelism.clamp(1, max_connections.max(1));
     (workers, max_connections / workers)
+}
+
+/// Refuses to start on a data directory the gateway cannot write, and says which: sled's own
+/// errors name no path ("Permission denied", "Read-only file system"). Checks that a file can be
+/// created, written and synced in the directory and in each directory under it, and that each
+/// file already in it opens for writing. Nothing is changed: the probe file is removed.
+fn check_data_dir(dir: &Path) -> anyhow::Result<()> {
+    let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    let unwritable = |what: String| {
+        format!(
+            "the data directory {} is not writable ({what}): the gateway needs a writable \
+             directory with free space on a read-write file system",
+            shown.display()
+        )
+    };
+    std::fs::create_dir_all(dir).with_context(|| unwritable("it cannot be created".into()))?;
+    let entries = std::fs::read_dir(dir).with_context(|| unwritable("it cannot be read".into()))?;
+    let mut dirs = vec![dir.to_owned()];
+    for entry in entries {
+        let path = entry
+            .with_context(|| unwritable("it cannot be read".into()))?
+            .path();
+        if path.is_dir() {
+            dirs.push(path);
+        } else {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .with_context(|| unwritable(format!("{} cannot be written", path.display())))?;
+        }
+    }
+    for dir in dirs {
+        let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+        let written = std::fs::File::create(&probe).and_then(|mut file| {
+            file.write_all(b"probe")?;
+            file.sync_all()
+        });
+        let _ = std::fs::remove_file(&probe);
+        written
+            .with_context(|| unwritable(format!("no file can be written in {}", dir.display())))?;
+    }
+    Ok(())
 }
 
 /// The API's one route table.

@@ -11,6 +11,7 @@ use crate::startup::Application;
 use crate::state::AppState;
 
 pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
+    survive_file_size_limit()?;
     let settings = Settings::load(&source)?;
     if matches!(source, ConfigSource::Default) {
         let written = crate::pki::ensure_dev_pki(&settings)?;
@@ -37,6 +38,26 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
     app.run_until_stopped().await?;
     tracing::info!("gateway stopped; store flushed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A write over the file-size limit (`RLIMIT_FSIZE`, `ulimit -f`, `prlimit --fsize`) raises
+/// SIGXFSZ, whose default action kills the process: the gateway, holding members' reports in
+/// memory and in flight, would die in the middle of a request. A file-size limit must be a
+/// storage error instead (the store fails the write, the member gets 503, reads go on), so the
+/// signal is caught: with a handler installed the kernel fails the write with EFBIG and the
+/// process lives. Installed first, before the store is opened; the handler stays for the life
+/// of the process even if the task below ends.
+fn survive_file_size_limit() -> anyhow::Result<()> {
+    let xfsz = SignalKind::from_raw(rustix::process::Signal::XFSZ.as_raw());
+    let mut over_limit = signal(xfsz).context("cannot handle SIGXFSZ")?;
+    tokio::spawn(async move {
+        while over_limit.recv().await.is_some() {
+            tracing::warn!(
+                "SIGXFSZ: a write went over the file-size limit (RLIMIT_FSIZE) and failed"
+            );
+        }
+    });
+    Ok(())
 }
 
 /// SIGTERM or SIGINT: stop accepting, finish the requests in flight, then `run_until_stopped`

@@ -29,5 +29,6 @@ mod status_rules;
 mod status_rules_auth;
 mod status_rules_machine;
 mod status_rules_repeat;
+mod storage_faults;
 mod submit;
 mod support;

@@ -8,6 +8,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::metrics::plain_client;
 use hotline_gateway::config::TlsSettings;
 use hotline_gateway::tls;
 use serde_json::Value;
@@ -149,14 +150,14 @@ impl Site {
         let lines = Arc::clone(&log);
         let reader = std::thread::spawn(move || {
             for line in stderr.lines().map_while(Result::ok) {
-                if let Some(port) = serving_port(&line) {
-                    let _ = port_tx.send(port);
+                if let Some(ports) = serving_ports(&line) {
+                    let _ = port_tx.send(ports);
                 }
                 lines.lock().unwrap().push(line);
             }
         });
-        let port = match port_rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(port) => port,
+        let (port, admin_port) = match port_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(ports) => ports,
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -169,26 +170,70 @@ impl Site {
         Gateway {
             child,
             port,
+            admin_port,
             log,
             reader: Some(reader),
         }
     }
+
+    /// `serve` when it must not start: waits up to `limit` for it to exit (killing it and
+    /// failing if it serves instead); its exit status and its log.
+    pub fn serve_refused(&self, limit: Duration) -> (ExitStatus, String) {
+        let mut child = binary()
+            .args(["serve", "--config", "gateway.toml"])
+            .current_dir(self.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "serve did not exit within {limit:?}; log:\n{}",
+                    reader.join().unwrap()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (status, reader.join().unwrap())
+    }
 }
 
-/// The API port from the "gateway serving" line, human-readable (`port=N`) or JSON.
-fn serving_port(line: &str) -> Option<u16> {
-    if let Ok(json) = serde_json::from_str::<Value>(line) {
-        return json["fields"]["port"].as_u64().map(|p| p as u16);
-    }
-    line.split_whitespace()
-        .find_map(|field| field.strip_prefix("port="))
-        .and_then(|p| p.parse().ok())
+/// The API and admin ports from the "gateway serving" line, human-readable (`port=N
+/// admin_port=M`) or JSON.
+fn serving_ports(line: &str) -> Option<(u16, u16)> {
+    let field = |name: &str| -> Option<u16> {
+        if let Ok(json) = serde_json::from_str::<Value>(line) {
+            return json["fields"][name]
+                .as_u64()
+                .and_then(|p| p.try_into().ok());
+        }
+        let prefix = format!("{name}=");
+        line.split_whitespace()
+            .find_map(|field| field.strip_prefix(prefix.as_str()))
+            .and_then(|p| p.parse().ok())
+    };
+    Some((field("port")?, field("admin_port")?))
 }
 
 /// A running `serve` child; killed if the test ends before it stops.
 pub struct Gateway {
     child: Child,
     pub port: u16,
+    /// The plain-HTTP admin listener (`/health`, `/metrics`).
+    pub admin_port: u16,
     log: Arc<Mutex<Vec<String>>>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
@@ -200,6 +245,20 @@ impl Gateway {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Whether the child is still running (it has not exited, by itself or killed).
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// `GET path` on the admin listener.
+    pub async fn admin_get(&self, path: &str) -> reqwest::Response {
+        plain_client()
+            .get(format!("http://127.0.0.1:{}{path}", self.admin_port))
+            .send()
+            .await
+            .expect("admin request sent")
     }
 
     /// `kill -SIG pid`, e.g. `signal("HUP")`.

@@ -5,20 +5,25 @@ use std::time::Duration;
 
 use crate::helpers::TestApp;
 
+/// A client for the admin listener: plain HTTP (a client with no TLS use: rustls wants a
+/// provider anyway).
+pub fn plain_client() -> reqwest::Client {
+    let tls = rustls::ClientConfig::builder_with_provider(hotline_gateway::tls::provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
 impl TestApp {
-    /// `GET path` on the admin listener: plain HTTP (a client with no TLS use: rustls wants a
-    /// provider anyway).
+    /// `GET path` on the admin listener.
     pub async fn admin_get(&self, path: &str) -> reqwest::Response {
-        let tls = rustls::ClientConfig::builder_with_provider(hotline_gateway::tls::provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth();
-        reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap()
+        plain_client()
             .get(format!("http://127.0.0.1:{}{path}", self.admin_port))
             .send()
             .await

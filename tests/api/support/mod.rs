@@ -9,11 +9,13 @@
 //! - `status_rules`: for the `status_rules*` suites, the item they change and refused changes
 //!   that must change nothing;
 //! - `metrics`: the admin listener and its OpenMetrics samples;
-//! - `audit`: `audit verify` on a stopped gateway's store.
+//! - `audit`: `audit verify` on a stopped gateway's store;
+//! - `faults`: storage faults (file-size limit, full tmpfs, read-only directory) and their undoing.
 
 pub mod audit;
 pub mod bodies;
 pub mod checks;
+pub mod faults;
 pub mod member;
 pub mod metrics;
 pub mod status_rules;

@@ -1,0 +1,301 @@
+//! Storage faults (issue 6, point 5). When sled cannot write, the gateway answers submissions,
+//! status changes and acknowledgements with 503 problem+json (a `Retry-After`, an opaque body,
+//! the cause in the log once per answer), never a 202 or a 200 for what it did not store; reads
+//! go on, `GET /health` says 503 and the process stays up. Once the fault is gone it takes writes
+//! again, and every report it acknowledged, before, during or after the fault, is there exactly
+//! as its receipt says, after a restart too; a report that got 503 is absent (sent again: 202)
+//! or whole (sent again: 200 with a receipt that says what the view says), never a 409.
+//!
+//! Faults (`support::faults`), one file each:
+//! - `while_running`: a file-size limit of 0 set on the running child with prlimit(2), which
+//!   needs no privilege; a full tmpfs, which needs mount rights (without them the test says so
+//!   and returns);
+//! - `at_start`: a read-only data directory;
+//! - `large_values`: `blobs/` read-only while a large report is written.
+//!
+//! sled keeps its first I/O error for the life of a `Db`: until the store reopens sled once the
+//! fault is gone, only a restart brings writes back, so the tests that recover without one are
+//! ignored until the store does; and a failed write to `blobs/` wedges sled for good, so that
+//! test is ignored until the store keeps its values under sled's blob threshold.
+
+mod at_start;
+mod large_values;
+mod while_running;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::process::{Gateway, Site};
+use crate::support::bodies::{item, nl_on_asn, report_of};
+
+/// How long the gateway may take to take writes again once the fault is gone.
+const RECOVERY: Duration = Duration::from_secs(60);
+
+/// What a request got.
+#[derive(Clone, Debug)]
+struct Answer {
+    code: u16,
+    content_type: String,
+    retry_after: Option<String>,
+    text: String,
+}
+
+/// A submitted report and what it got.
+struct Sent {
+    member: &'static str,
+    body: Value,
+    answer: Answer,
+}
+
+type Ledger = Arc<Mutex<Vec<Sent>>>;
+
+/// The members' clients, and how many 503s they were answered (each must be logged once).
+#[derive(Clone)]
+struct Members {
+    clients: Arc<BTreeMap<&'static str, reqwest::Client>>,
+    unavailable: Arc<AtomicUsize>,
+}
+
+impl Members {
+    fn new(site: &Site) -> Members {
+        let names = ["hotline-fr", "police-fr", "hotline-nl"];
+        Members {
+            clients: Arc::new(names.iter().map(|&m| (m, site.client(m))).collect()),
+            unavailable: Arc::default(),
+        }
+    }
+
+    /// Sends the request; a dropped connection or a timeout fails the test.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request
+            .send()
+            .await
+            .expect("an answer, not a dropped connection");
+        let header = |name: &str| {
+            let value = response.headers().get(name);
+            value.map(|v| v.to_str().unwrap().to_owned())
+        };
+        let (content_type, retry_after) = (header("content-type"), header("retry-after"));
+        let code = response.status().as_u16();
+        if code == 503 {
+            self.unavailable.fetch_add(1, Ordering::SeqCst);
+        }
+        Answer {
+            code,
+            content_type: content_type.unwrap_or_default(),
+            retry_after,
+            text: response.text().await.expect("a whole answer"),
+        }
+    }
+
+    async fn get(&self, base: &str, member: &str, path: &str) -> Answer {
+        self.send(self.clients[member].get(format!("{base}{path}")))
+            .await
+    }
+
+    async fn post(&self, base: &str, member: &str, path: &str, body: &Value) -> Answer {
+        let request = self.clients[member]
+            .post(format!("{base}{path}"))
+            .json(body);
+        self.send(request).await
+    }
+
+    /// `POST /v1/reports`, written down in `ledger`.
+    async fn submit(
+        &self,
+        base: &str,
+        member: &'static str,
+        body: &Value,
+        ledger: &Ledger,
+    ) -> Answer {
+        let answer = self.post(base, member, "/v1/reports", body).await;
+        ledger.lock().unwrap().push(Sent {
+            member,
+            body: body.clone(),
+            answer: answer.clone(),
+        });
+        answer
+    }
+}
+
+/// A one-item report hosted in NL (referred to hotline-nl and police-nl).
+fn report(report_id: &str) -> Value {
+    let url = format!("https://files.example.nl/faults/{report_id}.jpg");
+    report_of(report_id, vec![item(&url, nl_on_asn())])
+}
+
+/// 503, problem+json with a `Retry-After`, and a body that tells nothing of the cause.
+fn assert_unavailable(answer: &Answer, what: &str) {
+    assert_eq!(answer.code, 503, "{what}: {answer:?}");
+    assert_eq!(answer.content_type, "application/problem+json", "{what}");
+    let retry: u64 = answer
+        .retry_after
+        .as_deref()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0);
+    assert!(retry >= 1, "{what}: Retry-After {:?}", answer.retry_after);
+    let problem: Value = serde_json::from_str(&answer.text).unwrap();
+    assert_eq!(problem["status"], 503, "{what}");
+    assert_eq!(problem["type"], "urn:hotline-gateway:problem:unavailable");
+    let lower = answer.text.to_lowercase();
+    for leak in [
+        "too large",
+        "no space",
+        "read-only",
+        "os error",
+        "sled",
+        "flush",
+        "errno",
+    ] {
+        assert!(
+            !lower.contains(leak),
+            "{what}: the cause leaks: {}",
+            answer.text
+        );
+    }
+}
+
+/// The view says what the receipt said.
+fn assert_view_matches(view: &Value, receipt: &Value, what: &str) {
+    let r = &receipt["receipt"];
+    let what = format!("{what}\nview {view}\nreceipt {r}");
+    for field in ["member", "content_sha256", "received_at"] {
+        assert_eq!(view[field], r[field], "{field}: {what}");
+    }
+    let (got, want) = (
+        view["items"].as_array().unwrap(),
+        r["items"].as_array().unwrap(),
+    );
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (got, want) in got.iter().zip(want) {
+        for field in ["item_id", "url", "hosting_country", "basis", "routed_to"] {
+            assert_eq!(got[field], want[field], "{field}: {what}");
+        }
+        assert_eq!(got["history"][0]["status"], want["status"], "{what}");
+    }
+}
+
+/// Every acknowledged report (202, or 200 to a report sent again) is there as its receipt says
+/// and its replay is byte-identical; a refused one is absent (sent again: 202, added to the
+/// ledger) or whole (sent again: 200 with a receipt that says what the view says). Nothing else
+/// was answered.
+async fn check_ledger(members: &Members, base: &str, ledger: &Ledger) {
+    let sent: Vec<(&'static str, Value, Answer)> = {
+        let ledger = ledger.lock().unwrap();
+        let all = ledger.iter();
+        all.map(|s| (s.member, s.body.clone(), s.answer.clone()))
+            .collect()
+    };
+    let (mut acknowledged, mut absent, mut present) = (0, 0, 0);
+    for (member, body, answer) in sent {
+        let report_id = body["report_id"].as_str().unwrap();
+        let path = format!("/v1/reports/{report_id}");
+        let view = members.get(base, member, &path).await;
+        let again = match answer.code {
+            200 | 202 => {
+                acknowledged += 1;
+                assert_eq!(
+                    view.code, 200,
+                    "acknowledged {report_id} is gone: {}",
+                    view.text
+                );
+                let receipt = serde_json::from_str(&answer.text).unwrap();
+                let view: Value = serde_json::from_str(&view.text).unwrap();
+                assert_view_matches(&view, &receipt, report_id);
+                let again = members.post(base, member, "/v1/reports", &body).await;
+                assert_eq!(again.code, 200, "replay of {report_id}: {}", again.text);
+                assert_eq!(again.text, answer.text, "replay of {report_id}");
+                continue;
+            }
+            503 => members.post(base, member, "/v1/reports", &body).await,
+            _ => panic!("{report_id} got {answer:?}"),
+        };
+        match view.code {
+            404 => {
+                absent += 1;
+                assert_eq!(
+                    again.code, 202,
+                    "refused {report_id} sent again: {}",
+                    again.text
+                );
+                ledger.lock().unwrap().push(Sent {
+                    member,
+                    body,
+                    answer: again,
+                });
+            }
+            200 => {
+                present += 1;
+                assert_eq!(
+                    again.code, 200,
+                    "refused {report_id} sent again: {}",
+                    again.text
+                );
+                let view: Value = serde_json::from_str(&view.text).unwrap();
+                let receipt: Value = serde_json::from_str(&again.text).unwrap();
+                assert_view_matches(&view, &receipt, report_id);
+                assert_eq!(view["items"][0]["url"], body["items"][0]["url"]);
+            }
+            _ => panic!("view of refused {report_id}: {view:?}"),
+        }
+    }
+    eprintln!(
+        "ledger: {acknowledged} acknowledgements; 503s for reports then absent: {absent}, \
+         present: {present}"
+    );
+}
+
+/// police-fr submits fresh reports, one every 25 ms, until `stop`: each answer 202 or 503.
+async fn submit_until_stopped(
+    members: Members,
+    base: String,
+    ledger: Ledger,
+    stop: Arc<AtomicBool>,
+) {
+    let mut n = 0;
+    while !stop.load(Ordering::SeqCst) {
+        let answer = members
+            .submit(&base, "police-fr", &report(&format!("PF-{n}")), &ledger)
+            .await;
+        match answer.code {
+            202 => {}
+            503 => assert_unavailable(&answer, "a background submission"),
+            _ => panic!("a background submission got {answer:?}"),
+        }
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Every 503 answered was logged once, with its cause; nothing panicked.
+async fn check_log(gateway: &Gateway, members: &Members, cause: &str) {
+    let refused = members.unavailable.load(Ordering::SeqCst);
+    assert!(refused > 0);
+    gateway
+        .wait_for_log("request failed: 503", refused - 1)
+        .await;
+    let log = gateway.log().join("\n");
+    assert_eq!(gateway.count("request failed: 503"), refused, "{log}");
+    assert!(log.contains(cause), "the log never says {cause:?}:\n{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+/// Polls `GET /health` until it answers `code`, for at most `RECOVERY`.
+async fn wait_for_health(gateway: &Gateway, code: u16) {
+    let deadline = Instant::now() + RECOVERY;
+    loop {
+        let health = gateway.admin_get("/health").await;
+        if health.status().as_u16() == code {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/health is not {code} after {RECOVERY:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

@@ -1,0 +1,290 @@
+//! Faults that come and go while the gateway runs: a file-size limit of 0 (always available) and
+//! a full tmpfs (needs mount rights). During the fault: 503s, reads, `/health` 503, the process
+//! up. After it: the held-up work goes through and nothing acknowledged is lost, after a restart
+//! too; with `Then::Recover` without one.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::{
+    assert_unavailable, assert_view_matches, check_ledger, check_log, report, submit_until_stopped,
+    wait_for_health, Ledger, Members, RECOVERY,
+};
+use crate::process::{config, member, standard_members, Site};
+use crate::support::audit::audit_verify;
+use crate::support::faults::{fill, limit_file_size, mount_tmpfs};
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Fault {
+    /// RLIMIT_FSIZE of the running gateway set to 0, then back.
+    FileSize,
+    /// The data directory's tmpfs filled with a ballast file, then the ballast removed.
+    FullDisk,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Then {
+    /// Once the fault is gone, the gateway is restarted.
+    Restart,
+    /// Once the fault is gone, the same gateway must take writes again.
+    Recover,
+}
+
+async fn storage_fault(fault: Fault, then: Then) {
+    let members_toml =
+        standard_members() + &member("hoster-nl", "hosting_provider", "NL", "asns = [64500]");
+    let mut toml = config(
+        "[limits]\nrequests_per_second = 100000\nburst = 100000\n",
+        &members_toml,
+    );
+    if fault == Fault::FullDisk {
+        toml = toml.replace("data_dir = \"data\"", "data_dir = \"volume/data\"");
+    }
+    let site = Site::new(&toml);
+    let ballast = site.path().join("volume/ballast");
+    let _volume = match fault {
+        Fault::FileSize => None,
+        Fault::FullDisk => match mount_tmpfs(&site.path().join("volume"), 16) {
+            Ok(mounted) => Some(mounted),
+            Err(why) => {
+                eprintln!("SKIPPED ({fault:?}, {then:?}): a full disk needs a tmpfs: {why}");
+                return;
+            }
+        },
+    };
+    let mut gateway = site.serve(&[]);
+    let members = Members::new(&site);
+    let ledger: Ledger = Arc::default();
+    let base = gateway.url("");
+
+    // Before the fault: acknowledged reports, referred to hotline-nl.
+    let mut before = Vec::new();
+    for n in 0..3 {
+        let body = report(&format!("FR-before-{n}"));
+        let answer = members.submit(&base, "hotline-fr", &body, &ledger).await;
+        assert_eq!(answer.code, 202, "{}", answer.text);
+        before.push((body, answer));
+    }
+    let inbox = members.get(&base, "hotline-nl", "/v1/inbox").await;
+    assert_eq!(inbox.code, 200, "{}", inbox.text);
+    let inbox: Value = serde_json::from_str(&inbox.text).unwrap();
+    let entries = inbox["entries"].as_array().unwrap().clone();
+    assert!(entries.len() >= 3, "{inbox}");
+    let item_id = entries[0]["item"]["item_id"].as_str().unwrap().to_owned();
+    let cursor = entries[0]["cursor"].clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let background = tokio::spawn(submit_until_stopped(
+        members.clone(),
+        base.clone(),
+        Arc::clone(&ledger),
+        Arc::clone(&stop),
+    ));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    match fault {
+        Fault::FileSize => limit_file_size(gateway.pid(), Some(0)),
+        Fault::FullDisk => eprintln!("ballast: {} bytes", fill(&ballast)),
+    }
+
+    // Fresh reports until one is refused: the first one under a file-size limit of 0; a full
+    // tmpfs may still take a few small writes into pages it already holds.
+    let mut refused = None;
+    for n in 0..200 {
+        let body = report(&format!("FR-during-{n}"));
+        let answer = members.submit(&base, "hotline-fr", &body, &ledger).await;
+        match answer.code {
+            503 => {
+                assert_unavailable(&answer, "the first refused report");
+                refused = Some(body);
+                break;
+            }
+            202 if fault == Fault::FullDisk => {}
+            _ => panic!("FR-during-{n} under {fault:?}: {answer:?}"),
+        }
+    }
+    let refused = refused.expect("200 reports on a full disk and not one 503");
+    // From then on the store takes no write.
+    for n in 0..3 {
+        let body = report(&format!("FR-refused-{n}"));
+        let answer = members.submit(&base, "hotline-fr", &body, &ledger).await;
+        assert_unavailable(&answer, "a report after the first refusal");
+    }
+    // The refused report, sent again, is refused again: a 200 would acknowledge what is not on
+    // disk. An acknowledged one sent again gets its receipt (a read) or a 503.
+    let again = members.submit(&base, "hotline-fr", &refused, &ledger).await;
+    assert_unavailable(&again, "the refused report sent again");
+    let replay = members
+        .post(&base, "hotline-fr", "/v1/reports", &before[0].0)
+        .await;
+    match replay.code {
+        200 => assert_eq!(replay.text, before[0].1.text, "replay during the fault"),
+        _ => assert_unavailable(&replay, "a replay during the fault"),
+    }
+    let status_path = format!("/v1/items/{item_id}/status");
+    let assessed = json!({"status": "assessed_illegal"});
+    let change = members
+        .post(&base, "hotline-nl", &status_path, &assessed)
+        .await;
+    assert_unavailable(&change, "a status change");
+    let ack = json!({ "cursor": cursor });
+    let acked = members
+        .post(&base, "hotline-nl", "/v1/inbox/ack", &ack)
+        .await;
+    assert_unavailable(&acked, "an inbox acknowledgement");
+
+    // Reads go on.
+    let view = members
+        .get(&base, "hotline-fr", "/v1/reports/FR-before-0")
+        .await;
+    assert_eq!(view.code, 200, "{}", view.text);
+    let receipt = serde_json::from_str(&before[0].1.text).unwrap();
+    assert_view_matches(
+        &serde_json::from_str(&view.text).unwrap(),
+        &receipt,
+        "FR-before-0",
+    );
+    let inbox = members.get(&base, "hotline-nl", "/v1/inbox").await;
+    assert_eq!(inbox.code, 200, "{}", inbox.text);
+    assert!(inbox.text.contains(&item_id));
+    for path in ["/v1/keys", "/v1/stats", "/v1/inbox/delivery"] {
+        let read = members.get(&base, "hotline-nl", path).await;
+        assert_eq!(read.code, 200, "{path} during the fault: {}", read.text);
+    }
+    let health = gateway.admin_get("/health").await;
+    assert_eq!(health.status(), 503, "/health during the fault");
+    assert!(health.headers().contains_key("retry-after"));
+    assert!(gateway.running(), "the gateway died of the fault");
+
+    match fault {
+        Fault::FileSize => limit_file_size(gateway.pid(), None),
+        Fault::FullDisk => std::fs::remove_file(&ballast).unwrap(),
+    }
+    let cause = match fault {
+        Fault::FileSize => "File too large",
+        Fault::FullDisk => "No space left on device",
+    };
+
+    let base = match then {
+        Then::Restart => {
+            stop.store(true, Ordering::SeqCst);
+            background.await.unwrap();
+            check_log(&gateway, &members, cause).await;
+            gateway.signal("TERM");
+            // A store that still holds the fault's error fails its last flush: any exit status,
+            // but in time.
+            let (status, _) = gateway.exit(Duration::from_secs(30)).await;
+            eprintln!("stopped after the fault: {status}");
+            gateway = site.serve(&[]);
+            gateway.url("")
+        }
+        Then::Recover => {
+            // The refused report again and again, until it is taken.
+            let deadline = Instant::now() + RECOVERY;
+            loop {
+                let answer = members.submit(&base, "hotline-fr", &refused, &ledger).await;
+                match answer.code {
+                    200 | 202 => break,
+                    _ => assert_unavailable(&answer, "while recovering"),
+                }
+                let log = gateway.log().join("\n");
+                assert!(
+                    Instant::now() < deadline,
+                    "no recovery in {RECOVERY:?}:\n{log}"
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            wait_for_health(&gateway, 200).await;
+            // The background submissions are taken again too.
+            let taken = || {
+                let ledger = ledger.lock().unwrap();
+                let after = ledger.iter().rev().take_while(|s| s.answer.code == 202);
+                after.filter(|s| s.member == "police-fr").count()
+            };
+            let deadline = Instant::now() + RECOVERY;
+            while taken() < 3 {
+                assert!(
+                    Instant::now() < deadline,
+                    "background submissions still refused"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            stop.store(true, Ordering::SeqCst);
+            background.await.unwrap();
+            check_log(&gateway, &members, cause).await;
+            base
+        }
+    };
+
+    // The work held up by the fault goes through now.
+    let change = members
+        .post(&base, "hotline-nl", &status_path, &assessed)
+        .await;
+    assert_eq!(change.code, 200, "{}", change.text);
+    let acked = members
+        .post(&base, "hotline-nl", "/v1/inbox/ack", &ack)
+        .await;
+    assert_eq!(acked.code, 204, "{}", acked.text);
+    let after = members
+        .submit(&base, "hotline-fr", &report("FR-after-0"), &ledger)
+        .await;
+    assert_eq!(after.code, 202, "{}", after.text);
+    wait_for_health(&gateway, 200).await;
+    check_ledger(&members, &base, &ledger).await;
+
+    // And all of it after a restart.
+    gateway.terminate().await;
+    let gateway = site.serve(&[]);
+    let base = gateway.url("");
+    check_ledger(&members, &base, &ledger).await;
+    let owner = before
+        .iter()
+        .find(|(_, a)| a.text.contains(&item_id))
+        .unwrap();
+    let path = format!("/v1/reports/{}", owner.0["report_id"].as_str().unwrap());
+    let view = members.get(&base, "hotline-fr", &path).await;
+    let view: Value = serde_json::from_str(&view.text).unwrap();
+    let item = view["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item_id"] == item_id);
+    let history = item.unwrap()["history"].as_array().unwrap();
+    let assessed = history.iter().filter(|h| h["status"] == "assessed_illegal");
+    assert_eq!(assessed.count(), 1, "{view}");
+    gateway.terminate().await;
+    let data = match fault {
+        Fault::FileSize => site.path().join("data"),
+        Fault::FullDisk => site.path().join("volume/data"),
+    };
+    let verdict = audit_verify(&data);
+    assert!(
+        verdict.stdout.starts_with("audit chain intact"),
+        "{}",
+        verdict.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_size_limit_gets_503_keeps_reads_and_loses_nothing_across_a_restart() {
+    storage_fault(Fault::FileSize, Then::Restart).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs store recovery: see report"]
+async fn a_lifted_file_size_limit_is_recovered_from_without_a_restart() {
+    storage_fault(Fault::FileSize, Then::Recover).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_gets_503_keeps_reads_and_loses_nothing_across_a_restart() {
+    storage_fault(Fault::FullDisk, Then::Restart).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs store recovery: see report"]
+async fn a_freed_disk_is_recovered_from_without_a_restart() {
+    storage_fault(Fault::FullDisk, Then::Recover).await;
+}
