@@ -5,9 +5,8 @@
 //! the waiters queued so far, flushes once, and answers them all, so under load the fsyncs are
 //! shared instead of queued one per request, and the async executor never blocks on disk.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
 
 use anyhow::anyhow;
 use tokio::sync::oneshot;
@@ -23,30 +22,21 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// The flusher and its thread, which sets `failed` when a flush fails.
-    pub fn start(
-        db: sled::Db,
-        failed: Arc<AtomicBool>,
-    ) -> anyhow::Result<(GroupCommit, JoinHandle<()>)> {
-        GroupCommit::start_with(move || {
-            db.flush().map(drop).map_err(|e| {
-                failed.store(true, Ordering::SeqCst);
-                e.to_string()
-            })
-        })
+    pub fn start(db: sled::Db) -> anyhow::Result<GroupCommit> {
+        GroupCommit::start_with(move || db.flush().map(drop).map_err(|e| e.to_string()))
     }
 
     /// A flusher thread around any flush (the store's, or a test's stand-in for fsync).
     fn start_with(
         flush: impl Fn() -> Result<(), String> + Send + 'static,
-    ) -> anyhow::Result<(GroupCommit, JoinHandle<()>)> {
+    ) -> anyhow::Result<GroupCommit> {
         let (queue, waiters) = mpsc::channel::<Waiter>();
         let flushes = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&flushes);
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("hgw-flush".into())
             .spawn(move || flush_loop(&flush, &waiters, &counter))?;
-        Ok((GroupCommit { queue, flushes }, thread))
+        Ok(GroupCommit { queue, flushes })
     }
 
     /// Flushes made so far.
@@ -100,7 +90,7 @@ mod tests {
     async fn one_flush_serves_every_waiter_queued_while_it_ran() {
         // A flush that takes as long as a slow fsync: every waiter that arrives meanwhile must
         // ride on the next one, not get a flush of its own.
-        let (commit, _) = GroupCommit::start_with(|| {
+        let commit = GroupCommit::start_with(|| {
             std::thread::sleep(Duration::from_millis(50));
             Ok(())
         })
@@ -124,7 +114,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_flush_is_every_waiters_error() {
-        let (commit, _) = GroupCommit::start_with(|| Err("disk full".to_owned())).unwrap();
+        let commit = GroupCommit::start_with(|| Err("disk full".to_owned())).unwrap();
         let error = commit.durable().await.unwrap_err();
         assert!(format!("{error:#}").contains("disk full"));
     }

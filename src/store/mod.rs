@@ -38,11 +38,7 @@ mod status;
 mod tx;
 mod writer;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use anyhow::{bail, Context};
 
@@ -58,25 +54,9 @@ use crate::receipts::Jwk;
 use tx::{Table, Tree};
 use writer::Writer;
 
-/// Handle to the store; cheap to clone. Every clone sees the same engine, which is replaced
-/// whole when the store reopens after a storage fault ([`Store::recover`]).
+/// Handle to the store; cheap to clone (sled trees are reference-counted).
 #[derive(Clone)]
 pub struct Store {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    dir: PathBuf,
-    settings: StoreSettings,
-    /// `None` only while the store reopens.
-    engine: RwLock<Option<Arc<Engine>>>,
-    /// Set by the writer and the flusher when sled fails to write: sled keeps its first I/O
-    /// error for the life of a `Db`, so writes come back only by opening the store again.
-    failed: Arc<AtomicBool>,
-}
-
-/// The open database and the threads that write to it.
-struct Engine {
     db: sled::Db,
     /// Every table of [`Tree`], by key prefix.
     data: sled::Tree,
@@ -86,8 +66,6 @@ struct Engine {
     /// Outside the writer: the health check's heartbeat.
     meta: sled::Tree,
     commit: GroupCommit,
-    /// The writer's and the flusher's threads, joined when the engine closes.
-    threads: Vec<JoinHandle<()>>,
 }
 
 /// Why a store operation failed.
@@ -113,12 +91,9 @@ impl From<sled::Error> for StoreError {
     }
 }
 
-impl Engine {
-    fn open(
-        dir: &Path,
-        settings: &StoreSettings,
-        failed: &Arc<AtomicBool>,
-    ) -> anyhow::Result<Engine> {
+impl Store {
+    /// Opens (or creates) the database in `dir`. Fails if another process holds it.
+    pub fn open(dir: &Path, settings: &StoreSettings) -> anyhow::Result<Store> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(settings.cache_bytes())
@@ -129,8 +104,7 @@ impl Engine {
             .open()
             .with_context(|| {
                 format!(
-                    "cannot open the store in {} (is another gateway running on it? can the \
-                     gateway write there?)",
+                    "cannot open the store in {} (is another gateway running on it?)",
                     dir.display()
                 )
             })?;
@@ -147,80 +121,33 @@ impl Engine {
                 .with_context(|| format!("cannot open tree {name} in {}", dir.display()))
         };
         let data = tree("store")?;
-        let (writer, writing) = Writer::start(data.clone(), Arc::clone(failed))?;
-        let (commit, flushing) = GroupCommit::start(db.clone(), Arc::clone(failed))?;
-        Ok(Engine {
+        Ok(Store {
+            writer: Writer::start(data.clone())?,
             data,
             keys: tree("keys")?,
             meta: tree("meta")?,
-            writer,
-            commit,
-            threads: vec![writing, flushing],
+            commit: GroupCommit::start(db.clone())?,
             db,
         })
     }
 
-    /// Stops the writer and the flusher and lets go of sled, so that it can be opened again.
-    fn close(self) {
-        let Engine { threads, .. } = self;
-        // Every handle but the threads' own is dropped here; their queues close, they end.
-        for thread in threads {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Store {
-    /// Opens (or creates) the database in `dir`. Fails if another process holds it.
-    pub fn open(dir: &Path, settings: &StoreSettings) -> anyhow::Result<Store> {
-        let failed = Arc::new(AtomicBool::new(false));
-        let engine = Engine::open(dir, settings, &failed)?;
-        Ok(Store {
-            shared: Arc::new(Shared {
-                dir: dir.to_owned(),
-                settings: settings.clone(),
-                engine: RwLock::new(Some(Arc::new(engine))),
-                failed,
-            }),
-        })
-    }
-
-    fn engine(&self) -> Result<Arc<Engine>, StoreError> {
-        self.shared
-            .engine
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| {
-                StoreError::Storage(anyhow::anyhow!(
-                    "the store is reopening after a storage fault"
-                ))
-            })
-    }
-
-    fn tree(&self, t: Tree) -> Result<Table, StoreError> {
-        Ok(Table::new(&self.engine()?.data, t))
-    }
-
-    fn writer(&self) -> Result<Writer, StoreError> {
-        Ok(self.engine()?.writer.clone())
+    fn tree(&self, t: Tree) -> Table<'_> {
+        Table::new(&self.data, t)
     }
 
     /// Records a receipt key so that it stays listed after a rotation.
     pub fn remember_key(&self, jwk: &Jwk) -> anyhow::Result<()> {
-        let engine = self.engine()?;
-        engine
-            .keys
+        self.keys
             .insert(jwk.kid.as_bytes(), serde_json::to_vec(jwk)?)
             .context("cannot record the signing key")?;
-        engine.db.flush().context("cannot flush the store")?;
+        self.db.flush().context("cannot flush the store")?;
         Ok(())
     }
 
     /// Every receipt key ever used, `current` first.
     pub fn known_keys(&self, current: &Jwk) -> anyhow::Result<Vec<Jwk>> {
         let mut keys = vec![current.clone()];
-        for entry in self.engine()?.keys.iter() {
+        for entry in self.keys.iter() {
             let (_, value) = entry.context("cannot read the keys tree")?;
             let jwk: Jwk = serde_json::from_slice(&value).context("a stored key is corrupt")?;
             if jwk.kid != current.kid {
@@ -232,12 +159,7 @@ impl Store {
 
     /// Writes a heartbeat and waits for it to be on disk: `Ok` when the store is usable.
     pub async fn health_check(&self) -> Result<(), StoreError> {
-        if self.needs_recovery() {
-            return Err(StoreError::Storage(anyhow::anyhow!(
-                "the store failed to write and has not reopened yet"
-            )));
-        }
-        self.engine()?.meta.insert(
+        self.meta.insert(
             b"health",
             crate::clock::format(crate::clock::now()).as_bytes(),
         )?;
@@ -246,126 +168,14 @@ impl Store {
 
     /// Resolves once everything written so far is on disk (shared flushes).
     pub async fn durable(&self) -> Result<(), StoreError> {
-        let commit = self.engine()?.commit.clone();
-        commit.durable().await.map_err(StoreError::Storage)
+        self.commit.durable().await.map_err(StoreError::Storage)
     }
 
     /// Flushes everything to disk; used at shutdown.
     pub fn flush(&self) -> anyhow::Result<()> {
-        self.engine()?
-            .db
-            .flush()
-            .context("cannot flush the store")?;
+        self.db.flush().context("cannot flush the store")?;
         Ok(())
     }
-
-    /// Whether sled failed to write since the store was opened (it then refuses every write
-    /// until [`Store::recover`] opens it again).
-    pub fn needs_recovery(&self) -> bool {
-        self.shared.failed.load(Ordering::SeqCst)
-    }
-
-    /// After a storage fault, once the data directory takes writes again (a probe file of
-    /// `PROBE_BYTES` written and synced), closes the store and opens it again: sled recovers
-    /// from what is on disk, which is everything that was acknowledged. Until the probe
-    /// passes, the old engine keeps serving reads; while the store reopens, everything gets
-    /// 503. Blocking: call it from a blocking thread. `Ok(true)`: reopened.
-    pub fn recover(&self) -> anyhow::Result<bool> {
-        if !self.needs_recovery() {
-            return Ok(false);
-        }
-        if probe(&self.shared.dir).is_err() {
-            return Ok(false);
-        }
-        let old = self
-            .shared
-            .engine
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(mut old) = old {
-            // Requests that hold the old engine fail fast (sled refuses writes); wait for them.
-            let deadline = Instant::now() + Duration::from_secs(30);
-            let engine = loop {
-                match Arc::try_unwrap(old) {
-                    Ok(engine) => break engine,
-                    Err(_) if Instant::now() > deadline => {
-                        bail!("the old store is still in use after 30 s; not reopened yet")
-                    }
-                    Err(shared) => {
-                        old = shared;
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                }
-            };
-            engine.close();
-        }
-        // sled's own threads may hold its file lock for a moment after the last handle went.
-        let mut attempts = 0;
-        let engine = loop {
-            match Engine::open(&self.shared.dir, &self.shared.settings, &self.shared.failed) {
-                Ok(engine) => break engine,
-                Err(e) if attempts >= 100 => return Err(e),
-                Err(_) => {
-                    attempts += 1;
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        };
-        self.shared.failed.store(false, Ordering::SeqCst);
-        *self
-            .shared
-            .engine
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(engine));
-        Ok(true)
-    }
-}
-
-/// How often a store that failed to write checks whether it can reopen.
-const RECOVERY_CHECK: Duration = Duration::from_secs(1);
-
-impl Store {
-    /// Until `stop`: after a storage fault, reopens the store as soon as the data directory
-    /// takes writes again ([`Store::recover`]).
-    pub async fn keep_recovering(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        loop {
-            tokio::select! {
-                _ = stop.changed() => return,
-                () = tokio::time::sleep(RECOVERY_CHECK) => {}
-            }
-            if !self.needs_recovery() {
-                continue;
-            }
-            let store = self.clone();
-            match tokio::task::spawn_blocking(move || store.recover()).await {
-                Ok(Ok(true)) => tracing::warn!(
-                    "the store reopened after a storage fault; writes are taken again"
-                ),
-                Ok(Ok(false)) => tracing::debug!("the data directory still refuses writes"),
-                Ok(Err(e)) => tracing::error!(
-                    error = format!("{e:#}"),
-                    "reopening the store failed; will retry"
-                ),
-                Err(e) => tracing::error!(error = %e, "the store's recovery task failed"),
-            }
-        }
-    }
-}
-
-/// What the probe writes: enough to need new blocks of a full disk or past a file-size limit.
-const PROBE_BYTES: usize = 1 << 20;
-
-/// Whether `dir` takes a file of `PROBE_BYTES`, synced (the file is removed again).
-fn probe(dir: &Path) -> std::io::Result<()> {
-    use std::io::Write;
-    let path = dir.join(".write-probe");
-    let result = std::fs::File::create(&path).and_then(|mut file| {
-        file.write_all(&vec![0; PROBE_BYTES])?;
-        file.sync_all()
-    });
-    let _ = std::fs::remove_file(&path);
-    result
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {

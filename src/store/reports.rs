@@ -55,7 +55,7 @@ impl Store {
             .collect();
         let digest = new.content_sha256.clone();
         let written = self
-            .writer()?
+            .writer
             .write(move |tx| insert_in(tx, &new, &item_ids))
             .await;
         let outcome = match written {
@@ -80,7 +80,7 @@ impl Store {
     /// The submitter's view of one of its reports; `None` if it has no such report.
     pub fn report_view(&self, member: &str, report_id: &str) -> Result<Option<Value>, StoreError> {
         let Some(bytes) = self
-            .tree(Tree::Reports)?
+            .tree(Tree::Reports)
             .get(report_key(member, report_id))?
         else {
             return Ok(None);
@@ -89,7 +89,7 @@ impl Store {
         let mut items = Vec::with_capacity(report.item_ids.len());
         for item_id in &report.item_ids {
             let bytes = self
-                .tree(Tree::Items)?
+                .tree(Tree::Items)
                 .get(item_id.as_bytes())?
                 .ok_or_else(|| {
                     StoreError::Storage(anyhow::anyhow!("item {item_id} of a report is missing"))

@@ -40,7 +40,7 @@ impl Store {
         let payload: Value = super::from_json(&receipt.bytes[1..])?;
         let signed = signer.receipt(payload).map_err(StoreError::Storage)?;
         // Only over the pending bytes: never brings back a receipt that retention removed.
-        let _ = self.tree(receipt.table)?.compare_and_swap(
+        let _ = self.tree(receipt.table).compare_and_swap(
             &receipt.key,
             Some(receipt.bytes.as_slice()),
             Some(signed.as_slice()),
@@ -76,8 +76,7 @@ mod tests {
         let written = bytes.clone();
         let key = b"hotline-fr\0R-1";
         store
-            .writer()
-            .unwrap()
+            .writer
             .write(move |tx| tx.tree(Tree::Receipts).insert(key, &written))
             .await
             .unwrap();
@@ -86,12 +85,7 @@ mod tests {
         let document: serde_json::Value = serde_json::from_slice(&signed).unwrap();
         assert_eq!(document["receipt"], payload);
         verify(&document, std::slice::from_ref(signer.jwk())).unwrap();
-        let now = store
-            .tree(Tree::Receipts)
-            .unwrap()
-            .get(key)
-            .unwrap()
-            .unwrap();
+        let now = store.tree(Tree::Receipts).get(key).unwrap().unwrap();
         assert_eq!(
             &*now,
             signed.as_slice(),
@@ -109,11 +103,6 @@ mod tests {
         let bytes = pending(&json!({"type": "status.accepted"})).unwrap();
         let key = b"gone";
         store.seal(stored(key, bytes), &signer).unwrap();
-        assert!(store
-            .tree(Tree::Receipts)
-            .unwrap()
-            .get(key)
-            .unwrap()
-            .is_none());
+        assert!(store.tree(Tree::Receipts).get(key).unwrap().is_none());
     }
 }

@@ -67,11 +67,7 @@ impl Store {
         change: StatusChange,
         signer: Arc<Signer>,
     ) -> Result<StatusOutcome, StoreError> {
-        let outcome = match self
-            .writer()?
-            .write(move |tx| change_in(tx, &change))
-            .await?
-        {
+        let outcome = match self.writer.write(move |tx| change_in(tx, &change)).await? {
             (Ok(receipt), notify) => StatusOutcome::Changed {
                 receipt: self.seal(receipt, &signer)?,
                 notify,

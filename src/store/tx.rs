@@ -136,17 +136,14 @@ pub(super) fn decode_u64(bytes: &[u8]) -> u64 {
 }
 
 /// One table of the tree, for reading outside a write. Keys in and out are without the prefix.
-pub(super) struct Table {
-    tree: sled::Tree,
+pub(super) struct Table<'a> {
+    tree: &'a sled::Tree,
     table: Tree,
 }
 
-impl Table {
-    pub(super) fn new(tree: &sled::Tree, table: Tree) -> Table {
-        Table {
-            tree: tree.clone(),
-            table,
-        }
+impl<'a> Table<'a> {
+    pub(super) fn new(tree: &'a sled::Tree, table: Tree) -> Table<'a> {
+        Table { tree, table }
     }
 
     pub(super) fn get(&self, key: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {

@@ -10,9 +10,7 @@
 //! that.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
+use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
@@ -36,16 +34,12 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// The writer and its thread, which sets `failed` when sled refuses a batch.
-    pub(super) fn start(
-        tree: sled::Tree,
-        failed: Arc<AtomicBool>,
-    ) -> anyhow::Result<(Writer, JoinHandle<()>)> {
+    pub(super) fn start(tree: sled::Tree) -> anyhow::Result<Writer> {
         let (queue, jobs) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("hgw-writer".into())
-            .spawn(move || write_loop(&tree, &jobs, &failed))?;
-        Ok((Writer { queue }, thread))
+            .spawn(move || write_loop(&tree, &jobs))?;
+        Ok(Writer { queue })
     }
 
     /// Queues `work`; the receiver resolves once its writes are applied, or it failed.
@@ -108,7 +102,7 @@ fn gone() -> Abort {
     ))
 }
 
-fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>, failed: &AtomicBool) {
+fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = Writes::new();
         let mut replies = Vec::new();
@@ -128,7 +122,6 @@ fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>, failed: &AtomicBool
         }
         let applied = apply(tree, batch);
         if let Err(e) = &applied {
-            failed.store(true, Ordering::SeqCst);
             tracing::error!(error = %e, jobs = replies.len(), "applying a batch to the store failed");
         }
         for reply in replies {
