@@ -218,6 +218,8 @@ impl Worker {
             else {
                 return Ok(None);
             };
+            // As for a pulled page: never give out an entry that is not on disk yet.
+            store.durable().await?;
             let outcome = self.pusher.push(&self.endpoint, entry).await;
             app.metrics
                 .pushes

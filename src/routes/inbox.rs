@@ -57,6 +57,9 @@ pub async fn page(
         }
         other => other.into(),
     })?;
+    // An entry is only ever given out once it is on disk: one lost in a crash after it was
+    // read would see its cursor given to another entry, which the member would then skip.
+    state.store.durable().await?;
     // The entries are signed JSON already: the page is assembled around them.
     let mut body = Vec::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 40);
     body.extend_from_slice(b"{\"entries\":[");
