@@ -235,6 +235,11 @@ impl StoreSettings {
     }
 }
 
+fn read_config(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration file {}", path.display()))
+}
+
 fn non_empty(s: &str) -> Option<&str> {
     Some(s.trim()).filter(|s| !s.is_empty())
 }
@@ -267,29 +272,25 @@ impl ConfigSource {
 impl Settings {
     /// Reads the file, applies `HGW__` overrides from the environment and checks the result.
     pub fn load(source: &ConfigSource) -> anyhow::Result<Settings> {
-        match source {
+        let text = match source {
             ConfigSource::File(path) => {
                 if !path.is_file() {
                     bail!("configuration file {} does not exist", path.display());
                 }
-                let file = config::File::from(path.as_path()).format(config::FileFormat::Toml);
-                Settings::from_sources(file, source)
+                read_config(path)?
             }
             ConfigSource::Default if Path::new(DEFAULT_CONFIG_PATH).exists() => {
-                let file = config::File::new(DEFAULT_CONFIG_PATH, config::FileFormat::Toml);
-                Settings::from_sources(file, source)
+                read_config(Path::new(DEFAULT_CONFIG_PATH))?
             }
-            ConfigSource::Default => {
-                let file = config::File::from_str(EMBEDDED_DEFAULT, config::FileFormat::Toml);
-                Settings::from_sources(file, source)
-            }
-        }
+            ConfigSource::Default => EMBEDDED_DEFAULT.to_owned(),
+        };
+        Settings::from_toml(&text, &source.describe())
     }
 
-    fn from_sources<S>(file: S, source: &ConfigSource) -> anyhow::Result<Settings>
-    where
-        S: config::Source + Send + Sync + 'static,
-    {
+    /// Reads settings from TOML text, applies `HGW__` overrides from the environment and
+    /// checks the result; [`Settings::load`] reads every file through this. `origin` says in
+    /// every error where the text came from (a file name).
+    pub fn from_toml(text: &str, origin: &str) -> anyhow::Result<Settings> {
         let environment = config::Environment::with_prefix("HGW")
             .prefix_separator("__")
             .separator("__")
@@ -297,14 +298,14 @@ impl Settings {
             .list_separator(",")
             .with_list_parse_key("tls.crls");
         let settings: Settings = config::Config::builder()
-            .add_source(file)
+            .add_source(config::File::from_str(text, config::FileFormat::Toml))
             .add_source(environment)
             .build()
             .and_then(config::Config::try_deserialize)
-            .with_context(|| format!("cannot read the configuration from {}", source.describe()))?;
+            .with_context(|| format!("cannot read the configuration from {origin}"))?;
         settings
             .check()
-            .with_context(|| format!("the configuration in {} is wrong", source.describe()))?;
+            .with_context(|| format!("the configuration in {origin} is wrong"))?;
         Ok(settings)
     }
 

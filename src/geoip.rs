@@ -52,24 +52,32 @@ impl GeoIp {
     /// Errors name the file (and for CSV the line number and what is wrong).
     pub fn open(path: &Path) -> anyhow::Result<GeoIp> {
         let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        let source = if extension.eq_ignore_ascii_case("mmdb") {
+        if extension.eq_ignore_ascii_case("mmdb") {
             let reader = maxminddb::Reader::open_readfile(path)
                 .with_context(|| format!("cannot open MaxMind DB {}", path.display()))?;
-            Source::Mmdb(reader)
+            Ok(GeoIp {
+                source: Source::Mmdb(reader),
+            })
         } else if extension.eq_ignore_ascii_case("csv") {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read GeoIP CSV {}", path.display()))?;
-            let (v4, v6) = parse_csv(&text)
-                .with_context(|| format!("invalid GeoIP CSV {}", path.display()))?;
-            Source::Csv { v4, v6 }
+            GeoIp::from_csv(&text).with_context(|| format!("invalid GeoIP CSV {}", path.display()))
         } else {
             bail!(
                 "GeoIP database {} has an unsupported extension; supported are .mmdb (MaxMind DB) \
                  and .csv (first_ip,last_ip,country)",
                 path.display()
             );
-        };
-        Ok(GeoIp { source })
+        }
+    }
+
+    /// Reads a CSV table from its text (the `.csv` format of the module doc); [`GeoIp::open`]
+    /// reads `.csv` files through this. Errors say `line N: what`, without a file name.
+    pub fn from_csv(text: &str) -> anyhow::Result<GeoIp> {
+        let (v4, v6) = parse_csv(text)?;
+        Ok(GeoIp {
+            source: Source::Csv { v4, v6 },
+        })
     }
 
     /// The country hosting `ip`, if the database knows it.
@@ -216,10 +224,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> GeoIp {
-        let (v4, v6) = parse_csv(text).unwrap();
-        GeoIp {
-            source: Source::Csv { v4, v6 },
-        }
+        GeoIp::from_csv(text).unwrap()
     }
 
     const TABLE: &str = "\

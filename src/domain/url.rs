@@ -18,7 +18,8 @@ pub const MAX_URL_LEN: usize = 2048;
 ///
 /// Invariants: `original` parses as an absolute `http` or `https` URL with a host and without
 /// user-info, has no bidirectional control character, and is at most [`MAX_URL_LEN`]
-/// characters; `normalized` is that URL with scheme and host lower-cased (an internationalised
+/// characters; `normalized` is its [`ReportedUrl::normal_form`]: the URL with scheme and host
+/// lower-cased (an internationalised
 /// host in its punycode form, full-width letters and dots mapped to ASCII, ignored code points
 /// such as U+00AD dropped), the default port and the fragment dropped (the WHATWG URL
 /// serialisation), so two URLs that differ only in those respects have the same `normalized`,
@@ -57,6 +58,22 @@ impl ReportedUrl {
                 u32::from(c)
             ));
         }
+        Ok(ReportedUrl {
+            original: raw.to_owned(),
+            normalized: ReportedUrl::normal_form(raw)?,
+        })
+    }
+
+    /// The normal form of an absolute `http` or `https` URL with a host: the URL with scheme
+    /// and host lower-cased (an internationalised host in its punycode form), the default
+    /// port and the fragment dropped (the WHATWG URL serialisation; user-info is refused), so two
+    /// URLs that differ only in those respects have the same normal form, and normalising a
+    /// normal form changes nothing.
+    ///
+    /// No length limit: percent-encoding and punycode can make the normal form of a URL of
+    /// [`MAX_URL_LEN`] characters longer than that, so a normal form is not always itself a
+    /// URL that [`ReportedUrl::parse`] takes (fuzzing found this: fuzz/regressions/url/).
+    pub fn normal_form(raw: &str) -> Result<String, String> {
         let mut parsed = url::Url::parse(raw).map_err(|e| format!("not a valid URL: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err("only http and https URLs can be reported".to_owned());
@@ -76,10 +93,7 @@ impl ReportedUrl {
             );
         }
         parsed.set_fragment(None);
-        Ok(ReportedUrl {
-            original: raw.to_owned(),
-            normalized: parsed.into(),
-        })
+        Ok(parsed.into())
     }
 
     /// The URL exactly as the member sent it.
@@ -141,8 +155,8 @@ mod tests {
             let url = ReportedUrl::parse(raw).unwrap();
             assert_eq!(url.normalized(), want, "{raw}");
             assert_eq!(url.as_str(), raw);
-            let again = ReportedUrl::parse(url.normalized()).unwrap();
-            assert_eq!(again.normalized(), want, "normalising twice changed {raw}");
+            let again = ReportedUrl::normal_form(url.normalized()).unwrap();
+            assert_eq!(again, want, "normalising twice changed {raw}");
         }
     }
 
@@ -229,5 +243,19 @@ mod tests {
                 "{ok}"
             );
         }
+    }
+
+    #[test]
+    fn a_normal_form_may_be_longer_than_a_reportable_url() {
+        // Each space becomes `%20`: the normal form outgrows MAX_URL_LEN, and stays the same
+        // when normalised again.
+        let raw = format!("https://example.nl/{}", " a".repeat(1000));
+        let url = ReportedUrl::parse(&raw).unwrap();
+        assert!(url.normalized().len() > super::MAX_URL_LEN);
+        assert!(ReportedUrl::parse(url.normalized()).is_err());
+        assert_eq!(
+            ReportedUrl::normal_form(url.normalized()).unwrap(),
+            url.normalized()
+        );
     }
 }

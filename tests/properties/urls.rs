@@ -195,15 +195,15 @@ fn check_accepted(raw: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(parsed.fragment(), None);
     prop_assert_eq!(parsed.username(), "", "{:?}", raw);
     prop_assert_eq!(parsed.password(), None, "{:?}", raw);
-    let again = ReportedUrl::parse(url.normalized());
+    // Not `parse`: a normal form can outgrow MAX_URL_LEN (fuzz/regressions/url/).
+    let again = ReportedUrl::normal_form(url.normalized());
     prop_assert!(
         again.is_ok(),
         "{:?}: normal form {:?} rejected",
         raw,
         url.normalized()
     );
-    let again = again.unwrap();
-    prop_assert_eq!(again.normalized(), url.normalized(), "from {:?}", raw);
+    prop_assert_eq!(again.unwrap(), url.normalized(), "from {:?}", raw);
     Ok(())
 }
 

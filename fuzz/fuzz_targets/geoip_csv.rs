@@ -1,0 +1,6 @@
+//! Fuzz target `geoip_csv`: raw bytes through [`hotline_gateway_fuzz::geoip_csv`], which says what is
+//! checked. A panic there is a crash; `fuzz/run.sh` runs this target.
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| hotline_gateway_fuzz::geoip_csv(data));
