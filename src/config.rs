@@ -218,6 +218,9 @@ pub struct StoreSettings {
     /// intake rate and a start-up that replays (decompresses) everything written since the last
     /// start. Fixed when the store is created.
     pub compression: bool,
+    /// A flush that has not returned after this long means sled is wedged (it can be, after
+    /// failing to write a large value): the gateway then exits non-zero, to be restarted.
+    pub flush_timeout_ms: u64,
 }
 
 impl Default for StoreSettings {
@@ -225,6 +228,7 @@ impl Default for StoreSettings {
         StoreSettings {
             cache_mb: 16,
             compression: false,
+            flush_timeout_ms: 60_000,
         }
     }
 }
@@ -357,8 +361,8 @@ impl Settings {
         if self.limits.requests_per_second == 0 || self.limits.burst == 0 {
             bail!("limits.requests_per_second and limits.burst must be more than 0");
         }
-        if self.store.cache_mb == 0 {
-            bail!("store.cache_mb must be at least 1");
+        if self.store.cache_mb == 0 || self.store.flush_timeout_ms == 0 {
+            bail!("store.cache_mb and store.flush_timeout_ms must be more than 0");
         }
         if self.delivery.max_attempts == 0 {
             bail!("delivery.max_attempts must be at least 1");

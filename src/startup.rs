@@ -150,7 +150,7 @@ impl Application {
         // A worker mid-push finishes that push (bounded by the client's timeout), then stops.
         let _ = stop.send(true);
         while workers.join_next().await.is_some() {}
-        let flushed = state.store.flush();
+        let flushed = state.store.flush().await;
         served.and(flushed)
     }
 }

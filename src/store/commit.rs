@@ -7,6 +7,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 use anyhow::anyhow;
 use tokio::sync::oneshot;
@@ -22,8 +23,21 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    pub fn start(db: sled::Db) -> anyhow::Result<GroupCommit> {
-        GroupCommit::start_with(move || db.flush().map(drop).map_err(|e| e.to_string()))
+    /// The flusher for `db`, watched: a flush that has not returned after `timeout` ends the
+    /// process (see [`watch`]).
+    pub fn start(db: sled::Db, timeout: Duration) -> anyhow::Result<GroupCommit> {
+        let since = Arc::new(AtomicU64::new(0));
+        let flushing = Arc::clone(&since);
+        let commit = GroupCommit::start_with(move || {
+            flushing.store(now_ms(), Ordering::SeqCst);
+            let result = db.flush().map(drop).map_err(|e| e.to_string());
+            flushing.store(0, Ordering::SeqCst);
+            result
+        })?;
+        std::thread::Builder::new()
+            .name("hgw-flush-watch".into())
+            .spawn(move || watch(&since, timeout))?;
+        Ok(commit)
     }
 
     /// A flusher thread around any flush (the store's, or a test's stand-in for fsync).
@@ -53,6 +67,40 @@ impl GroupCommit {
         rx.await
             .map_err(|_| anyhow!("the flusher thread has stopped"))?
             .map_err(|e| anyhow!("flushing the store failed: {e}"))
+    }
+}
+
+/// Milliseconds since the Unix epoch (never 0, which means "not flushing").
+fn now_ms() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(1, |d| {
+        u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+    })
+}
+
+/// Ends the process if a flush started at `since` (0: none running) runs past `timeout`.
+///
+/// Why exit: sled 0.34 can wedge for good. After it fails to write a large value to `blobs/`
+/// it never releases the log buffer it had reserved, and every later flush waits for it for
+/// ever: every request waiting to be durable, `/health` and the shutdown with it. A wedged `Db`
+/// cannot even be dropped. Nothing acknowledged is lost by exiting (every answer waits for a
+/// flush), and a supervisor (systemd's `Restart=on-failure`) brings the gateway back, which
+/// recovers the store from disk.
+fn watch(since: &AtomicU64, timeout: Duration) {
+    let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    let tick = (timeout / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    loop {
+        std::thread::sleep(tick);
+        let started = since.load(Ordering::SeqCst);
+        if started != 0 && now_ms().saturating_sub(started) > timeout_ms {
+            tracing::error!(
+                timeout_ms,
+                "a store flush has not returned in time: sled is wedged (it can be after it \
+                 failed to write a large value); exiting so that the gateway is restarted; \
+                 nothing acknowledged is lost"
+            );
+            std::process::exit(1);
+        }
     }
 }
 

@@ -39,6 +39,7 @@ mod tx;
 mod writer;
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 
@@ -126,7 +127,10 @@ impl Store {
             data,
             keys: tree("keys")?,
             meta: tree("meta")?,
-            commit: GroupCommit::start(db.clone())?,
+            commit: GroupCommit::start(
+                db.clone(),
+                Duration::from_millis(settings.flush_timeout_ms),
+            )?,
             db,
         })
     }
@@ -171,10 +175,10 @@ impl Store {
         self.commit.durable().await.map_err(StoreError::Storage)
     }
 
-    /// Flushes everything to disk; used at shutdown.
-    pub fn flush(&self) -> anyhow::Result<()> {
-        self.db.flush().context("cannot flush the store")?;
-        Ok(())
+    /// Flushes everything to disk; used at shutdown. Through the group commit, so that the
+    /// flush watchdog sees it too.
+    pub async fn flush(&self) -> anyhow::Result<()> {
+        self.durable().await.context("cannot flush the store")
     }
 }
 
