@@ -131,7 +131,14 @@ fn the_connection_keys_load_from_the_file_and_from_the_environment() {
     std::fs::write(&path, file).unwrap();
     let dev_pki = |env: &[(&str, &str)]| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hotline-gateway"));
-        command.arg("dev-pki").arg("--config").arg(&path);
+        // In the temporary directory: the default certificate paths are relative, and must
+        // not land in the repository's own certs/ (a later `serve` would pair them with
+        // another CA).
+        command
+            .current_dir(dir.path())
+            .arg("dev-pki")
+            .arg("--config")
+            .arg(&path);
         for (variable, _) in std::env::vars_os() {
             if variable.to_string_lossy().starts_with("HGW__") {
                 command.env_remove(variable);
