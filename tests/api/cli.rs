@@ -104,6 +104,8 @@ fn serve_runs_on_the_embedded_default_and_stops_on_sigterm() {
         .arg("serve")
         .current_dir(dir.path())
         .env("HGW__GATEWAY__LISTEN", "127.0.0.1:0")
+        // Not the default 9464: a gateway running on this machine must not fail the test.
+        .env("HGW__GATEWAY__ADMIN_LISTEN", "127.0.0.1:0")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
