@@ -5,10 +5,12 @@
 //! otherwise; `tx.rs` encodes the keys):
 //! - `reports`: `member \0 report_id` -> [`ReportRecord`]
 //! - `receipts`: same key -> the exact receipt bytes first sent, to send again byte for byte
+//!   (until its request has signed it: the pending receipt, a 0 byte and the JSON; `seal.rs`)
 //! - `items`: `item_id` -> [`ItemRecord`] (routing, status, history, followers, notices)
 //! - `open_urls`: normalised URL -> `item_id` of the routed or domestic item at that URL that is
 //!   not yet removed or closed
 //! - `status_receipts`: `item_id \0 history index (u32 BE)` -> receipt bytes of that change
+//!   (pending at first, as for `receipts`)
 //! - `inbox`: `member \0 seq (u64 BE)` -> the entry as stored (what it tells, of which item, the
 //!   item's status then); rendered and signed when read; `seq` is the entry's cursor
 //! - `inbox_heads`, `inbox_acks`: `member` -> u64 BE: last entry written, last acknowledged
