@@ -138,13 +138,9 @@ impl Members {
         body: &Value,
         ledger: &Ledger,
     ) -> Answer {
-        let answer = self.post(base, member, "/v1/reports", body).await;
-        ledger.lock().unwrap().push(Sent {
-            member,
-            body: body.clone(),
-            answer: answer.clone(),
-        });
-        answer
+        self.try_submit(base, member, body, ledger)
+            .await
+            .expect("an answer, not a dropped connection")
     }
 }
 
