@@ -221,6 +221,10 @@ pub struct StoreSettings {
     /// A flush that has not returned after this long means sled is wedged (it can be, after
     /// failing to write a large value): the gateway then exits non-zero, to be restarted.
     pub flush_timeout_ms: u64,
+    /// Writes are refused (503) while less than this is free on the data directory's file
+    /// system, or under the file-size limit past the store's log: sled is never made to write
+    /// into a full disk, and reads go on. 0: no free-space check.
+    pub min_free_mb: u64,
 }
 
 impl Default for StoreSettings {
@@ -229,6 +233,7 @@ impl Default for StoreSettings {
             cache_mb: 16,
             compression: false,
             flush_timeout_ms: 60_000,
+            min_free_mb: 64,
         }
     }
 }

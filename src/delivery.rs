@@ -213,13 +213,14 @@ impl Worker {
                     return Ok(Some((retry_at - now).unsigned_abs()));
                 }
             }
+            let generation = store.generation()?;
             let Some((cursor, entry)) =
                 store.inbox_entry_from(&self.member, state.next, &app.signer)?
             else {
                 return Ok(None);
             };
             // As for a pulled page: never give out an entry that is not on disk yet.
-            store.durable().await?;
+            store.durable_since(generation).await?;
             let outcome = self.pusher.push(&self.endpoint, entry).await;
             app.metrics
                 .pushes

@@ -142,6 +142,7 @@ impl Application {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut workers = state.deliveries.spawn(&state, &stopped)?;
         workers.spawn(retention::run(state.clone().into_inner(), stopped.clone()));
+        workers.spawn(state.store.clone().keep_recovering(stopped.clone()));
         let admin = self.admin.handle();
         let admin_task = tokio::spawn(self.admin);
         let served = self.server.await.context("the API server failed");

@@ -43,6 +43,7 @@ pub async fn page(
     };
     let page_state = state.clone();
     let member = caller.id().to_owned();
+    let generation = state.store.generation()?;
     // Entries are signed as they are read: CPU work, kept off the I/O threads.
     let page = web::block(move || {
         page_state
@@ -59,7 +60,8 @@ pub async fn page(
     })?;
     // An entry is only ever given out once it is on disk: one lost in a crash after it was
     // read would see its cursor given to another entry, which the member would then skip.
-    state.store.durable().await?;
+    // (If the store reopened meanwhile, what was read may not be there: 503.)
+    state.store.durable_since(generation).await?;
     // The entries are signed JSON already: the page is assembled around them.
     let mut body = Vec::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 40);
     body.extend_from_slice(b"{\"entries\":[");

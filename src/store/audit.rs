@@ -63,7 +63,7 @@ impl Store {
         let mut expected_prev = GENESIS.to_owned();
         let mut expected_seq = 1u64;
         let broken = |seq, reason: String| Ok(AuditVerdict::Broken { seq, reason });
-        for entry in self.tree(Tree::Audit).iter() {
+        for entry in self.tree(Tree::Audit)?.iter() {
             let (key, bytes) = entry?;
             let seq = super::tx::decode_u64(&key);
             if seq != expected_seq {
@@ -93,7 +93,7 @@ impl Store {
             expected_seq += 1;
         }
         let last = expected_seq - 1;
-        let head: Head = match self.tree(Tree::AuditHead).get(b"head")? {
+        let head: Head = match self.tree(Tree::AuditHead)?.get(b"head")? {
             Some(bytes) => super::from_json(&bytes)?,
             None if last == 0 => Head::default(),
             None => return broken(last, "the chain's head is missing".into()),
@@ -114,7 +114,7 @@ impl Store {
 
     /// Every event, in order, as stored (for tests and the `audit` command).
     pub fn audit_events(&self) -> Result<Vec<Value>, StoreError> {
-        self.tree(Tree::Audit)
+        self.tree(Tree::Audit)?
             .iter()
             .map(|entry| super::from_json(&entry?.1))
             .collect()

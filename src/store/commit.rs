@@ -4,13 +4,21 @@
 //! Why a thread and a channel: `sled::Db::flush` blocks on fsync. One dedicated thread takes all
 //! the waiters queued so far, flushes once, and answers them all, so under load the fsyncs are
 //! shared instead of queued one per request, and the async executor never blocks on disk.
+//!
+//! A flush is made only if something was written since the last one that succeeded (every
+//! write to sled is counted in `written`), and only if the store has room ([`Room`]): a reader
+//! that waits for what it read to be on disk (an inbox page) is answered at once when it is,
+//! during a storage fault too, and sled is not made to write into a fault.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::anyhow;
 use tokio::sync::oneshot;
+
+use super::room::Room;
 
 type Waiter = oneshot::Sender<Result<(), String>>;
 
@@ -20,37 +28,75 @@ pub struct GroupCommit {
     queue: mpsc::Sender<Waiter>,
     /// How many flushes the thread has made: fewer than waiters when flushes are shared.
     flushes: Arc<AtomicU64>,
+    /// Writes made to sled so far (batches, and the few writes outside the writer).
+    written: Arc<AtomicU64>,
 }
 
 impl GroupCommit {
-    /// The flusher for `db`, watched: a flush that has not returned after `timeout` ends the
-    /// process (see [`watch`]).
-    pub fn start(db: sled::Db, timeout: Duration) -> anyhow::Result<GroupCommit> {
+    /// The flusher for `db` and its thread, which sets `failed` when a flush fails; watched: a
+    /// flush that has not returned after `timeout` ends the process (see [`watch`]).
+    pub(super) fn start(
+        db: sled::Db,
+        timeout: Duration,
+        failed: Arc<AtomicBool>,
+        room: Arc<Room>,
+    ) -> anyhow::Result<(GroupCommit, JoinHandle<()>)> {
         let since = Arc::new(AtomicU64::new(0));
         let flushing = Arc::clone(&since);
-        let commit = GroupCommit::start_with(move || {
+        let written = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&written);
+        let clean = AtomicU64::new(0);
+        let flush = move || {
+            let upto = counted.load(Ordering::SeqCst);
+            if upto == clean.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            room.check()?;
             flushing.store(now_ms(), Ordering::SeqCst);
-            let result = db.flush().map(drop).map_err(|e| e.to_string());
+            let result = db.flush().map(drop).map_err(|e| {
+                failed.store(true, Ordering::SeqCst);
+                e.to_string()
+            });
             flushing.store(0, Ordering::SeqCst);
+            if result.is_ok() {
+                clean.store(upto, Ordering::SeqCst);
+            }
             result
-        })?;
+        };
+        let started = GroupCommit::start_with(flush, written)?;
         std::thread::Builder::new()
             .name("hgw-flush-watch".into())
             .spawn(move || watch(&since, timeout))?;
-        Ok(commit)
+        Ok(started)
     }
 
     /// A flusher thread around any flush (the store's, or a test's stand-in for fsync).
     fn start_with(
         flush: impl Fn() -> Result<(), String> + Send + 'static,
-    ) -> anyhow::Result<GroupCommit> {
+        written: Arc<AtomicU64>,
+    ) -> anyhow::Result<(GroupCommit, JoinHandle<()>)> {
         let (queue, waiters) = mpsc::channel::<Waiter>();
         let flushes = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&flushes);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("hgw-flush".into())
             .spawn(move || flush_loop(&flush, &waiters, &counter))?;
-        Ok(GroupCommit { queue, flushes })
+        let commit = GroupCommit {
+            queue,
+            flushes,
+            written,
+        };
+        Ok((commit, thread))
+    }
+
+    /// The counter of writes, for the writer thread.
+    pub(super) fn written(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.written)
+    }
+
+    /// Counts a write made to sled: the next `durable` flushes it.
+    pub(super) fn wrote(&self) {
+        self.written.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Flushes made so far.
@@ -86,10 +132,11 @@ fn now_ms() -> u64 {
 /// cannot even be dropped. Nothing acknowledged is lost by exiting (every answer waits for a
 /// flush), and a supervisor (systemd's `Restart=on-failure`) brings the gateway back, which
 /// recovers the store from disk.
-fn watch(since: &AtomicU64, timeout: Duration) {
+fn watch(since: &Arc<AtomicU64>, timeout: Duration) {
     let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     let tick = (timeout / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
-    loop {
+    // Until the flusher is gone (the store closed to reopen): it held the other handle.
+    while Arc::strong_count(since) > 1 {
         std::thread::sleep(tick);
         let started = since.load(Ordering::SeqCst);
         if started != 0 && now_ms().saturating_sub(started) > timeout_ms {
@@ -130,6 +177,7 @@ fn flush_loop(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::time::Duration;
 
     use super::GroupCommit;
@@ -138,11 +186,11 @@ mod tests {
     async fn one_flush_serves_every_waiter_queued_while_it_ran() {
         // A flush that takes as long as a slow fsync: every waiter that arrives meanwhile must
         // ride on the next one, not get a flush of its own.
-        let commit = GroupCommit::start_with(|| {
+        let flush = || {
             std::thread::sleep(Duration::from_millis(50));
             Ok(())
-        })
-        .unwrap();
+        };
+        let (commit, _) = GroupCommit::start_with(flush, Arc::default()).unwrap();
         let waiters = 200;
         let tasks: Vec<_> = (0..waiters)
             .map(|_| {
@@ -162,7 +210,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_flush_is_every_waiters_error() {
-        let commit = GroupCommit::start_with(|| Err("disk full".to_owned())).unwrap();
+        let fail = || Err("disk full".to_owned());
+        let (commit, _) = GroupCommit::start_with(fail, Arc::default()).unwrap();
         let error = commit.durable().await.unwrap_err();
         assert!(format!("{error:#}").contains("disk full"));
     }

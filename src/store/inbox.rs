@@ -48,7 +48,7 @@ impl Store {
     pub fn inbox_position(&self, member: &str) -> Result<(u64, u64), StoreError> {
         let read = |t: Tree| -> Result<u64, StoreError> {
             Ok(self
-                .tree(t)
+                .tree(t)?
                 .get(member.as_bytes())?
                 .map_or(0, |b| decode_u64(&b)))
         };
@@ -59,7 +59,7 @@ impl Store {
     pub fn backlog(&self, member: &str) -> Result<u64, StoreError> {
         let (head, acked) = self.inbox_position(member)?;
         let range = inbox_key(member, acked.saturating_add(1))..=inbox_key(member, u64::MAX);
-        let purged = self.tree(Tree::Purged).range(range).count() as u64;
+        let purged = self.tree(Tree::Purged)?.range(range).count() as u64;
         Ok(head.saturating_sub(acked).saturating_sub(purged))
     }
 
@@ -84,7 +84,7 @@ impl Store {
         };
         let from = inbox_key(member, after.saturating_add(1));
         let to = inbox_key(member, u64::MAX);
-        for entry in self.tree(Tree::Inbox).range(from..=to).take(limit) {
+        for entry in self.tree(Tree::Inbox)?.range(from..=to).take(limit) {
             let (key, value) = entry?;
             page.next = decode_u64(&key[key.len() - 8..]);
             page.entries
@@ -101,7 +101,7 @@ impl Store {
         signer: &Signer,
     ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let range = inbox_key(member, from)..=inbox_key(member, u64::MAX);
-        match self.tree(Tree::Inbox).range(range).next() {
+        match self.tree(Tree::Inbox)?.range(range).next() {
             Some(entry) => {
                 let (key, value) = entry?;
                 let cursor = decode_u64(&key[key.len() - 8..]);
@@ -122,7 +122,7 @@ impl Store {
     ) -> Result<Vec<u8>, StoreError> {
         let stored: StoredEntry = from_json(stored)?;
         let item = self
-            .tree(Tree::Items)
+            .tree(Tree::Items)?
             .get(stored.item_id.as_bytes())?
             .ok_or_else(|| {
                 StoreError::Storage(anyhow::anyhow!(
@@ -153,21 +153,22 @@ impl Store {
     pub async fn acknowledge(&self, ack: Acknowledgement) -> Result<Vec<String>, StoreError> {
         let ack = Arc::new(ack);
         let mut notify = Vec::new();
+        let engine = self.engine()?;
         loop {
             let chunk = Arc::clone(&ack);
-            let (done, touched) = self.writer.write(move |tx| ack_chunk(tx, &chunk)).await?;
+            let (done, touched) = engine.writer.write(move |tx| ack_chunk(tx, &chunk)).await?;
             notify.extend(touched);
             if done {
                 break;
             }
         }
-        self.durable().await?;
+        engine.durable().await?;
         Ok(notify)
     }
 
     /// The push state of `member`.
     pub fn push_state(&self, member: &str) -> Result<PushState, StoreError> {
-        match self.tree(Tree::Push).get(member.as_bytes())? {
+        match self.tree(Tree::Push)?.get(member.as_bytes())? {
             Some(bytes) => super::from_json(&bytes),
             None => Ok(PushState::default()),
         }
@@ -176,7 +177,9 @@ impl Store {
     /// Records where push delivery to `member` stands (after a failed attempt).
     pub fn set_push_state(&self, member: &str, state: &PushState) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(state).map_err(|e| StoreError::Storage(e.into()))?;
-        self.tree(Tree::Push).insert(member.as_bytes(), bytes)?;
+        let engine = self.engine()?;
+        engine.table(Tree::Push).insert(member.as_bytes(), bytes)?;
+        engine.commit.wrote();
         Ok(())
     }
 }

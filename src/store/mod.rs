@@ -34,14 +34,18 @@ mod inbox;
 mod records;
 mod reports;
 mod retention;
+mod room;
 mod seal;
 mod stats;
 mod status;
 mod tx;
 mod writer;
 
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
@@ -54,12 +58,38 @@ pub use status::{StatusChange, StatusOutcome, StatusRefusal};
 
 use crate::config::StoreSettings;
 use crate::receipts::Jwk;
+use room::Room;
 use tx::{Table, Tree};
 use writer::Writer;
 
-/// Handle to the store; cheap to clone (sled trees are reference-counted).
+/// Handle to the store; cheap to clone. Every clone sees the same engine, which is replaced
+/// whole when the store reopens after a storage fault ([`Store::recover`]).
 #[derive(Clone)]
 pub struct Store {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    settings: StoreSettings,
+    /// `None` only while the store reopens.
+    engine: RwLock<Option<Arc<Engine>>>,
+    /// Set by the writer and the flusher when sled fails to write: sled keeps its first I/O
+    /// error for the life of a `Db`, so writes come back only by opening the store again.
+    failed: Arc<AtomicBool>,
+    /// Whether the disk has room for a write (checked before each batch and each flush).
+    room: Arc<Room>,
+}
+
+/// One opening of the database, and the threads that write to it. A request takes the engine
+/// once ([`Store::engine`]) and does its writes, its reads of them and its wait for the flush
+/// on that one: a flush of a later engine must never stand for a write made to an earlier one
+/// (which may be lost with it). Readers hold the engine too, so that it closes only once
+/// nobody uses it.
+pub(super) struct Engine {
+    /// Counts the openings since the process started: a reader that must know its entries are
+    /// on disk checks that the engine it read from is still the one that flushed.
+    generation: u64,
     db: sled::Db,
     /// Every table of [`Tree`], by key prefix.
     data: sled::Tree,
@@ -69,6 +99,9 @@ pub struct Store {
     /// Outside the writer: the health check's heartbeat.
     meta: sled::Tree,
     commit: GroupCommit,
+    room: Arc<Room>,
+    /// The writer's and the flusher's threads, joined when the engine closes.
+    threads: Vec<JoinHandle<()>>,
 }
 
 /// Why a store operation failed.
@@ -94,9 +127,14 @@ impl From<sled::Error> for StoreError {
     }
 }
 
-impl Store {
-    /// Opens (or creates) the database in `dir`. Fails if another process holds it.
-    pub fn open(dir: &Path, settings: &StoreSettings) -> anyhow::Result<Store> {
+impl Engine {
+    fn open(
+        dir: &Path,
+        settings: &StoreSettings,
+        failed: &Arc<AtomicBool>,
+        room: &Arc<Room>,
+        generation: u64,
+    ) -> anyhow::Result<Engine> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(settings.cache_bytes())
@@ -124,36 +162,111 @@ impl Store {
                 .with_context(|| format!("cannot open tree {name} in {}", dir.display()))
         };
         let data = tree("store")?;
-        Ok(Store {
-            writer: Writer::start(data.clone())?,
+        let room = Arc::clone(room);
+        let timeout = Duration::from_millis(settings.flush_timeout_ms);
+        let (commit, flushing) =
+            GroupCommit::start(db.clone(), timeout, Arc::clone(failed), Arc::clone(&room))?;
+        let (writer, writing) = Writer::start(
+            data.clone(),
+            Arc::clone(&room),
+            commit.written(),
+            Arc::clone(failed),
+        )?;
+        Ok(Engine {
+            generation,
+            room,
             data,
             keys: tree("keys")?,
             meta: tree("meta")?,
-            commit: GroupCommit::start(
-                db.clone(),
-                Duration::from_millis(settings.flush_timeout_ms),
-            )?,
+            writer,
+            commit,
+            // The writer first: it holds the counter of writes, not the flusher's queue.
+            threads: vec![writing, flushing],
             db,
         })
     }
 
-    fn tree(&self, t: Tree) -> Table<'_> {
-        Table::new(&self.data, t)
+    /// A table of this engine, for reading (and the few writes made outside the writer).
+    fn table(self: &Arc<Engine>, t: Tree) -> Table {
+        Table::new(Arc::clone(self), t)
+    }
+
+    /// Resolves once everything written to this engine so far is on disk.
+    async fn durable(&self) -> Result<(), StoreError> {
+        self.commit.durable().await.map_err(StoreError::Storage)
+    }
+
+    /// Stops the writer and the flusher and lets go of sled, so that it can be opened again.
+    fn close(self) {
+        let Engine {
+            threads,
+            writer,
+            commit,
+            db,
+            data,
+            keys,
+            meta,
+            ..
+        } = self;
+        // Every handle but the threads' own goes first: their queues close, and they end.
+        drop((writer, commit, db, data, keys, meta));
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`. Fails if another process holds it.
+    pub fn open(dir: &Path, settings: &StoreSettings) -> anyhow::Result<Store> {
+        let failed = Arc::new(AtomicBool::new(false));
+        let room = Arc::new(Room::new(dir, settings.min_free_mb));
+        let engine = Engine::open(dir, settings, &failed, &room, 0)?;
+        Ok(Store {
+            shared: Arc::new(Shared {
+                dir: dir.to_owned(),
+                settings: settings.clone(),
+                engine: RwLock::new(Some(Arc::new(engine))),
+                failed,
+                room,
+            }),
+        })
+    }
+
+    /// The engine now open; `Err` (503) while the store reopens.
+    fn engine(&self) -> Result<Arc<Engine>, StoreError> {
+        self.shared
+            .engine
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                StoreError::Storage(anyhow::anyhow!(
+                    "the store is reopening after a storage fault"
+                ))
+            })
+    }
+
+    /// A table of the engine now open.
+    fn tree(&self, t: Tree) -> Result<Table, StoreError> {
+        Ok(self.engine()?.table(t))
     }
 
     /// Records a receipt key so that it stays listed after a rotation.
     pub fn remember_key(&self, jwk: &Jwk) -> anyhow::Result<()> {
-        self.keys
+        let engine = self.engine()?;
+        engine
+            .keys
             .insert(jwk.kid.as_bytes(), serde_json::to_vec(jwk)?)
             .context("cannot record the signing key")?;
-        self.db.flush().context("cannot flush the store")?;
+        engine.db.flush().context("cannot flush the store")?;
         Ok(())
     }
 
     /// Every receipt key ever used, `current` first.
     pub fn known_keys(&self, current: &Jwk) -> anyhow::Result<Vec<Jwk>> {
         let mut keys = vec![current.clone()];
-        for entry in self.keys.iter() {
+        for entry in self.engine()?.keys.iter() {
             let (_, value) = entry.context("cannot read the keys tree")?;
             let jwk: Jwk = serde_json::from_slice(&value).context("a stored key is corrupt")?;
             if jwk.kid != current.kid {
@@ -165,16 +278,44 @@ impl Store {
 
     /// Writes a heartbeat and waits for it to be on disk: `Ok` when the store is usable.
     pub async fn health_check(&self) -> Result<(), StoreError> {
-        self.meta.insert(
+        if self.needs_recovery() {
+            return Err(StoreError::Storage(anyhow::anyhow!(
+                "the store failed to write and has not reopened yet"
+            )));
+        }
+        let engine = self.engine()?;
+        engine
+            .room
+            .check()
+            .map_err(|why| StoreError::Storage(anyhow::anyhow!(why)))?;
+        engine.meta.insert(
             b"health",
             crate::clock::format(crate::clock::now()).as_bytes(),
         )?;
-        self.durable().await
+        engine.commit.wrote();
+        engine.durable().await
+    }
+
+    /// Which opening of the store is current (see [`Store::durable_since`]).
+    pub fn generation(&self) -> Result<u64, StoreError> {
+        Ok(self.engine()?.generation)
     }
 
     /// Resolves once everything written so far is on disk (shared flushes).
     pub async fn durable(&self) -> Result<(), StoreError> {
-        self.commit.durable().await.map_err(StoreError::Storage)
+        self.engine()?.durable().await
+    }
+
+    /// As [`Store::durable`], for what was read from opening `generation`: an error if the
+    /// store has reopened since, as what was read may not have reached the disk.
+    pub async fn durable_since(&self, generation: u64) -> Result<(), StoreError> {
+        let engine = self.engine()?;
+        if engine.generation != generation {
+            return Err(StoreError::Storage(anyhow::anyhow!(
+                "the store reopened after a storage fault while the request read it"
+            )));
+        }
+        engine.durable().await
     }
 
     /// Flushes everything to disk; used at shutdown. Through the group commit, so that the
@@ -182,6 +323,136 @@ impl Store {
     pub async fn flush(&self) -> anyhow::Result<()> {
         self.durable().await.context("cannot flush the store")
     }
+
+    /// Whether sled failed to write since the store was opened (it then refuses every write
+    /// until [`Store::recover`] opens it again).
+    pub fn needs_recovery(&self) -> bool {
+        self.shared.failed.load(Ordering::SeqCst)
+    }
+
+    /// After a storage fault, once the data directory takes writes again ([`probe`]), closes
+    /// the store and opens it again: sled recovers from what is on disk, which is everything
+    /// that was acknowledged. Until the probe passes, the old engine keeps serving what reads
+    /// sled allows; while the store reopens, everything gets 503. Blocking: call it from a
+    /// blocking thread. `Ok(true)`: reopened.
+    pub fn recover(&self) -> anyhow::Result<bool> {
+        if !self.needs_recovery() {
+            return Ok(false);
+        }
+        if let Err(why) = self.shared.room.check() {
+            tracing::debug!(error = %why, "the store has no room yet");
+            return Ok(false);
+        }
+        if let Err(e) = probe(&self.shared.dir) {
+            tracing::debug!(error = %e, "the data directory still refuses writes");
+            return Ok(false);
+        }
+        let slot = || {
+            self.shared
+                .engine
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        let old = slot().take();
+        let mut generation = 1;
+        if let Some(old) = old {
+            generation = old.generation + 1;
+            // Requests that hold the old engine fail fast (sled refuses writes); wait for them.
+            match sole(old, Duration::from_secs(30)) {
+                Ok(engine) => engine.close(),
+                Err(old) => {
+                    *slot() = Some(old);
+                    bail!("the store is still in use after 30 s; not reopened yet");
+                }
+            }
+        }
+        // sled's own threads may hold its file lock for a moment after the last handle went.
+        let mut attempts = 0;
+        let engine = loop {
+            let Shared {
+                dir,
+                settings,
+                failed,
+                room,
+                ..
+            } = &*self.shared;
+            match Engine::open(dir, settings, failed, room, generation) {
+                Ok(engine) => break engine,
+                Err(e) if attempts >= 100 => return Err(e),
+                Err(_) => {
+                    attempts += 1;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        };
+        self.shared.failed.store(false, Ordering::SeqCst);
+        *slot() = Some(Arc::new(engine));
+        Ok(true)
+    }
+
+    /// Until `stop`: every `RECOVERY_CHECK`, a flush (sled may have failed on its own
+    /// thread, unseen by any request), and after a storage fault, reopens the store as soon
+    /// as the data directory takes writes again ([`Store::recover`]).
+    pub async fn keep_recovering(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                () = tokio::time::sleep(RECOVERY_CHECK) => {}
+            }
+            if !self.needs_recovery() {
+                // A failed flush sets the flag; nothing else to do here.
+                let _ = self.durable().await;
+                continue;
+            }
+            let store = self.clone();
+            match tokio::task::spawn_blocking(move || store.recover()).await {
+                Ok(Ok(true)) => tracing::warn!(
+                    "the store reopened after a storage fault; writes are taken again"
+                ),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "reopening the store failed; will retry"
+                ),
+                Err(e) => tracing::error!(error = %e, "the store's recovery task failed"),
+            }
+        }
+    }
+}
+
+/// How often the store checks that sled still writes, or whether it can reopen.
+const RECOVERY_CHECK: Duration = Duration::from_secs(1);
+
+/// `engine` once nobody else holds it, or back after `patience`.
+fn sole(mut engine: Arc<Engine>, patience: Duration) -> Result<Engine, Arc<Engine>> {
+    let deadline = Instant::now() + patience;
+    loop {
+        match Arc::try_unwrap(engine) {
+            Ok(engine) => return Ok(engine),
+            Err(shared) if Instant::now() > deadline => return Err(shared),
+            Err(shared) => {
+                engine = shared;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+/// What the probe writes: enough to need new blocks of a nearly full disk.
+const PROBE_BYTES: usize = 1 << 20;
+
+/// Whether `dir` takes writes again: a file of `PROBE_BYTES`, written and synced (it is
+/// removed again). After [`Room::check`], which sees a full disk or a file-size limit but not,
+/// say, a file system remounted read-only.
+fn probe(dir: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let path = dir.join(".write-probe");
+    let result = std::fs::File::create(&path).and_then(|mut file| {
+        file.write_all(&vec![0; PROBE_BYTES])?;
+        file.sync_all()
+    });
+    let _ = std::fs::remove_file(&path);
+    result
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {

@@ -54,13 +54,14 @@ impl Store {
             .map(|_| uuid::Uuid::now_v7().to_string())
             .collect();
         let digest = new.content_sha256.clone();
-        let written = self
+        let engine = self.engine()?;
+        let written = engine
             .writer
             .write(move |tx| insert_in(tx, &new, &item_ids))
             .await;
         let outcome = match written {
             Ok((receipt, notify)) => Accepted::New {
-                receipt: self.seal(receipt, &signer)?,
+                receipt: engine.seal(receipt, &signer)?,
                 notify,
             },
             Err(Abort::Exists(existing)) => {
@@ -68,19 +69,19 @@ impl Store {
                 if record.content_sha256 != digest {
                     return Err(StoreError::Conflict);
                 }
-                Accepted::Replay(self.seal(receipt, &signer)?)
+                Accepted::Replay(engine.seal(receipt, &signer)?)
             }
             Err(other) => return Err(other.into()),
         };
         // A replay may race the first submission's flush: wait in both cases.
-        self.durable().await?;
+        engine.durable().await?;
         Ok(outcome)
     }
 
     /// The submitter's view of one of its reports; `None` if it has no such report.
     pub fn report_view(&self, member: &str, report_id: &str) -> Result<Option<Value>, StoreError> {
         let Some(bytes) = self
-            .tree(Tree::Reports)
+            .tree(Tree::Reports)?
             .get(report_key(member, report_id))?
         else {
             return Ok(None);
@@ -89,7 +90,7 @@ impl Store {
         let mut items = Vec::with_capacity(report.item_ids.len());
         for item_id in &report.item_ids {
             let bytes = self
-                .tree(Tree::Items)
+                .tree(Tree::Items)?
                 .get(item_id.as_bytes())?
                 .ok_or_else(|| {
                     StoreError::Storage(anyhow::anyhow!("item {item_id} of a report is missing"))

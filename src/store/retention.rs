@@ -17,7 +17,7 @@ impl Store {
         let mut purged = 0;
         loop {
             let batch: Vec<sled::IVec> = self
-                .tree(Tree::Closed)
+                .tree(Tree::Closed)?
                 .range(..end.clone())
                 .take(BATCH)
                 .map(|entry| entry.map(|(key, _)| key))
@@ -28,7 +28,7 @@ impl Store {
             for closed in batch {
                 let item_id = String::from_utf8_lossy(&closed[9..]).into_owned();
                 let entries = self.entries_of(&item_id)?;
-                self.writer.write_blocking(move |tx| {
+                self.engine()?.writer.write_blocking(move |tx| {
                     purge_item(tx, &item_id, &entries)?;
                     tx.tree(Tree::Closed).remove(&closed)
                 })?;
@@ -44,7 +44,7 @@ impl Store {
     /// writer lock (a closed item gets no new entries meanwhile).
     fn entries_of(&self, item_id: &str) -> Result<Vec<sled::IVec>, StoreError> {
         let mut ids = vec![item_id.to_owned()];
-        if let Some(bytes) = self.tree(Tree::Items).get(item_id.as_bytes())? {
+        if let Some(bytes) = self.tree(Tree::Items)?.get(item_id.as_bytes())? {
             let item: ItemRecord = super::from_json(&bytes)?;
             ids.extend(item.followers.into_iter().map(|f| f.item_id));
         }
@@ -52,7 +52,7 @@ impl Store {
         for id in ids {
             let mut prefix = id.into_bytes();
             prefix.push(0);
-            for entry in self.tree(Tree::ItemEntries).scan_prefix(&prefix) {
+            for entry in self.tree(Tree::ItemEntries)?.scan_prefix(&prefix) {
                 keys.push(entry?.0);
             }
         }

@@ -7,10 +7,12 @@
 //! member, who got no answer, sends again: the replay signs it then. Ed25519 signatures are
 //! deterministic, so two requests sealing the same receipt at once produce the same bytes.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::tx::{corrupt, Tree, TxResult};
-use super::{Store, StoreError};
+use super::{Engine, StoreError};
 use crate::receipts::Signer;
 
 const PENDING: u8 = 0;
@@ -30,21 +32,26 @@ pub(super) struct Stored {
     pub bytes: Vec<u8>,
 }
 
-impl Store {
+impl Engine {
     /// The receipt's signed bytes: as stored if signed, else signed now and stored (unless the
-    /// record went meanwhile).
-    pub(super) fn seal(&self, receipt: Stored, signer: &Signer) -> Result<Vec<u8>, StoreError> {
+    /// record went meanwhile). On the engine the job wrote to.
+    pub(super) fn seal(
+        self: &Arc<Engine>,
+        receipt: Stored,
+        signer: &Signer,
+    ) -> Result<Vec<u8>, StoreError> {
         if receipt.bytes.first() != Some(&PENDING) {
             return Ok(receipt.bytes);
         }
         let payload: Value = super::from_json(&receipt.bytes[1..])?;
         let signed = signer.receipt(payload).map_err(StoreError::Storage)?;
         // Only over the pending bytes: never brings back a receipt that retention removed.
-        let _ = self.tree(receipt.table).compare_and_swap(
+        let _ = self.table(receipt.table).compare_and_swap(
             &receipt.key,
             Some(receipt.bytes.as_slice()),
             Some(signed.as_slice()),
         )?;
+        self.commit.wrote();
         Ok(signed)
     }
 }
@@ -70,6 +77,7 @@ mod tests {
     async fn a_receipt_left_pending_is_signed_by_the_next_request_and_stays_signed() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("data"), &Default::default()).unwrap();
+        let store = store.engine().unwrap();
         let signer = Signer::load_or_create(&dir.path().join("signing.pk8")).unwrap();
         let payload = json!({"type": "report.accepted", "report_id": "R-1"});
         let bytes = pending(&payload).unwrap();
@@ -85,7 +93,7 @@ mod tests {
         let document: serde_json::Value = serde_json::from_slice(&signed).unwrap();
         assert_eq!(document["receipt"], payload);
         verify(&document, std::slice::from_ref(signer.jwk())).unwrap();
-        let now = store.tree(Tree::Receipts).get(key).unwrap().unwrap();
+        let now = store.table(Tree::Receipts).get(key).unwrap().unwrap();
         assert_eq!(
             &*now,
             signed.as_slice(),
@@ -99,10 +107,11 @@ mod tests {
     async fn sealing_never_brings_back_a_receipt_that_went() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("data"), &Default::default()).unwrap();
+        let store = store.engine().unwrap();
         let signer = Signer::load_or_create(&dir.path().join("signing.pk8")).unwrap();
         let bytes = pending(&json!({"type": "status.accepted"})).unwrap();
         let key = b"gone";
         store.seal(stored(key, bytes), &signer).unwrap();
-        assert!(store.tree(Tree::Receipts).get(key).unwrap().is_none());
+        assert!(store.table(Tree::Receipts).get(key).unwrap().is_none());
     }
 }

@@ -65,7 +65,7 @@ impl Store {
         let mut by_country = BTreeMap::new();
         let mut buckets = Vec::new();
         let (mut removed, mut within_72h) = (0u64, 0u64);
-        for entry in self.tree(Tree::Stats).iter() {
+        for entry in self.tree(Tree::Stats)?.iter() {
             let (key, value) = entry?;
             let key = String::from_utf8_lossy(&key);
             let n = decode_u64(&value);

@@ -67,14 +67,19 @@ impl Store {
         change: StatusChange,
         signer: Arc<Signer>,
     ) -> Result<StatusOutcome, StoreError> {
-        let outcome = match self.writer.write(move |tx| change_in(tx, &change)).await? {
+        let engine = self.engine()?;
+        let outcome = match engine
+            .writer
+            .write(move |tx| change_in(tx, &change))
+            .await?
+        {
             (Ok(receipt), notify) => StatusOutcome::Changed {
-                receipt: self.seal(receipt, &signer)?,
+                receipt: engine.seal(receipt, &signer)?,
                 notify,
             },
-            (Err(replay), _) => StatusOutcome::Replay(self.seal(replay, &signer)?),
+            (Err(replay), _) => StatusOutcome::Replay(engine.seal(replay, &signer)?),
         };
-        self.durable().await?;
+        engine.durable().await?;
         Ok(outcome)
     }
 }

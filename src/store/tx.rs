@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::{Bound, RangeBounds};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ use time::OffsetDateTime;
 use super::records::{ItemRecord, ReportRecord};
 use super::seal::Stored;
 use super::status::StatusRefusal;
-use super::StoreError;
+use super::{Engine, StoreError};
 use crate::domain::Status;
 
 /// The tables, each a key prefix in the one tree. The numbers are on disk: never reuse one.
@@ -136,22 +137,24 @@ pub(super) fn decode_u64(bytes: &[u8]) -> u64 {
 }
 
 /// One table of the tree, for reading outside a write. Keys in and out are without the prefix.
-pub(super) struct Table<'a> {
-    tree: &'a sled::Tree,
+/// It holds its engine: the store does not close an engine that a reader still uses.
+pub(super) struct Table {
+    engine: Arc<Engine>,
     table: Tree,
 }
 
-impl<'a> Table<'a> {
-    pub(super) fn new(tree: &'a sled::Tree, table: Tree) -> Table<'a> {
-        Table { tree, table }
+impl Table {
+    pub(super) fn new(engine: Arc<Engine>, table: Tree) -> Table {
+        Table { engine, table }
     }
 
     pub(super) fn get(&self, key: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
-        self.tree.get(prefixed(self.table, key.as_ref()))
+        self.engine.data.get(prefixed(self.table, key.as_ref()))
     }
 
     pub(super) fn insert(&self, key: impl AsRef<[u8]>, value: impl Into<IVec>) -> sled::Result<()> {
-        self.tree
+        self.engine
+            .data
             .insert(prefixed(self.table, key.as_ref()), value)
             .map(drop)
     }
@@ -163,7 +166,8 @@ impl<'a> Table<'a> {
         old: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> sled::Result<Result<(), sled::CompareAndSwapError>> {
-        self.tree
+        self.engine
+            .data
             .compare_and_swap(prefixed(self.table, key.as_ref()), old, new)
     }
 
@@ -183,7 +187,8 @@ impl<'a> Table<'a> {
             Bound::Excluded(k) => Bound::Excluded(prefixed(self.table, k)),
             Bound::Unbounded => Bound::Excluded(vec![p + 1]),
         };
-        self.tree
+        self.engine
+            .data
             .range::<Vec<u8>, _>((start, end))
             .map(|entry| entry.map(|(k, v)| (IVec::from(&k[1..]), v)))
     }
@@ -198,7 +203,8 @@ impl<'a> Table<'a> {
         &self,
         prefix: &[u8],
     ) -> impl DoubleEndedIterator<Item = sled::Result<(IVec, IVec)>> {
-        self.tree
+        self.engine
+            .data
             .scan_prefix(prefixed(self.table, prefix))
             .map(|entry| entry.map(|(k, v)| (IVec::from(&k[1..]), v)))
     }

@@ -10,9 +10,13 @@
 //! that.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
+
+use super::room::Room;
 
 use super::tx::{Abort, Tx, TxResult, Writes};
 
@@ -34,12 +38,24 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn start(tree: sled::Tree) -> anyhow::Result<Writer> {
+    /// The writer and its thread, which refuses a batch the store has no `room` for, counts
+    /// those it applies in `written`, and sets `failed` when sled refuses one.
+    pub(super) fn start(
+        tree: sled::Tree,
+        room: Arc<Room>,
+        written: Arc<AtomicU64>,
+        failed: Arc<AtomicBool>,
+    ) -> anyhow::Result<(Writer, JoinHandle<()>)> {
         let (queue, jobs) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let disk = Disk {
+            room,
+            written,
+            failed,
+        };
+        let thread = std::thread::Builder::new()
             .name("hgw-writer".into())
-            .spawn(move || write_loop(&tree, &jobs))?;
-        Ok(Writer { queue })
+            .spawn(move || write_loop(&tree, &jobs, &disk))?;
+        Ok((Writer { queue }, thread))
     }
 
     /// Queues `work`; the receiver resolves once its writes are applied, or it failed.
@@ -102,7 +118,14 @@ fn gone() -> Abort {
     ))
 }
 
-fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>) {
+/// What the writer knows of the disk beside the tree.
+struct Disk {
+    room: Arc<Room>,
+    written: Arc<AtomicU64>,
+    failed: Arc<AtomicBool>,
+}
+
+fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>, disk: &Disk) {
     while let Ok(first) = jobs.recv() {
         let mut batch = Writes::new();
         let mut replies = Vec::new();
@@ -120,10 +143,23 @@ fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>) {
             }
             replies.push(reply);
         }
-        let applied = apply(tree, batch);
-        if let Err(e) = &applied {
-            tracing::error!(error = %e, jobs = replies.len(), "applying a batch to the store failed");
-        }
+        let applied = if batch.is_empty() {
+            Ok(())
+        } else if let Err(why) = disk.room.check() {
+            // sled never sees it: it stays well, and serves reads meanwhile.
+            tracing::error!(error = %why, jobs = replies.len(), "the store has no room for a batch; refused");
+            Err(why)
+        } else {
+            let applied = apply(tree, batch);
+            match &applied {
+                Ok(()) => drop(disk.written.fetch_add(1, Ordering::SeqCst)),
+                Err(e) => {
+                    disk.failed.store(true, Ordering::SeqCst);
+                    tracing::error!(error = %e, jobs = replies.len(), "applying a batch to the store failed");
+                }
+            }
+            applied
+        };
         for reply in replies {
             reply(applied.clone());
         }
@@ -131,9 +167,6 @@ fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>) {
 }
 
 fn apply(tree: &sled::Tree, writes: Writes) -> Result<(), String> {
-    if writes.is_empty() {
-        return Ok(());
-    }
     let mut batch = sled::Batch::default();
     for (key, value) in writes {
         match value {

@@ -5,6 +5,8 @@
 //! later flush waits for that buffer forever, and with it every request waiting to be durable,
 //! `/health` and the shutdown. The gateway must not hang for ever: its flush watchdog
 //! (`store.flush_timeout_ms`) ends the process, and restarted it has everything it acknowledged.
+//! The gateway looks at `blobs/` before writing, at most once a second: the first test makes it
+//! read-only within that second (sled wedges), the second after it (503, then back).
 
 use std::time::{Duration, Instant};
 
@@ -119,5 +121,60 @@ async fn a_large_report_that_cannot_be_stored_ends_in_a_restart_that_loses_nothi
             "{report_id} again"
         );
     }
+    gateway.terminate().await;
+}
+
+/// The same fault seen in time: `blobs/` is looked at (a file made there) before a batch goes
+/// to sled, at most once a second, so a `blobs/` that has taken no file for longer than that
+/// gets its writes refused (503) before sled tries. Nothing wedges, reads go on, and once
+/// `blobs/` takes files again the same gateway takes the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blobs_directory_that_takes_no_file_is_seen_before_sled_writes_and_passes() {
+    let site = Site::new(&config("", &standard_members()));
+    let mut gateway = site.serve(&[]);
+    let members = Members::new(&site);
+    let ledger = Ledger::default();
+    let base = gateway.url("");
+    let first = members
+        .submit(&base, "hotline-fr", &large_report("LARGE-1"), &ledger)
+        .await;
+    assert_eq!(first.code, 202, "{}", first.text);
+    let read_only = match ReadOnly::make(&site.path().join("data/blobs")) {
+        Ok(read_only) => read_only,
+        Err(why) => {
+            eprintln!("SKIPPED: cannot make blobs/ read-only here: {why}");
+            return;
+        }
+    };
+    // Past the second for which a look at blobs/ is trusted.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let large = large_report("LARGE-2");
+    let answer = members.submit(&base, "hotline-fr", &large, &ledger).await;
+    assert_unavailable(&answer, "a large report while blobs/ takes no file");
+    let view = members
+        .get(&base, "hotline-fr", "/v1/reports/LARGE-1")
+        .await;
+    assert_eq!(view.code, 200, "{}", view.text);
+    let health = gateway.admin_get("/health").await;
+    assert_eq!(health.status(), 503, "/health while blobs/ takes no file");
+    assert!(gateway.running());
+    let log = gateway.log().join("\n");
+    assert!(log.contains("blobs directory takes no file"), "{log}");
+
+    drop(read_only);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let answer = loop {
+        let answer = members.submit(&base, "hotline-fr", &large, &ledger).await;
+        if answer.code != 503 || Instant::now() > deadline {
+            break answer;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(answer.code, 202, "{}", answer.text);
+    let again = members
+        .post(&base, "hotline-fr", "/v1/reports", &large)
+        .await;
+    assert_eq!((again.code, again.text), (200, answer.text));
+    assert!(!gateway.log().join("\n").contains("sled is wedged"));
     gateway.terminate().await;
 }

@@ -1,25 +1,30 @@
-//! Storage faults (issue 6, point 5). When sled cannot write, the gateway answers submissions,
-//! status changes and acknowledgements with 503 problem+json (a `Retry-After`, an opaque body,
-//! the cause in the log once per answer), never a 202 or a 200 for what it did not store; reads
-//! go on as far as sled allows (200, or 503 when sled would have to write to serve one; inbox
-//! pages 503, as they give out only what is on disk), `GET /health` says 503 and the process
-//! stays up. Once the fault is gone, after a restart, it takes writes again, and every report it acknowledged, before, during or after the fault, is there exactly
-//! as its receipt says, after a restart too; a report that got 503 is absent (sent again: 202)
-//! or whole (sent again: 200 with a receipt that says what the view says), never a 409.
+//! Storage faults (issue 6, point 5). When the store cannot write, the gateway answers
+//! submissions, status changes and acknowledgements with 503 problem+json (a `Retry-After`, an
+//! opaque body, the cause in the log once per answer), never a 202 or a 200 for what it did not
+//! store; `GET /health` says 503 and the process stays up. Once the fault is gone the same
+//! gateway takes writes again, and every report it acknowledged, before, during or after the
+//! fault, is there exactly as its receipt says, after a restart too; a report that got 503 is
+//! absent (sent again: 202) or whole (sent again: 200 with a receipt that says what the view
+//! says), never a 409.
+//!
+//! The gateway looks before it writes (free space, the file-size limit, `blobs/`): a fault it
+//! sees then never reaches sled, and every read goes on. A fault that comes in the middle of a
+//! write reaches sled, which keeps its error until the store reopens by itself; reads are then
+//! 200 or 503 (sled sometimes writes to serve one).
 //!
 //! Faults (`support::faults`), one file each:
-//! - `while_running`: a file-size limit of 0 set on the running child with prlimit(2), which
-//!   needs no privilege; a full tmpfs, which needs mount rights (without them the test says so
-//!   and returns);
+//! - `before_writing`: a file-size limit of 0, and a full tmpfs, while nothing is written:
+//!   every read 200, byte for byte; writes back without a restart;
+//! - `while_running`: the same under a stream of submissions, so that the fault may come in
+//!   the middle of a write; each with a reopening and with a restart (a tmpfs needs mount
+//!   rights: without them the test says so and returns);
 //! - `at_start`: a read-only data directory;
-//! - `large_values`: `blobs/` read-only while a large report is written (sled wedges; the
-//!   gateway's flush watchdog ends the process, and a restart has everything acknowledged).
-//!
-//! sled keeps its first I/O error for the life of a `Db`: only a restart brings writes back, so
-//! the tests that recover without one are ignored (an in-process reopen was tried and dropped:
-//! see docs/RELIABILITY.md).
+//! - `large_values`: `blobs/` read-only, seen in time (503, then back), or within the second a
+//!   look at it is trusted, under a large report (sled wedges; the gateway's flush watchdog
+//!   ends the process, and a restart has everything acknowledged).
 
 mod at_start;
+mod before_writing;
 mod large_values;
 mod while_running;
 

@@ -1,7 +1,8 @@
-//! Faults that come and go while the gateway runs: a file-size limit of 0 (always available) and
-//! a full tmpfs (needs mount rights). During the fault: 503s, reads, `/health` 503, the process
-//! up. After it: the held-up work goes through and nothing acknowledged is lost, after a restart
-//! too; with `Then::Recover` without one.
+//! Faults that come and go while the gateway takes a stream of submissions: a file-size limit
+//! of 0 (always available) and a full tmpfs (needs mount rights). The fault may come in the
+//! middle of a write, and reach sled. During the fault: 503s, reads 200 or 503, `/health` 503,
+//! the process up. After it: the held-up work goes through and nothing acknowledged is lost,
+//! after a restart too; with `Then::Recover` without one (the store reopens by itself).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -42,6 +43,7 @@ async fn storage_fault(fault: Fault, then: Then) {
     );
     if fault == Fault::FullDisk {
         toml = toml.replace("data_dir = \"data\"", "data_dir = \"volume/data\"");
+        toml.push_str("\n[store]\nmin_free_mb = 1\n");
     }
     let site = Site::new(&toml);
     let ballast = site.path().join("volume/ballast");
@@ -135,9 +137,11 @@ async fn storage_fault(fault: Fault, then: Then) {
         .await;
     assert_unavailable(&acked, "an inbox acknowledgement");
 
-    // Reads go on, as far as sled lets them: it sometimes writes to serve a read (it
-    // consolidates a page it walks), and then refuses the read with its sticky error too. So a
-    // read is answered 200 with what is stored, or 503 problem+json; never hangs, never lies.
+    // Reads go on. Under this load the fault may come in the middle of a write, which sled
+    // then fails and remembers until the store reopens; it sometimes writes to serve a read (it
+    // reshapes a page it walks), and then refuses the read too. So a read is answered 200 with
+    // what is stored, or 503 problem+json; never hangs, never lies. (`before_writing.rs` has
+    // the fault met before sled writes: every read 200.)
     let view = members
         .get(&base, "hotline-fr", "/v1/reports/FR-before-0")
         .await;
@@ -151,10 +155,15 @@ async fn storage_fault(fault: Fault, then: Then) {
     } else {
         assert_unavailable(&view, "a report view during the fault");
     }
-    // Except an inbox page, never: it gives out entries only once they are on disk (one lost
-    // after it was read would see its cursor given to another entry), and no flush succeeds.
+    // An inbox page gives out entries only once they are on disk (one lost after it was read
+    // would see its cursor given to another entry): 200 if nothing is left to flush, else 503.
     let inbox = members.get(&base, "hotline-nl", "/v1/inbox").await;
-    assert_unavailable(&inbox, "an inbox page during the fault");
+    if inbox.code == 200 {
+        let page: Value = serde_json::from_str(&inbox.text).unwrap();
+        assert!(page["entries"].as_array().unwrap().len() >= 3, "{page}");
+    } else {
+        assert_unavailable(&inbox, "an inbox page during the fault");
+    }
     for path in ["/v1/keys", "/v1/stats", "/v1/inbox/delivery"] {
         let read = members.get(&base, "hotline-nl", path).await;
         if read.code != 200 {
@@ -281,19 +290,16 @@ async fn a_file_size_limit_gets_503_keeps_reads_and_loses_nothing_across_a_resta
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sled keeps its first I/O error until the store is reopened; the gateway recovers by a restart (docs/RELIABILITY.md)"]
 async fn a_lifted_file_size_limit_is_recovered_from_without_a_restart() {
     storage_fault(Fault::FileSize, Then::Recover).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "on a full disk under load a read (GET /v1/inbox/delivery) once hung for 30 s inside sled; held until understood (docs/RELIABILITY.md)"]
 async fn a_full_disk_gets_503_keeps_reads_and_loses_nothing_across_a_restart() {
     storage_fault(Fault::FullDisk, Then::Restart).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sled keeps its first I/O error until the store is reopened; the gateway recovers by a restart (docs/RELIABILITY.md)"]
 async fn a_freed_disk_is_recovered_from_without_a_restart() {
     storage_fault(Fault::FullDisk, Then::Recover).await;
 }
