@@ -5,7 +5,8 @@
 //! Code map (ARCHITECTURE.md has the bird's-eye view):
 //! - [`cli`], [`commands`]: the subcommands; `main.rs` only parses and hands off.
 //! - [`config`]: the `Settings` tree (TOML, then `HGW__` environment overrides), checked on load.
-//! - [`startup`]: `Application::build` (binds, port 0 works) and the one route table.
+//! - [`startup`]: `Application::build` (binds, port 0 works) and the one route table;
+//!   [`heads`]: the stream wrapper that times every request head.
 //! - [`tls`], [`pki`], [`identity`]: mutual TLS, development certificates, and the member behind
 //!   a connection.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
@@ -27,6 +28,7 @@ pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod geoip;
+pub mod heads;
 pub mod identity;
 pub mod json;
 pub mod members;
