@@ -84,6 +84,8 @@ where
             .keep_alive(KeepAlive::default())
             .client_request_timeout(Duration::ZERO)
             .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+            // actix-web's default; `heads` relies on it: after the read side ends, an answer
+            // owed to an earlier request is still written, before the 408.
             .h1_allow_half_closed(true)
             // Idle kept-alive connections close when the server stops, as with `HttpServer`.
             .graceful_shutdown_signal(move || {
