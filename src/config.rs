@@ -20,8 +20,10 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 /// The longest `gateway.header_timeout_ms` or `gateway.handshake_timeout_ms` (an hour).
 pub const MAX_CONNECTION_TIMEOUT_MS: u64 = 3_600_000;
 
-/// The shortest `gateway.header_timeout_ms`: actix starts the head deadline from a clock it
-/// updates every 500 ms, so the timeout really given is between it and 500 ms less.
+/// The shortest `gateway.header_timeout_ms`. The head timer (`heads`) is exact to the
+/// millisecond; the floor is kept from when actix's coarse clock needed it, because a head sent
+/// at once can still take a second to arrive: TCP resends a lost segment only after its
+/// retransmission timeout (a second at first, RFC 6298).
 pub const MIN_HEADER_TIMEOUT_MS: u64 = 1_000;
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -60,9 +62,10 @@ pub struct GatewaySettings {
     pub max_body_bytes: usize,
     /// How long a request's body may take to arrive once its head has (408 after that).
     pub body_timeout_ms: u64,
-    /// How long a connection has, once its TLS handshake is done, to send the whole head of its
-    /// first request (actix answers a bare 408 and closes the connection after that); at least
-    /// [`MIN_HEADER_TIMEOUT_MS`], and up to 500 ms less in effect (actix's coarse clock).
+    /// How long a request head may take, from its first byte to the empty line that ends it;
+    /// for a connection's first request, from the end of the TLS handshake. After that the
+    /// gateway answers 408 problem+json and closes the connection (`heads`). At least
+    /// [`MIN_HEADER_TIMEOUT_MS`].
     pub header_timeout_ms: u64,
     /// How long a connection may take over its TLS handshake, from accept (closed after that).
     pub handshake_timeout_ms: u64,
@@ -335,7 +338,7 @@ impl Settings {
         for (key, zero) in [
             ("gateway.max_body_bytes", gateway.max_body_bytes == 0),
             ("gateway.body_timeout_ms", gateway.body_timeout_ms == 0),
-            // 0 would switch actix's timeouts off: a slow client could hold a connection for ever.
+            // 0 would time every connection out before its first byte.
             ("gateway.header_timeout_ms", gateway.header_timeout_ms == 0),
             (
                 "gateway.handshake_timeout_ms",
@@ -347,7 +350,8 @@ impl Settings {
                 bail!("{key} must be more than 0");
             }
         }
-        // actix adds these to `Instant::now()`, which panics past the clock's range.
+        // These are added to `Instant::now()` (by actix-tls for a handshake, by `heads` for a
+        // head), which panics past the clock's range.
         for (key, ms) in [
             ("gateway.header_timeout_ms", gateway.header_timeout_ms),
             ("gateway.handshake_timeout_ms", gateway.handshake_timeout_ms),
@@ -358,9 +362,9 @@ impl Settings {
         }
         if gateway.header_timeout_ms < MIN_HEADER_TIMEOUT_MS {
             bail!(
-                "gateway.header_timeout_ms must be at least {MIN_HEADER_TIMEOUT_MS}: actix counts \
-                 it from a clock it reads every 500 ms, so a shorter one could time out a client \
-                 that sent its request at once"
+                "gateway.header_timeout_ms must be at least {MIN_HEADER_TIMEOUT_MS}: a shorter \
+                 one could time out a client that sent its request at once, if one segment of it \
+                 is lost and resent"
             );
         }
         if self.limits.requests_per_second == 0 || self.limits.burst == 0 {

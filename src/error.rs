@@ -42,6 +42,9 @@ pub enum ApiError {
     BodyRead(String),
     #[error("the body did not arrive in time")]
     BodyTimeout,
+    /// Never returned by a handler: `heads` writes it below the application.
+    #[error("the request head did not arrive in time")]
+    HeaderTimeout,
     #[error("invalid query")]
     InvalidQuery(String),
     #[error("storage unavailable")]
@@ -109,6 +112,12 @@ impl ApiError {
                 "body-timeout",
                 "Request timeout",
                 "the body did not arrive in time; nothing was stored".to_owned(),
+            ),
+            ApiError::HeaderTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "header-timeout",
+                "Request timeout",
+                "the request head did not arrive in time; the connection is closed".to_owned(),
             ),
             ApiError::InvalidQuery(detail) => (
                 StatusCode::BAD_REQUEST,
@@ -190,12 +199,9 @@ impl ApiError {
     }
 }
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.parts().0
-    }
-
-    fn error_response(&self) -> HttpResponse {
+impl ApiError {
+    /// The status and the problem+json body of this error.
+    pub fn problem(&self) -> (StatusCode, serde_json::Value) {
         let (status, slug, title, detail) = self.parts();
         let mut body = json!({
             "type": format!("urn:hotline-gateway:problem:{slug}"),
@@ -206,11 +212,22 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Validation(errors) => body["errors"] = json!(errors),
             ApiError::StatusConflict { current } => body["current_status"] = json!(current),
-            // Once per failed request, the whole cause chain on one line; never in the body.
-            ApiError::Unavailable(cause) | ApiError::Internal(cause) => {
-                tracing::error!(error = %format!("{cause:#}"), "request failed: {status}");
-            }
             _ => {}
+        }
+        (status, body)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, body) = self.problem();
+        // Once per failed request, the whole cause chain on one line; never in the body.
+        if let ApiError::Unavailable(cause) | ApiError::Internal(cause) = self {
+            tracing::error!(error = %format!("{cause:#}"), "request failed: {status}");
         }
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));

@@ -2,29 +2,24 @@
 //! the `Caller` extractor that resolves it to an active member (or answers 403), within its
 //! rate limit (or answers 429).
 
-use std::any::Any;
 use std::future::{ready, Ready};
 
 use actix_web::dev::{Extensions, Payload};
-use actix_web::rt::net::TcpStream;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::domain::{Member, Role};
 use crate::error::ApiError;
+use crate::server::Connection;
 use crate::state::AppState;
 
 /// The Common Name of the verified client certificate of a connection; absent if it has none.
 #[derive(Clone, Debug)]
 struct PeerName(String);
 
-/// `HttpServer::on_connect` hook: rustls has verified the chain by now; keep the name.
-pub fn on_connect(connection: &dyn Any, data: &mut Extensions) {
-    let Some(tls) =
-        connection.downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<TcpStream>>()
-    else {
-        return;
-    };
-    let (_, session) = tls.get_ref();
+/// The API server's connect hook (`server::api`): rustls has verified the chain by now; keep
+/// the name.
+pub fn on_connect(connection: &Connection, data: &mut Extensions) {
+    let (_, session) = connection.get_ref().get_ref();
     let name = session
         .peer_certificates()
         .and_then(|chain| chain.first())

@@ -5,7 +5,9 @@
 //! Code map (ARCHITECTURE.md has the bird's-eye view):
 //! - [`cli`], [`commands`]: the subcommands; `main.rs` only parses and hands off.
 //! - [`config`]: the `Settings` tree (TOML, then `HGW__` environment overrides), checked on load.
-//! - [`startup`]: `Application::build` (binds, port 0 works) and the one route table.
+//! - [`startup`]: `Application::build` (binds, port 0 works) and the one route table;
+//!   [`server`]: the API server (actix-server, actix-tls, actix-http), with [`heads`] timing
+//!   every request head between TLS and HTTP.
 //! - [`tls`], [`pki`], [`identity`]: mutual TLS, development certificates, and the member behind
 //!   a connection.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
@@ -27,6 +29,7 @@ pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod geoip;
+pub mod heads;
 pub mod identity;
 pub mod json;
 pub mod members;
@@ -38,6 +41,7 @@ pub mod retention;
 pub mod routes;
 pub mod routing;
 pub mod schemas;
+pub mod server;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -1,12 +1,12 @@
 //! Building and running the gateway: `Application::build` loads everything, binds both
-//! listeners (port 0 works) and holds the route tables; `run_until_stopped` serves until a
-//! signal or a stop, with the push workers and the retention job beside it.
+//! listeners (port 0 works) and holds the route tables (the API server itself is assembled in
+//! `server`); `run_until_stopped` serves until a signal or a stop, with the push workers and
+//! the retention job beside it.
 
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -22,7 +22,7 @@ use crate::routes::fallback::method_not_allowed;
 use crate::schemas::Schemas;
 use crate::state::{AppState, StateParts};
 use crate::store::Store;
-use crate::{identity, observe, retention, routes, tls};
+use crate::{observe, retention, routes, server, tls};
 
 /// A built gateway: bound, not yet serving.
 pub struct Application {
@@ -66,11 +66,10 @@ impl Application {
             clock,
         };
         let gateway = settings.gateway.clone();
-        let (workers, per_worker) = connection_limits(gateway.max_connections, parallelism());
         let state = web::Data::new(AppState::new(settings, parts));
 
         let api_state = state.clone();
-        let server = HttpServer::new(move || {
+        let server = server::api(listener, server_tls, &gateway, move || {
             App::new()
                 .app_data(api_state.clone())
                 .app_data(
@@ -79,19 +78,7 @@ impl Application {
                 )
                 .wrap(from_fn(observe::observe))
                 .configure(api_routes)
-        })
-        .on_connect(identity::on_connect)
-        // Signals are handled by `serve` itself, installed before it says it is serving.
-        .disable_signals()
-        // A client that does not finish its TLS handshake, or its first request head, in time
-        // is dropped (slowloris); actix answers the second with a bare 408.
-        .tls_handshake_timeout(Duration::from_millis(gateway.handshake_timeout_ms))
-        .client_request_timeout(Duration::from_millis(gateway.header_timeout_ms))
-        .workers(workers)
-        .max_connections(per_worker)
-        .shutdown_timeout(30)
-        .listen_rustls_0_23(listener, server_tls)?
-        .run();
+        })?;
 
         let admin_state = state.clone();
         let admin = HttpServer::new(move || {
@@ -154,23 +141,6 @@ impl Application {
         let flushed = state.store.flush().await;
         served.and(flushed)
     }
-}
-
-/// What actix would take as its number of workers: one per available core.
-fn parallelism() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-}
-
-/// The API's number of workers, and each one's connection limit, for `max_connections` in all.
-///
-/// actix counts connections per worker (from accept to close, TLS handshake included), and a
-/// worker at its limit takes no more; when every worker is at its limit the gateway stops
-/// accepting, and new connections wait in the kernel's listen queue until one closes. So the
-/// limit is shared out: at most one worker per connection, and each worker
-/// `max_connections / workers`, rounded down (never more than `max_connections` in all).
-pub fn connection_limits(max_connections: usize, parallelism: usize) -> (usize, usize) {
-    let workers = parallelism.clamp(1, max_connections.max(1));
-    (workers, max_connections / workers)
 }
 
 /// Refuses to start on a data directory the gateway cannot write, and says which: sled's own
@@ -258,27 +228,4 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             .default_service(method_not_allowed("GET")),
     )
     .default_service(web::to(routes::fallback::not_found));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::connection_limits;
-
-    #[test]
-    fn the_connection_limit_is_shared_out_and_never_exceeded() {
-        // (max_connections, cores) -> (workers, per worker)
-        for (max, cores, want) in [
-            (512, 2, (2, 256)),
-            (512, 8, (8, 64)),
-            (513, 2, (2, 256)),
-            (10, 4, (4, 2)),
-            (3, 8, (3, 1)),
-            (1, 16, (1, 1)),
-            (100, 1, (1, 100)),
-        ] {
-            let (workers, per_worker) = connection_limits(max, cores);
-            assert_eq!((workers, per_worker), want, "{max} on {cores} cores");
-            assert!(workers * per_worker <= max && per_worker >= 1);
-        }
-    }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::too_large::parse_answer;
 use super::{assert_nothing_stored_and_still_serving, valid, MEMBER};
 use crate::helpers::spawn_app_with;
+use crate::support::wire::parse_answer;
 
 #[tokio::test]
 async fn half_a_body_then_silence_is_a_408_and_stores_nothing() {

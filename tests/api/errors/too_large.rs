@@ -7,8 +7,8 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{assert_nothing_stored_and_still_serving, assert_problem_for, valid, MEMBER};
-use crate::conformance::assert_matches_schema;
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::support::wire::{parse_answer, RawAnswer};
 
 /// `body` serialised and padded with trailing spaces (the same JSON still) to exactly `size`.
 fn padded(body: &Value, size: usize) -> Vec<u8> {
@@ -103,30 +103,6 @@ async fn a_body_over_the_limit_is_a_413_with_or_without_content_length() {
 // ---------------------------------------------------------------------------------------------
 // A chunked request, by hand.
 
-/// An answer read off the wire by [`post_chunked`].
-pub(super) struct RawAnswer {
-    status: u16,
-    content_type: Option<String>,
-    body: Vec<u8>,
-}
-
-impl RawAnswer {
-    /// What `assert_problem` checks, for an answer reqwest did not read.
-    pub(super) fn assert_problem(&self, status: u16, case: &str) -> Value {
-        let text = String::from_utf8_lossy(&self.body);
-        assert_eq!(self.status, status, "{case}: {text}");
-        assert_eq!(
-            self.content_type.as_deref(),
-            Some("application/problem+json"),
-            "{case}"
-        );
-        let problem: Value = serde_json::from_slice(&self.body).unwrap();
-        assert_eq!(problem["status"], status, "{case}");
-        assert_matches_schema("problem.schema.json", &problem);
-        problem
-    }
-}
-
 /// `POST /v1/reports` as `member` with `Transfer-Encoding: chunked` and no Content-Length, in
 /// chunks of `chunk` bytes, over a mutual-TLS connection of its own; the answer as sent.
 ///
@@ -178,53 +154,5 @@ async fn post_chunked(app: &TestApp, member: &str, body: &[u8], chunk: usize) ->
                 String::from_utf8_lossy(&received)
             ),
         }
-    }
-}
-
-/// An HTTP/1.1 answer, once all of it is in `raw`.
-pub(super) fn parse_answer(raw: &[u8]) -> Option<RawAnswer> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..end]).expect("an ASCII head");
-    let rest = &raw[end + 4..];
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let mut content_type = None;
-    let mut content_length = 0;
-    let mut chunked = false;
-    for line in lines {
-        let (name, value) = line.split_once(':')?;
-        let value = value.trim();
-        match name.to_ascii_lowercase().as_str() {
-            "content-type" => content_type = Some(value.to_owned()),
-            "content-length" => content_length = value.parse().ok()?,
-            "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
-            _ => {}
-        }
-    }
-    let body = if chunked {
-        dechunk(rest)?
-    } else {
-        rest.get(..content_length)?.to_vec()
-    };
-    Some(RawAnswer {
-        status,
-        content_type,
-        body,
-    })
-}
-
-/// A chunked body, once its last chunk is in.
-fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = raw.windows(2).position(|w| w == b"\r\n")?;
-        let size_field = std::str::from_utf8(&raw[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_field.split(';').next()?.trim(), 16).ok()?;
-        raw = &raw[line_end + 2..];
-        if size == 0 {
-            return Some(body);
-        }
-        body.extend_from_slice(raw.get(..size)?);
-        raw = raw.get(size + 2..)?;
     }
 }

@@ -29,8 +29,9 @@ const TIMEOUT_MS: u64 = 1_000;
 /// below the 10 s default, so only the configured timeouts can meet it.
 const CLOSED_WITHIN: Duration = Duration::from_secs(8);
 
-/// How long a slow client is held at least: it is the timeout that closes it, not a refusal
-/// (actix's head deadline may come up to 500 ms early; never earlier than that).
+/// How long a slow client is held at least: it is the timeout that closes it, not a refusal.
+/// Well under `TIMEOUT_MS`: the gateway's clock for a first head starts at its end of the
+/// handshake, a moment before the client's, and a loaded machine may lag further.
 const HELD_AT_LEAST: Duration = Duration::from_millis(TIMEOUT_MS / 4);
 
 /// `gateway.header_timeout_ms` and `gateway.handshake_timeout_ms` at `TIMEOUT_MS`.

@@ -1,17 +1,23 @@
 //! Slowloris: a client that never finishes its TLS handshake is closed after
-//! `gateway.handshake_timeout_ms`; one that never finishes the head of its first request gets
-//! actix's bare 408 (no body, not problem+json: it is written below the application) and is
-//! closed after `gateway.header_timeout_ms`. Meanwhile and after, a member is served.
+//! `gateway.handshake_timeout_ms`, nothing sent; one that never finishes a request head, the
+//! first on its connection (timed from the handshake) or a later one on a kept-alive connection
+//! (timed from its first byte), gets a 408 problem+json (`header-timeout`, written by
+//! `src/heads`) and is closed after `gateway.header_timeout_ms`. Meanwhile and after, a member is
+//! served. What is not a head is not timed: a body sent slowly after `Expect: 100-continue`,
+//! and the pauses between requests on a kept-alive connection.
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::{client_hello, short_timeouts, tcp, tls, until_closed, Closed, HELD_AT_LEAST};
+use super::{
+    client_hello, short_timeouts, tcp, tls, until_closed, Closed, HELD_AT_LEAST, TIMEOUT_MS,
+};
 use crate::errors::{assert_nothing_stored_and_still_serving, valid, MEMBER};
 use crate::helpers::{spawn_app_with, TestApp};
 use crate::support::bodies::report;
+use crate::support::wire::{parse_answer, parse_answers, RawAnswer};
 
 /// The head of a `POST /v1/reports` of `valid(id)`, whose body never comes.
 fn head_of(id: &str) -> String {
@@ -56,27 +62,66 @@ async fn a_member_is_served(app: &TestApp, report_id: &str) {
         .await;
 }
 
-/// actix's answer to a head that did not arrive in time: a bare 408, then the close.
+/// The answer to a head that did not arrive in time: the last thing sent, a 408 problem+json,
+/// then the close.
 #[track_caller]
-fn assert_bare_408(closed: &Closed, case: &str) {
+fn assert_header_timeout(closed: &Closed, case: &str) {
     let text = closed.text();
-    assert!(
-        text.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
-        "{case}: {text:?}"
+    let answers = parse_answers(&closed.received);
+    let Some(last) = answers.last() else {
+        panic!("{case}: no complete answer in {text:?}");
+    };
+    let problem = last.assert_problem(408, case);
+    assert_eq!(
+        problem["type"], "urn:hotline-gateway:problem:header-timeout",
+        "{case}"
     );
-    assert!(
-        text.contains("\r\ncontent-length: 0\r\n"),
-        "{case}: {text:?}"
-    );
-    assert!(
-        text.ends_with("\r\n\r\n"),
-        "{case}: no more than the head: {text:?}"
+    assert_eq!(last.header("connection"), Some("close"), "{case}");
+    let sent: usize = answers.iter().map(|answer| answer.len).sum();
+    assert_eq!(
+        sent,
+        closed.received.len(),
+        "{case}: nothing after it: {text:?}"
     );
     assert!(
         closed.after >= HELD_AT_LEAST,
         "{case}: closed after {:?}",
         closed.after
     );
+}
+
+/// Reads one whole answer off `stream` (within a few seconds), the bytes after it too.
+async fn read_answer(stream: &mut (impl AsyncRead + Unpin), case: &str) -> RawAnswer {
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if let Some(answer) = parse_answer(&received) {
+            assert_eq!(answer.len, received.len(), "{case}: more than one answer");
+            return answer;
+        }
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+        match read {
+            Ok(Ok(n)) if n > 0 => received.extend_from_slice(&buf[..n]),
+            other => panic!(
+                "{case}: no whole answer ({other:?}) after {:?}",
+                String::from_utf8_lossy(&received)
+            ),
+        }
+    }
+}
+
+/// `GET /v1/keys` on a kept-alive connection.
+const GET_KEYS: &[u8] = b"GET /v1/keys HTTP/1.1\r\nhost: localhost\r\n\r\n";
+
+/// A `POST /v1/reports` of `valid(id)`, whole.
+fn post_of(id: &str) -> Vec<u8> {
+    let body = valid(id).to_string();
+    format!(
+        "POST /v1/reports HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 #[tokio::test]
@@ -95,7 +140,7 @@ async fn a_request_head_that_trickles_in_for_ever_gets_a_408_and_is_closed() {
     });
     a_member_is_served(&app, "SLOW-OK-1").await;
     let closed = trickling.await.unwrap();
-    assert_bare_408(&closed, "a trickled head");
+    assert_header_timeout(&closed, "a trickled head");
     assert_nothing_stored_and_still_serving(
         &app,
         "a trickled head",
@@ -115,7 +160,7 @@ async fn a_request_head_that_stops_halfway_gets_a_408_and_is_closed() {
     let waiting = tokio::spawn(async move { until_closed(&mut slow, since, "half a head").await });
     a_member_is_served(&app, "SLOW-OK-2").await;
     let closed = waiting.await.unwrap();
-    assert_bare_408(&closed, "half a head");
+    assert_header_timeout(&closed, "half a head");
     assert_nothing_stored_and_still_serving(&app, "half a head", Some("SLOW-2"), &valid("SLOW-2"))
         .await;
 }
@@ -128,7 +173,7 @@ async fn a_connection_that_sends_nothing_after_its_handshake_gets_a_408_and_is_c
     let waiting = tokio::spawn(async move { until_closed(&mut idle, since, "silence").await });
     a_member_is_served(&app, "SLOW-OK-3").await;
     let closed = waiting.await.unwrap();
-    assert_bare_408(&closed, "silence after the handshake");
+    assert_header_timeout(&closed, "silence after the handshake");
     a_member_is_served(&app, "SLOW-OK-3-AFTER").await;
 }
 
@@ -168,35 +213,104 @@ async fn a_tls_handshake_that_never_ends_is_closed() {
     a_member_is_served(&app, "HS-OK-AFTER").await;
 }
 
-/// The hole actix leaves: its head timeout covers a connection's first request only. After a
-/// first answer on a kept-alive connection, the keep-alive timer stops at the first byte of the
-/// next request, and nothing times the rest of that head: a member's client can hold the
-/// connection for ever (seen: still open after 30 s, then served when the head was finished).
-/// Kept as the test of a fix; run it with `--ignored`.
+/// The hole actix leaves, closed by `src/heads`: actix times the head of a connection's first
+/// request only, and after a first answer on a kept-alive connection its keep-alive timer stops
+/// at the first byte of the next request (seen before the fix: still open after 30 s, then
+/// served when the head was finished).
 #[tokio::test]
-#[ignore = "actix-http 3.20 times the head of a connection's first request only"]
 async fn a_later_request_head_that_stalls_on_a_kept_alive_connection_is_closed() {
     let app = spawn_app_with(short_timeouts).await;
     let mut conn = tls(&app, MEMBER).await;
-    conn.write_all(b"GET /v1/keys HTTP/1.1\r\nhost: localhost\r\n\r\n")
-        .await
-        .unwrap();
-    // The whole first answer: a JWK Set, which ends with `]}`.
-    let mut first = Vec::new();
-    let mut buf = vec![0u8; 4096];
-    while !first.ends_with(b"]}") {
-        let n = conn.read(&mut buf).await.unwrap();
-        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&first));
-        first.extend_from_slice(&buf[..n]);
-    }
-    assert!(first.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    conn.write_all(GET_KEYS).await.unwrap();
+    let first = read_answer(&mut conn, "the first request").await;
+    assert_eq!(first.status, 200);
     let since = Instant::now();
     conn.write_all(head_of("SLOW-5").as_bytes()).await.unwrap();
     conn.flush().await.unwrap();
     let closed = until_closed(&mut conn, since, "a later head that stalls").await;
-    assert!(
-        closed.text().starts_with("HTTP/1.1 408"),
-        "{:?}",
-        closed.text()
+    assert_header_timeout(&closed, "a later head that stalls");
+    assert_nothing_stored_and_still_serving(&app, "a later head", Some("SLOW-5"), &valid("SLOW-5"))
+        .await;
+}
+
+/// Pipelining: a whole request and the start of another in one write, then silence. The first
+/// is answered; the second head is timed from when it came, and its 408 follows the answer.
+#[tokio::test]
+async fn a_pipelined_head_that_stalls_gets_the_first_answer_then_a_408() {
+    let app = spawn_app_with(short_timeouts).await;
+    let mut conn = tls(&app, MEMBER).await;
+    let since = Instant::now();
+    let burst = [&post_of("PIPE-1")[..], head_of("PIPE-2").as_bytes()].concat();
+    conn.write_all(&burst).await.unwrap();
+    conn.flush().await.unwrap();
+    let closed = until_closed(&mut conn, since, "a pipelined head that stalls").await;
+    let answers = parse_answers(&closed.received);
+    assert_eq!(answers.len(), 2, "{:?}", closed.text());
+    assert_eq!(answers[0].status, 202, "{:?}", closed.text());
+    assert_header_timeout(&closed, "a pipelined head that stalls");
+    assert_eq!(app.get_report(MEMBER, "PIPE-1").await.status(), 200);
+    assert_nothing_stored_and_still_serving(&app, "pipelined", Some("PIPE-2"), &valid("PIPE-2"))
+        .await;
+}
+
+/// `Expect: 100-continue`, then the body in pieces that take longer in all than the header
+/// timeout (well within `gateway.body_timeout_ms`): a body is never timed as a head. The same
+/// connection then carries another request.
+#[tokio::test]
+async fn a_slow_body_after_100_continue_is_served() {
+    let app = spawn_app_with(short_timeouts).await;
+    let mut conn = tls(&app, MEMBER).await;
+    let request = post_of("SLOW-BODY-1");
+    let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = [&request[..head_end - 2], b"expect: 100-continue\r\n\r\n"].concat();
+    conn.write_all(&head).await.unwrap();
+    let interim = read_answer(&mut conn, "100 Continue").await;
+    assert_eq!(interim.status, 100);
+    let body = &request[head_end..];
+    let pause = Duration::from_millis(TIMEOUT_MS / 2);
+    let started = Instant::now();
+    for piece in body.chunks(body.len().div_ceil(4)) {
+        tokio::time::sleep(pause).await;
+        conn.write_all(piece).await.unwrap();
+        conn.flush().await.unwrap();
+    }
+    assert!(started.elapsed() > Duration::from_millis(TIMEOUT_MS));
+    let answer = read_answer(&mut conn, "a slow body").await;
+    assert_eq!(
+        answer.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
     );
+    conn.write_all(GET_KEYS).await.unwrap();
+    assert_eq!(
+        read_answer(&mut conn, "after a slow body").await.status,
+        200
+    );
+}
+
+/// A member's requests on one kept-alive connection, with pauses longer than the header timeout
+/// and shorter than actix's keep-alive (5 s): no clock runs between requests.
+#[tokio::test]
+async fn requests_on_a_kept_alive_connection_with_pauses_are_all_answered() {
+    let app = spawn_app_with(short_timeouts).await;
+    let mut conn = tls(&app, MEMBER).await;
+    let pause = Duration::from_millis(TIMEOUT_MS * 3 / 2);
+    let requests = [
+        (GET_KEYS.to_vec(), 200),
+        (post_of("KEPT-1"), 202),
+        (GET_KEYS.to_vec(), 200),
+        (post_of("KEPT-2"), 202),
+    ];
+    for (n, (request, status)) in requests.into_iter().enumerate() {
+        if n > 0 {
+            tokio::time::sleep(pause).await;
+        }
+        conn.write_all(&request).await.unwrap();
+        conn.flush().await.unwrap();
+        let case = format!("request {n} on the connection");
+        let answer = read_answer(&mut conn, &case).await;
+        assert_eq!(answer.status, status, "{case}");
+        assert_ne!(answer.header("connection"), Some("close"), "{case}");
+    }
 }

@@ -10,7 +10,8 @@
 //!   that must change nothing;
 //! - `metrics`: the admin listener and its OpenMetrics samples;
 //! - `audit`: `audit verify` on a stopped gateway's store;
-//! - `faults`: storage faults (file-size limit, full tmpfs, read-only directory) and their undoing.
+//! - `faults`: storage faults (file-size limit, full tmpfs, read-only directory) and their undoing;
+//! - `wire`: HTTP/1.1 answers read off the wire, for the requests written by hand.
 
 pub mod audit;
 pub mod bodies;
@@ -19,3 +20,4 @@ pub mod faults;
 pub mod member;
 pub mod metrics;
 pub mod status_rules;
+pub mod wire;

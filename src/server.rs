@@ -1,0 +1,147 @@
+//! The API server, assembled from the parts actix-web's `HttpServer::listen_rustls_0_23` is
+//! made of, with one more between TLS and HTTP: actix-server accepts (workers, the per-worker
+//! connection limit, graceful shutdown), actix-tls does the handshake (its timeout, and its
+//! limit of 256 handshakes at once per worker), [`HeadTimeout`] times every request head, and
+//! actix-http serves the app over HTTP/1.1 as actix-web would configure it.
+//!
+//! What differs from `HttpServer`: actix's own first-request head timeout is off
+//! (`client_request_timeout` 0), since the wrapper times every head, the first included.
+
+use std::fmt;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_http::body::MessageBody;
+use actix_http::{HttpService, KeepAlive, Protocol, Request, Response};
+use actix_server::Server;
+use actix_service::{map_config, IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt};
+use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
+use actix_tls::accept::TlsError;
+use actix_web::dev::AppConfig;
+use actix_web::rt::net::TcpStream;
+use rustls::ServerConfig;
+
+use crate::config::GatewaySettings;
+use crate::heads::HeadTimeout;
+use crate::identity;
+
+/// An API connection as the application sees it (`identity::on_connect`).
+pub type Connection = HeadTimeout<TlsStream<TcpStream>>;
+
+/// As long as a stopped server waits for its connections to finish (seconds).
+const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+
+/// How long a connection may take to close (actix-web's default, which `HttpServer` passes to
+/// actix-http; actix-http's own is none).
+const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The API server on `listener`, serving the apps `app` makes (one per worker), not yet
+/// running: `gateway` gives the timeouts and the connection limit.
+pub fn api<F, I, S, B>(
+    listener: TcpListener,
+    mut tls: ServerConfig,
+    gateway: &GatewaySettings,
+    app: F,
+) -> std::io::Result<Server>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: IntoServiceFactory<S, Request>,
+    S: ServiceFactory<Request, Config = AppConfig> + 'static,
+    S::Error: Into<actix_web::Error> + 'static,
+    S::InitError: fmt::Debug,
+    S::Response: Into<Response<B>> + 'static,
+    <S::Service as Service<Request>>::Future: 'static,
+    S::Service: 'static,
+    B: MessageBody + 'static,
+{
+    let addr = listener.local_addr()?;
+    let (workers, per_worker) = connection_limits(gateway.max_connections, parallelism());
+    let header_timeout = Duration::from_millis(gateway.header_timeout_ms);
+    // As actix-http does: HTTP/1.1 offered first in ALPN (its HTTP/2 is not compiled in).
+    let mut protocols = vec![b"http/1.1".to_vec()];
+    protocols.append(&mut tls.alpn_protocols);
+    tls.alpn_protocols = protocols;
+    let mut acceptor = Acceptor::new(tls);
+    acceptor.set_handshake_timeout(Duration::from_millis(gateway.handshake_timeout_ms));
+
+    let builder = Server::build()
+        .workers(workers)
+        .max_concurrent_connections(per_worker)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        // Signals are handled by `serve` itself, installed before it says it is serving.
+        .disable_signals();
+    let shutdown = builder.graceful_shutdown_signal();
+    let name = format!("hotline-gateway-api-{addr}");
+    let builder = builder.listen(name, listener, move || {
+        // What `HttpServer` gives the app: https, and the address it listens on as the host
+        // when a request has none (`AppConfig::new` is private; this is its public twin).
+        let config = AppConfig::__priv_test_new(true, addr.to_string(), addr);
+        let app = app()
+            .into_factory()
+            .map_err(|err| err.into().error_response());
+        let shutdown = shutdown.clone();
+        let http = HttpService::<Connection, _, _>::build()
+            .keep_alive(KeepAlive::default())
+            .client_request_timeout(Duration::ZERO)
+            .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+            // actix-web's default; `heads` relies on it: after the read side ends, an answer
+            // owed to an earlier request is still written, before the 408.
+            .h1_allow_half_closed(true)
+            // Idle kept-alive connections close when the server stops, as with `HttpServer`.
+            .graceful_shutdown_signal(move || {
+                let shutdown = shutdown.clone();
+                async move { shutdown.notified().await }
+            })
+            .on_connect_ext(identity::on_connect)
+            .finish(map_config(app, move |()| config.clone()));
+        acceptor
+            .clone()
+            .map_err(TlsError::into_service_error)
+            .and_then(move |tls: TlsStream<TcpStream>| async move {
+                let peer = tls.get_ref().0.peer_addr().ok();
+                Ok((HeadTimeout::new(tls, header_timeout), Protocol::Http1, peer))
+            })
+            .and_then(http.map_err(TlsError::Service))
+    })?;
+    Ok(builder.run())
+}
+
+/// What actix would take as its number of workers: one per available core.
+fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// The API's number of workers, and each one's connection limit, for `max_connections` in all.
+///
+/// actix counts connections per worker (from accept to close, TLS handshake included), and a
+/// worker at its limit takes no more; when every worker is at its limit the gateway stops
+/// accepting, and new connections wait in the kernel's listen queue until one closes. So the
+/// limit is shared out: at most one worker per connection, and each worker
+/// `max_connections / workers`, rounded down (never more than `max_connections` in all).
+pub fn connection_limits(max_connections: usize, parallelism: usize) -> (usize, usize) {
+    let workers = parallelism.clamp(1, max_connections.max(1));
+    (workers, max_connections / workers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection_limits;
+
+    #[test]
+    fn the_connection_limit_is_shared_out_and_never_exceeded() {
+        // (max_connections, cores) -> (workers, per worker)
+        for (max, cores, want) in [
+            (512, 2, (2, 256)),
+            (512, 8, (8, 64)),
+            (513, 2, (2, 256)),
+            (10, 4, (4, 2)),
+            (3, 8, (3, 1)),
+            (1, 16, (1, 1)),
+            (100, 1, (1, 100)),
+        ] {
+            let (workers, per_worker) = connection_limits(max, cores);
+            assert_eq!((workers, per_worker), want, "{max} on {cores} cores");
+            assert!(workers * per_worker <= max && per_worker >= 1);
+        }
+    }
+}
