@@ -22,8 +22,11 @@ ADMIN_PORT=18464
 command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light; }
 command -v oha >/dev/null || command -v "$HOME/.cargo/bin/oha" >/dev/null || cargo install oha --locked
 OHA=$(command -v oha || echo "$HOME/.cargo/bin/oha")
-cargo build --release --locked -q
-BIN=$PWD/target/release/hotline-gateway
+# BIN=path/to/hotline-gateway measures another build (an older one, to compare) instead.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --locked -q
+  BIN=$PWD/target/release/hotline-gateway
+fi
 
 WORK=$(mktemp -d)
 cleanup() {
