@@ -42,7 +42,7 @@ mod tx;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -79,6 +79,8 @@ struct Shared {
     failed: Arc<AtomicBool>,
     /// Whether the disk has room for a write (checked before each batch and each flush).
     room: Arc<Room>,
+    /// The generation the next opening gets: never one given before.
+    next_generation: AtomicU64,
 }
 
 /// One opening of the database, and the threads that write to it. A request takes the engine
@@ -229,6 +231,7 @@ impl Store {
                 engine: RwLock::new(Some(Arc::new(engine))),
                 failed,
                 room,
+                next_generation: AtomicU64::new(1),
             }),
         })
     }
@@ -354,9 +357,7 @@ impl Store {
                 .unwrap_or_else(PoisonError::into_inner)
         };
         let old = slot().take();
-        let mut generation = 1;
         if let Some(old) = old {
-            generation = old.generation + 1;
             // Requests that hold the old engine fail fast (sled refuses writes); wait for them.
             match sole(old, Duration::from_secs(30)) {
                 Ok(engine) => engine.close(),
@@ -366,6 +367,7 @@ impl Store {
                 }
             }
         }
+        let generation = self.shared.next_generation.fetch_add(1, Ordering::SeqCst);
         // sled's own threads may hold its file lock for a moment after the last handle went.
         let mut attempts = 0;
         let engine = loop {
@@ -390,9 +392,9 @@ impl Store {
         Ok(true)
     }
 
-    /// Until `stop`: every `RECOVERY_CHECK`, a flush (sled may have failed on its own
-    /// thread, unseen by any request), and after a storage fault, reopens the store as soon
-    /// as the data directory takes writes again ([`Store::recover`]).
+    /// Until `stop`: every `RECOVERY_CHECK`, a flush of anything written and not yet flushed
+    /// (a failure shows there if no request met it), and after a storage fault, reopens the
+    /// store as soon as the data directory takes writes again ([`Store::recover`]).
     pub async fn keep_recovering(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         loop {
             tokio::select! {
@@ -458,4 +460,46 @@ fn probe(dir: &Path) -> std::io::Result<()> {
 fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes)
         .map_err(|e| StoreError::Storage(anyhow::anyhow!("corrupt record: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::tx::Tree;
+    use super::Store;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_reopened_store_has_what_was_flushed_and_never_vouches_for_the_old_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data"), &Default::default()).unwrap();
+        let engine = store.engine().unwrap();
+        engine
+            .writer
+            .write(|tx| tx.tree(Tree::Stats).insert(b"kept", b"1".to_vec()))
+            .await
+            .unwrap();
+        engine.durable().await.unwrap();
+        let before = store.generation().unwrap();
+        // A reader still holds the old engine: the store waits for it to let go.
+        let reader = store.tree(Tree::Stats).unwrap();
+        let recovering = {
+            let store = store.clone();
+            store.shared.failed.store(true, Ordering::SeqCst);
+            std::thread::spawn(move || store.recover())
+        };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(!recovering.is_finished(), "closed under a reader");
+        assert!(store.generation().is_err(), "a request meanwhile gets 503");
+        drop((reader, engine));
+        assert!(recovering.join().unwrap().unwrap());
+
+        let after = store.generation().unwrap();
+        assert_ne!(before, after);
+        assert!(store.durable_since(before).await.is_err());
+        store.durable_since(after).await.unwrap();
+        let kept = store.tree(Tree::Stats).unwrap().get(b"kept").unwrap();
+        assert_eq!(kept.as_deref(), Some(&b"1"[..]));
+        assert!(!store.needs_recovery());
+    }
 }
