@@ -476,7 +476,7 @@ mod tests {
         let engine = store.engine().unwrap();
         engine
             .writer
-            .write(|tx| tx.tree(Tree::Stats).insert(b"kept", b"1".to_vec()))
+            .write(|tx| tx.tree(Tree::Stats).insert(b"kept", b"1"))
             .await
             .unwrap();
         engine.durable().await.unwrap();
