@@ -9,17 +9,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{assert_unavailable, check_ledger, report, wait_for_health, Answer, Ledger, Members};
-use crate::process::{config, member, standard_members, Site};
-use crate::support::faults::{fill, limit_file_size, mount_tmpfs};
-
-#[derive(Clone, Copy, Debug)]
-enum Fault {
-    /// RLIMIT_FSIZE of the running gateway set to 0, then back.
-    FileSize,
-    /// The data directory's 16 MiB tmpfs filled with a ballast file, then the ballast removed.
-    FullDisk,
-}
+use super::{
+    assert_unavailable, check_ledger, held_up_work_goes_through, report, submit_before,
+    wait_for_health, Answer, Fault, Ledger, Members,
+};
 
 /// Every read a member makes, by path: each must be 200.
 async fn reads(members: &Members, base: &str) -> Vec<(&'static str, Answer)> {
@@ -39,36 +32,14 @@ async fn reads(members: &Members, base: &str) -> Vec<(&'static str, Answer)> {
 }
 
 async fn caught_before_writing(fault: Fault) {
-    let members_toml =
-        standard_members() + &member("hoster-nl", "hosting_provider", "NL", "asns = [64500]");
-    let mut toml = config("", &members_toml);
-    if let Fault::FullDisk = fault {
-        toml = toml.replace("data_dir = \"data\"", "data_dir = \"volume/data\"");
-        toml.push_str("\n[store]\nmin_free_mb = 1\n");
-    }
-    let site = Site::new(&toml);
-    let ballast = site.path().join("volume/ballast");
-    let _volume = match fault {
-        Fault::FileSize => None,
-        Fault::FullDisk => match mount_tmpfs(&site.path().join("volume"), 16) {
-            Ok(mounted) => Some(mounted),
-            Err(why) => {
-                eprintln!("SKIPPED ({fault:?}): a full disk needs a tmpfs: {why}");
-                return;
-            }
-        },
+    let Some((site, _volume)) = fault.site("") else {
+        return;
     };
     let mut gateway = site.serve(&[]);
     let members = Members::new(&site);
     let ledger: Ledger = Arc::default();
     let base = gateway.url("");
-    let mut before = Vec::new();
-    for n in 0..3 {
-        let body = report(&format!("FR-before-{n}"));
-        let answer = members.submit(&base, "hotline-fr", &body, &ledger).await;
-        assert_eq!(answer.code, 202, "{}", answer.text);
-        before.push((body, answer));
-    }
+    let before = submit_before(&members, &base, &ledger).await;
     // Every read once, and a pause: sled may reshape a page it walks, and writes that from a
     // thread of its own within half a second. Then nothing is left for it to write.
     let primed = reads(&members, &base).await;
@@ -81,10 +52,7 @@ async fn caught_before_writing(fault: Fault) {
     );
     let ack = json!({ "cursor": first["cursor"] });
 
-    match fault {
-        Fault::FileSize => limit_file_size(gateway.pid(), Some(0)),
-        Fault::FullDisk => eprintln!("ballast: {} bytes", fill(&ballast)),
-    }
+    fault.start(&site, gateway.pid());
     let refused = report("FR-during-0");
     let answer = members.submit(&base, "hotline-fr", &refused, &ledger).await;
     assert_unavailable(&answer, "a report during the fault");
@@ -112,20 +80,14 @@ async fn caught_before_writing(fault: Fault) {
     assert_eq!(health.status(), 503, "/health during the fault");
     assert!(gateway.running(), "the gateway died of the fault");
     let log = gateway.log().join("\n");
-    let cause = match fault {
-        Fault::FileSize => "File too large",
-        Fault::FullDisk => "No space left on device",
-    };
+    let cause = fault.cause();
     assert!(log.contains(cause), "the log never says {cause:?}:\n{log}");
     assert!(
         !log.contains("sled::pagecache"),
         "sled met the fault itself:\n{log}"
     );
 
-    match fault {
-        Fault::FileSize => limit_file_size(gateway.pid(), None),
-        Fault::FullDisk => std::fs::remove_file(&ballast).unwrap(),
-    }
+    fault.end(&site, gateway.pid());
     wait_for_health(&gateway, 200).await;
     let answer = members.submit(&base, "hotline-fr", &refused, &ledger).await;
     assert_eq!(
@@ -133,14 +95,7 @@ async fn caught_before_writing(fault: Fault) {
         "the refused report, after: {}",
         answer.text
     );
-    let change = members
-        .post(&base, "hotline-nl", &item_path, &assessed)
-        .await;
-    assert_eq!(change.code, 200, "{}", change.text);
-    let acked = members
-        .post(&base, "hotline-nl", "/v1/inbox/ack", &ack)
-        .await;
-    assert_eq!(acked.code, 204, "{}", acked.text);
+    held_up_work_goes_through(&members, &base, &item_path, &assessed, &ack).await;
     assert!(
         !gateway.log().join("\n").contains("store reopened"),
         "no reopening was needed"

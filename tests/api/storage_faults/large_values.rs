@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{assert_unavailable, assert_view_matches, report, Answer, Ledger, Members};
-use crate::process::{config, standard_members, Site};
+use crate::process::{config, standard_members, Gateway, Site};
 use crate::support::bodies::{item, nl_on_asn, report_of};
 use crate::support::faults::ReadOnly;
 use crate::support::metrics::plain_client;
@@ -30,13 +30,21 @@ fn large_report(report_id: &str) -> Value {
     report_of(report_id, items)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_large_report_that_cannot_be_stored_ends_in_a_restart_that_loses_nothing() {
-    let site = Site::new(&config(
-        "[store]\nflush_timeout_ms = 3000\n",
-        &standard_members(),
-    ));
-    let mut gateway = site.serve(&[]);
+/// A gateway (with more TOML `sections`) that has taken a large report, `LARGE-1`, and whose
+/// `blobs/` is then made read-only.
+struct Setup {
+    site: Site,
+    gateway: Gateway,
+    members: Members,
+    ledger: Ledger,
+    base: String,
+    read_only: ReadOnly,
+}
+
+/// `None` where `blobs/` cannot be made read-only here (the test says SKIPPED, and why).
+async fn blobs_read_only_after_a_large_report(sections: &str) -> Option<Setup> {
+    let site = Site::new(&config(sections, &standard_members()));
+    let gateway = site.serve(&[]);
     let members = Members::new(&site);
     let ledger = Ledger::default();
     let base = gateway.url("");
@@ -44,14 +52,34 @@ async fn a_large_report_that_cannot_be_stored_ends_in_a_restart_that_loses_nothi
         .submit(&base, "hotline-fr", &large_report("LARGE-1"), &ledger)
         .await;
     assert_eq!(first.code, 202, "{}", first.text);
-
-    let blobs = site.path().join("data/blobs");
-    let read_only = match ReadOnly::make(&blobs) {
-        Ok(read_only) => read_only,
+    match ReadOnly::make(&site.path().join("data/blobs")) {
+        Ok(read_only) => Some(Setup {
+            site,
+            gateway,
+            members,
+            ledger,
+            base,
+            read_only,
+        }),
         Err(why) => {
             eprintln!("SKIPPED: cannot make blobs/ read-only here: {why}");
-            return;
+            None
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_report_that_cannot_be_stored_ends_in_a_restart_that_loses_nothing() {
+    let Some(Setup {
+        site,
+        mut gateway,
+        members,
+        ledger,
+        base,
+        read_only,
+    }) = blobs_read_only_after_a_large_report("[store]\nflush_timeout_ms = 3000\n").await
+    else {
+        return;
     };
     // Each is answered (202 if it was stored, 503 if not) or its connection drops when the
     // watchdog ends the process; never a request that hangs for ever.
@@ -130,21 +158,16 @@ async fn a_large_report_that_cannot_be_stored_ends_in_a_restart_that_loses_nothi
 /// `blobs/` takes files again the same gateway takes the report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blobs_directory_that_takes_no_file_is_seen_before_sled_writes_and_passes() {
-    let site = Site::new(&config("", &standard_members()));
-    let mut gateway = site.serve(&[]);
-    let members = Members::new(&site);
-    let ledger = Ledger::default();
-    let base = gateway.url("");
-    let first = members
-        .submit(&base, "hotline-fr", &large_report("LARGE-1"), &ledger)
-        .await;
-    assert_eq!(first.code, 202, "{}", first.text);
-    let read_only = match ReadOnly::make(&site.path().join("data/blobs")) {
-        Ok(read_only) => read_only,
-        Err(why) => {
-            eprintln!("SKIPPED: cannot make blobs/ read-only here: {why}");
-            return;
-        }
+    let Some(Setup {
+        site: _site,
+        mut gateway,
+        members,
+        ledger,
+        base,
+        read_only,
+    }) = blobs_read_only_after_a_large_report("").await
+    else {
+        return;
     };
     // Past the second for which a look at blobs/ is trusted.
     tokio::time::sleep(Duration::from_millis(1500)).await;

@@ -29,17 +29,86 @@ mod large_values;
 mod while_running;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::process::{Gateway, Site};
+use crate::process::{config, member, standard_members, Gateway, Site};
 use crate::support::bodies::{item, nl_on_asn, report_of};
+use crate::support::faults::{fill, limit_file_size, mount_tmpfs, Mounted};
 
 /// How long the gateway may take to take writes again once the fault is gone.
 const RECOVERY: Duration = Duration::from_secs(60);
+
+/// A fault the tests set on a running gateway, then take away.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Fault {
+    /// RLIMIT_FSIZE of the running gateway set to 0, then back.
+    FileSize,
+    /// The data directory's 16 MiB tmpfs filled with a ballast file, then the ballast removed.
+    FullDisk,
+}
+
+impl Fault {
+    /// A site for the standard members and hoster-nl, with more TOML `sections`; for a full
+    /// disk, its data directory on a tmpfs of its own (`store.min_free_mb` 1). `None` when a
+    /// tmpfs cannot be mounted here (the test then says SKIPPED, and why).
+    fn site(self, sections: &str) -> Option<(Site, Option<Mounted>)> {
+        let members =
+            standard_members() + &member("hoster-nl", "hosting_provider", "NL", "asns = [64500]");
+        let mut toml = config(sections, &members);
+        if self == Fault::FileSize {
+            return Some((Site::new(&toml), None));
+        }
+        toml = toml.replace("data_dir = \"data\"", "data_dir = \"volume/data\"");
+        toml.push_str("\n[store]\nmin_free_mb = 1\n");
+        let site = Site::new(&toml);
+        match mount_tmpfs(&site.path().join("volume"), 16) {
+            Ok(mounted) => Some((site, Some(mounted))),
+            Err(why) => {
+                eprintln!("SKIPPED ({self:?}): a full disk needs a tmpfs: {why}");
+                None
+            }
+        }
+    }
+
+    /// Sets the fault on the gateway `pid` of `site`.
+    fn start(self, site: &Site, pid: u32) {
+        match self {
+            Fault::FileSize => limit_file_size(pid, Some(0)),
+            Fault::FullDisk => {
+                let ballast = site.path().join("volume/ballast");
+                eprintln!("ballast: {} bytes", fill(&ballast));
+            }
+        }
+    }
+
+    /// Takes the fault away again.
+    fn end(self, site: &Site, pid: u32) {
+        match self {
+            Fault::FileSize => limit_file_size(pid, None),
+            Fault::FullDisk => std::fs::remove_file(site.path().join("volume/ballast")).unwrap(),
+        }
+    }
+
+    /// What the log says of it (the system's words, or the gateway's that start with them).
+    fn cause(self) -> &'static str {
+        match self {
+            Fault::FileSize => "File too large",
+            Fault::FullDisk => "No space left on device",
+        }
+    }
+
+    fn data_dir(self, site: &Site) -> PathBuf {
+        match self {
+            Fault::FileSize => site.path().join("data"),
+            Fault::FullDisk => site.path().join("volume/data"),
+        }
+    }
+}
 
 /// What a request got.
 #[derive(Clone, Debug)]
@@ -153,6 +222,33 @@ impl Members {
 fn report(report_id: &str) -> Value {
     let url = format!("https://files.example.nl/faults/{report_id}.jpg");
     report_of(report_id, vec![item(&url, nl_on_asn())])
+}
+
+/// hotline-fr's reports FR-before-0 to 2, each acknowledged: the bodies and the answers.
+async fn submit_before(members: &Members, base: &str, ledger: &Ledger) -> Vec<(Value, Answer)> {
+    let mut before = Vec::new();
+    for n in 0..3 {
+        let body = report(&format!("FR-before-{n}"));
+        let answer = members.submit(base, "hotline-fr", &body, ledger).await;
+        assert_eq!(answer.code, 202, "{}", answer.text);
+        before.push((body, answer));
+    }
+    before
+}
+
+/// The work a fault held up goes through now: hotline-nl's status change (`change` posted to
+/// `status_path`) and its acknowledgement (`ack`).
+async fn held_up_work_goes_through(
+    members: &Members,
+    base: &str,
+    status_path: &str,
+    change: &Value,
+    ack: &Value,
+) {
+    let changed = members.post(base, "hotline-nl", status_path, change).await;
+    assert_eq!(changed.code, 200, "{}", changed.text);
+    let acked = members.post(base, "hotline-nl", "/v1/inbox/ack", ack).await;
+    assert_eq!(acked.code, 204, "{}", acked.text);
 }
 
 /// 503, problem+json with a `Retry-After`, and a body that tells nothing of the cause.

@@ -11,20 +11,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::{
-    assert_unavailable, assert_view_matches, check_ledger, check_log, report, submit_until_stopped,
-    wait_for_health, Ledger, Members, RECOVERY,
+    assert_unavailable, assert_view_matches, check_ledger, check_log, held_up_work_goes_through,
+    report, submit_before, submit_until_stopped, wait_for_health, Fault, Ledger, Members, RECOVERY,
 };
-use crate::process::{config, member, standard_members, Site};
 use crate::support::audit::audit_verify;
-use crate::support::faults::{fill, limit_file_size, mount_tmpfs};
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Fault {
-    /// RLIMIT_FSIZE of the running gateway set to 0, then back.
-    FileSize,
-    /// The data directory's tmpfs filled with a ballast file, then the ballast removed.
-    FullDisk,
-}
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Then {
@@ -35,27 +25,10 @@ enum Then {
 }
 
 async fn storage_fault(fault: Fault, then: Then) {
-    let members_toml =
-        standard_members() + &member("hoster-nl", "hosting_provider", "NL", "asns = [64500]");
-    let mut toml = config(
-        "[limits]\nrequests_per_second = 100000\nburst = 100000\n",
-        &members_toml,
-    );
-    if fault == Fault::FullDisk {
-        toml = toml.replace("data_dir = \"data\"", "data_dir = \"volume/data\"");
-        toml.push_str("\n[store]\nmin_free_mb = 1\n");
-    }
-    let site = Site::new(&toml);
-    let ballast = site.path().join("volume/ballast");
-    let _volume = match fault {
-        Fault::FileSize => None,
-        Fault::FullDisk => match mount_tmpfs(&site.path().join("volume"), 16) {
-            Ok(mounted) => Some(mounted),
-            Err(why) => {
-                eprintln!("SKIPPED ({fault:?}, {then:?}): a full disk needs a tmpfs: {why}");
-                return;
-            }
-        },
+    let Some((site, _volume)) =
+        fault.site("[limits]\nrequests_per_second = 100000\nburst = 100000\n")
+    else {
+        return;
     };
     let mut gateway = site.serve(&[]);
     let members = Members::new(&site);
@@ -63,13 +36,7 @@ async fn storage_fault(fault: Fault, then: Then) {
     let base = gateway.url("");
 
     // Before the fault: acknowledged reports, referred to hotline-nl.
-    let mut before = Vec::new();
-    for n in 0..3 {
-        let body = report(&format!("FR-before-{n}"));
-        let answer = members.submit(&base, "hotline-fr", &body, &ledger).await;
-        assert_eq!(answer.code, 202, "{}", answer.text);
-        before.push((body, answer));
-    }
+    let before = submit_before(&members, &base, &ledger).await;
     let inbox = members.get(&base, "hotline-nl", "/v1/inbox").await;
     assert_eq!(inbox.code, 200, "{}", inbox.text);
     let inbox: Value = serde_json::from_str(&inbox.text).unwrap();
@@ -86,10 +53,7 @@ async fn storage_fault(fault: Fault, then: Then) {
     ));
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    match fault {
-        Fault::FileSize => limit_file_size(gateway.pid(), Some(0)),
-        Fault::FullDisk => eprintln!("ballast: {} bytes", fill(&ballast)),
-    }
+    fault.start(&site, gateway.pid());
 
     // Fresh reports until one is refused: the first one under a file-size limit of 0; a full
     // tmpfs may still take a few small writes into pages it already holds.
@@ -175,14 +139,8 @@ async fn storage_fault(fault: Fault, then: Then) {
     assert!(health.headers().contains_key("retry-after"));
     assert!(gateway.running(), "the gateway died of the fault");
 
-    match fault {
-        Fault::FileSize => limit_file_size(gateway.pid(), None),
-        Fault::FullDisk => std::fs::remove_file(&ballast).unwrap(),
-    }
-    let cause = match fault {
-        Fault::FileSize => "File too large",
-        Fault::FullDisk => "No space left on device",
-    };
+    fault.end(&site, gateway.pid());
+    let cause = fault.cause();
 
     let base = match then {
         Then::Restart => {
@@ -235,15 +193,7 @@ async fn storage_fault(fault: Fault, then: Then) {
         }
     };
 
-    // The work held up by the fault goes through now.
-    let change = members
-        .post(&base, "hotline-nl", &status_path, &assessed)
-        .await;
-    assert_eq!(change.code, 200, "{}", change.text);
-    let acked = members
-        .post(&base, "hotline-nl", "/v1/inbox/ack", &ack)
-        .await;
-    assert_eq!(acked.code, 204, "{}", acked.text);
+    held_up_work_goes_through(&members, &base, &status_path, &assessed, &ack).await;
     let after = members
         .submit(&base, "hotline-fr", &report("FR-after-0"), &ledger)
         .await;
@@ -272,11 +222,7 @@ async fn storage_fault(fault: Fault, then: Then) {
     let assessed = history.iter().filter(|h| h["status"] == "assessed_illegal");
     assert_eq!(assessed.count(), 1, "{view}");
     gateway.terminate().await;
-    let data = match fault {
-        Fault::FileSize => site.path().join("data"),
-        Fault::FullDisk => site.path().join("volume/data"),
-    };
-    let verdict = audit_verify(&data);
+    let verdict = audit_verify(&fault.data_dir(&site));
     assert!(
         verdict.stdout.starts_with("audit chain intact"),
         "{}",
