@@ -3,7 +3,6 @@
 //! `server`); `run_until_stopped` serves until a signal or a stop, with the push workers and
 //! the retention job beside it.
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
@@ -174,12 +173,7 @@ fn check_data_dir(dir: &Path) -> anyhow::Result<()> {
     }
     for dir in dirs {
         let probe = dir.join(format!(".write-probe-{}", std::process::id()));
-        let written = std::fs::File::create(&probe).and_then(|mut file| {
-            file.write_all(b"probe")?;
-            file.sync_all()
-        });
-        let _ = std::fs::remove_file(&probe);
-        written
+        crate::store::write_probe(&probe, 5)
             .with_context(|| unwritable(format!("no file can be written in {}", dir.display())))?;
     }
     Ok(())

@@ -443,17 +443,22 @@ fn sole(mut engine: Arc<Engine>, patience: Duration) -> Result<Engine, Arc<Engin
 /// What the probe writes: enough to need new blocks of a nearly full disk.
 const PROBE_BYTES: usize = 1 << 20;
 
-/// Whether `dir` takes writes again: a file of `PROBE_BYTES`, written and synced (it is
-/// removed again). After [`Room::check`], which sees a full disk or a file-size limit but not,
-/// say, a file system remounted read-only.
+/// Whether `dir` takes writes again: a file of `PROBE_BYTES` ([`write_probe`]). After
+/// [`Room::check`], which sees a full disk or a file-size limit but not, say, a file system
+/// remounted read-only.
 fn probe(dir: &Path) -> std::io::Result<()> {
+    write_probe(&dir.join(".write-probe"), PROBE_BYTES)
+}
+
+/// Creates `path`, writes `bytes` zero bytes to it and syncs it, then removes it: whether
+/// its directory takes a file, as the store will write one.
+pub fn write_probe(path: &Path, bytes: usize) -> std::io::Result<()> {
     use std::io::Write;
-    let path = dir.join(".write-probe");
-    let result = std::fs::File::create(&path).and_then(|mut file| {
-        file.write_all(&vec![0; PROBE_BYTES])?;
+    let result = std::fs::File::create(path).and_then(|mut file| {
+        file.write_all(&vec![0; bytes])?;
         file.sync_all()
     });
-    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(path);
     result
 }
 
