@@ -8,7 +8,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::metrics::plain_client;
+use crate::support::metrics::admin_get;
 use hotline_gateway::config::TlsSettings;
 use hotline_gateway::tls;
 use serde_json::Value;
@@ -134,16 +134,21 @@ impl Site {
         .expect("member TLS config")
     }
 
-    /// `hotline-gateway [global...] serve --config gateway.toml`, once it says it is serving.
-    pub fn serve(&self, global: &[&str]) -> Gateway {
-        let mut child = binary()
+    /// `hotline-gateway [global...] serve --config gateway.toml` started here, its log piped.
+    fn spawn_serve(&self, global: &[&str]) -> Child {
+        binary()
             .args(global)
             .args(["serve", "--config", "gateway.toml"])
             .current_dir(self.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// `hotline-gateway [global...] serve --config gateway.toml`, once it says it is serving.
+    pub fn serve(&self, global: &[&str]) -> Gateway {
+        let mut child = self.spawn_serve(global);
         let stderr = BufReader::new(child.stderr.take().unwrap());
         let log = Arc::new(Mutex::new(Vec::new()));
         let (port_tx, port_rx) = mpsc::channel();
@@ -179,13 +184,7 @@ impl Site {
     /// `serve` when it must not start: waits up to `limit` for it to exit (killing it and
     /// failing if it serves instead); its exit status and its log.
     pub fn serve_refused(&self, limit: Duration) -> (ExitStatus, String) {
-        let mut child = binary()
-            .args(["serve", "--config", "gateway.toml"])
-            .current_dir(self.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = self.spawn_serve(&[]);
         let mut stderr = child.stderr.take().unwrap();
         let reader = std::thread::spawn(move || {
             let mut text = String::new();
@@ -254,11 +253,7 @@ impl Gateway {
 
     /// `GET path` on the admin listener.
     pub async fn admin_get(&self, path: &str) -> reqwest::Response {
-        plain_client()
-            .get(format!("http://127.0.0.1:{}{path}", self.admin_port))
-            .send()
-            .await
-            .expect("admin request sent")
+        admin_get(self.admin_port, path).await
     }
 
     /// `kill -SIG pid`, e.g. `signal("HUP")`.

@@ -4,14 +4,13 @@
 //! what is stored, inbox pages included; `/health` says 503; and once the fault goes, the same
 //! gateway takes writes again, with nothing lost.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::{
-    assert_unavailable, check_ledger, held_up_work_goes_through, report, submit_before,
-    wait_for_health, Answer, Fault, Ledger, Members,
+    assert_unavailable, check_ledger, held_up_work_goes_through, report, wait_for_health, Answer,
+    Before, Fault, Members,
 };
 
 /// Every read a member makes, by path: each must be 200.
@@ -32,14 +31,18 @@ async fn reads(members: &Members, base: &str) -> Vec<(&'static str, Answer)> {
 }
 
 async fn caught_before_writing(fault: Fault) {
-    let Some((site, _volume)) = fault.site("") else {
+    let Some(Before {
+        site,
+        _volume,
+        mut gateway,
+        members,
+        ledger,
+        base,
+        before,
+    }) = fault.before("").await
+    else {
         return;
     };
-    let mut gateway = site.serve(&[]);
-    let members = Members::new(&site);
-    let ledger: Ledger = Arc::default();
-    let base = gateway.url("");
-    let before = submit_before(&members, &base, &ledger).await;
     // Every read once, and a pause: sled may reshape a page it walks, and writes that from a
     // thread of its own within half a second. Then nothing is left for it to write.
     let primed = reads(&members, &base).await;

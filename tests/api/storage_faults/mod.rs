@@ -224,16 +224,46 @@ fn report(report_id: &str) -> Value {
     report_of(report_id, vec![item(&url, nl_on_asn())])
 }
 
-/// hotline-fr's reports FR-before-0 to 2, each acknowledged: the bodies and the answers.
-async fn submit_before(members: &Members, base: &str, ledger: &Ledger) -> Vec<(Value, Answer)> {
-    let mut before = Vec::new();
-    for n in 0..3 {
-        let body = report(&format!("FR-before-{n}"));
-        let answer = members.submit(base, "hotline-fr", &body, ledger).await;
-        assert_eq!(answer.code, 202, "{}", answer.text);
-        before.push((body, answer));
+/// A gateway on a site for a fault ([`Fault::site`]), before the fault, with its members'
+/// clients and the reports they sent.
+struct Before {
+    site: Site,
+    /// The tmpfs of a full disk, unmounted when dropped (after the gateway).
+    _volume: Option<Mounted>,
+    gateway: Gateway,
+    members: Members,
+    ledger: Ledger,
+    base: String,
+    /// hotline-fr's reports FR-before-0 to 2, each acknowledged: the bodies and the answers.
+    before: Vec<(Value, Answer)>,
+}
+
+impl Fault {
+    /// The gateway of [`Fault::site`] served, and hotline-fr's reports sent; `None` where the
+    /// site cannot be had (SKIPPED).
+    async fn before(self, sections: &str) -> Option<Before> {
+        let (site, volume) = self.site(sections)?;
+        let gateway = site.serve(&[]);
+        let members = Members::new(&site);
+        let ledger = Ledger::default();
+        let base = gateway.url("");
+        let mut before = Vec::new();
+        for n in 0..3 {
+            let body = report(&format!("FR-before-{n}"));
+            let answer = members.submit(&base, "hotline-fr", &body, &ledger).await;
+            assert_eq!(answer.code, 202, "{}", answer.text);
+            before.push((body, answer));
+        }
+        Some(Before {
+            site,
+            _volume: volume,
+            gateway,
+            members,
+            ledger,
+            base,
+            before,
+        })
     }
-    before
 }
 
 /// The work a fault held up goes through now: hotline-nl's status change (`change` posted to

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::{
     assert_unavailable, assert_view_matches, check_ledger, check_log, held_up_work_goes_through,
-    report, submit_before, submit_until_stopped, wait_for_health, Fault, Ledger, Members, RECOVERY,
+    report, submit_until_stopped, wait_for_health, Before, Fault, RECOVERY,
 };
 use crate::support::audit::audit_verify;
 
@@ -25,18 +25,20 @@ enum Then {
 }
 
 async fn storage_fault(fault: Fault, then: Then) {
-    let Some((site, _volume)) =
-        fault.site("[limits]\nrequests_per_second = 100000\nburst = 100000\n")
+    // Before the fault: acknowledged reports, referred to hotline-nl.
+    let sections = "[limits]\nrequests_per_second = 100000\nburst = 100000\n";
+    let Some(Before {
+        site,
+        _volume,
+        mut gateway,
+        members,
+        ledger,
+        base,
+        before,
+    }) = fault.before(sections).await
     else {
         return;
     };
-    let mut gateway = site.serve(&[]);
-    let members = Members::new(&site);
-    let ledger: Ledger = Arc::default();
-    let base = gateway.url("");
-
-    // Before the fault: acknowledged reports, referred to hotline-nl.
-    let before = submit_before(&members, &base, &ledger).await;
     let inbox = members.get(&base, "hotline-nl", "/v1/inbox").await;
     assert_eq!(inbox.code, 200, "{}", inbox.text);
     let inbox: Value = serde_json::from_str(&inbox.text).unwrap();

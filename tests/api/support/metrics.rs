@@ -20,14 +20,19 @@ pub fn plain_client() -> reqwest::Client {
         .unwrap()
 }
 
+/// `GET path` on the admin listener at `port`.
+pub async fn admin_get(port: u16, path: &str) -> reqwest::Response {
+    plain_client()
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .send()
+        .await
+        .expect("admin request sent")
+}
+
 impl TestApp {
     /// `GET path` on the admin listener.
     pub async fn admin_get(&self, path: &str) -> reqwest::Response {
-        plain_client()
-            .get(format!("http://127.0.0.1:{}{path}", self.admin_port))
-            .send()
-            .await
-            .expect("admin request sent")
+        admin_get(self.admin_port, path).await
     }
 
     /// `GET /metrics` on the admin listener: 200, OpenMetrics (or plain) text.
