@@ -221,8 +221,9 @@ pub struct StoreSettings {
     /// intake rate and a start-up that replays (decompresses) everything written since the last
     /// start. Fixed when the store is created.
     pub compression: bool,
-    /// A flush that has not returned after this long means sled is wedged (it can be, after
-    /// failing to write a large value): the gateway then exits non-zero, to be restarted.
+    /// A flush (or a closing of the store, which flushes) that has not returned after this long
+    /// means sled is wedged (it can be, after failing to write a large value): the gateway then
+    /// exits non-zero, to be restarted.
     pub flush_timeout_ms: u64,
     /// Writes are refused (503) while less than this is free on the data directory's file
     /// system, or under the file-size limit past the store's log: sled is never made to write

@@ -6,6 +6,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -138,6 +139,11 @@ impl Application {
         let _ = stop.send(true);
         while workers.join_next().await.is_some() {}
         let flushed = state.store.flush().await;
+        // Closed here, not when the last handle goes: closing a wedged sled never returns, and
+        // `close` ends the process then rather than hang the shutdown for ever.
+        let store = state.store.clone();
+        let closed = tokio::task::spawn_blocking(move || store.close(Duration::from_secs(5)));
+        closed.await.context("closing the store failed")?;
         served.and(flushed)
     }
 }

@@ -129,9 +129,9 @@ fn now_ms() -> u64 {
 /// Why exit: sled 0.34 can wedge for good. After it fails to write a large value to `blobs/`
 /// it never releases the log buffer it had reserved, and every later flush waits for it for
 /// ever: every request waiting to be durable, `/health` and the shutdown with it. A wedged `Db`
-/// cannot even be dropped. Nothing acknowledged is lost by exiting (every answer waits for a
-/// flush), and a supervisor (systemd's `Restart=on-failure`) brings the gateway back, which
-/// recovers the store from disk.
+/// cannot even be dropped (its last handle flushes), hence [`within`] for closing it. Nothing
+/// acknowledged is lost by exiting (every answer waits for a flush), and a supervisor
+/// (systemd's `Restart=on-failure`) brings the gateway back, which recovers the store from disk.
 fn watch(since: &Arc<AtomicU64>, timeout: Duration) {
     let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     let tick = (timeout / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
@@ -140,15 +140,42 @@ fn watch(since: &Arc<AtomicU64>, timeout: Duration) {
         std::thread::sleep(tick);
         let started = since.load(Ordering::SeqCst);
         if started != 0 && now_ms().saturating_sub(started) > timeout_ms {
-            tracing::error!(
-                timeout_ms,
-                "a store flush has not returned in time: sled is wedged (it can be after it \
-                 failed to write a large value); exiting so that the gateway is restarted; \
-                 nothing acknowledged is lost"
-            );
-            std::process::exit(1);
+            wedged("a store flush", timeout);
         }
     }
+}
+
+/// Runs `work` (`what` sled does), ending the process as [`watch`] does if it has not returned
+/// after `timeout`: for closing the store, which flushes it whatever the flusher thread does.
+pub(super) fn within<T>(timeout: Duration, what: &'static str, work: impl FnOnce() -> T) -> T {
+    let (done, waiting) = mpsc::channel::<()>();
+    let watcher = std::thread::Builder::new()
+        .name("hgw-close-watch".into())
+        .spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = waiting.recv_timeout(timeout) {
+                wedged(what, timeout);
+            }
+        });
+    if let Err(e) = &watcher {
+        tracing::warn!(error = %e, "cannot watch {what}: going on without a time limit");
+    }
+    let out = work();
+    drop(done);
+    if let Ok(watcher) = watcher {
+        let _ = watcher.join();
+    }
+    out
+}
+
+/// Says that `what` has not returned after `timeout` and ends the process (see [`watch`]).
+fn wedged(what: &str, timeout: Duration) -> ! {
+    let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    tracing::error!(
+        timeout_ms,
+        "{what} has not returned in time: sled is wedged (it can be after it failed to write a \
+         large value); exiting so that the gateway is restarted; nothing acknowledged is lost"
+    );
+    std::process::exit(1);
 }
 
 fn flush_loop(

@@ -199,7 +199,13 @@ impl Engine {
     }
 
     /// Stops the writer and the flusher and lets go of sled, so that it can be opened again.
-    fn close(self) {
+    /// sled flushes as its last handle goes: if that has not returned after `timeout`, sled is
+    /// wedged and the process ends (as for a flush: `commit::within`).
+    fn close(self, timeout: Duration) {
+        commit::within(timeout, "closing the store", || self.close_now());
+    }
+
+    fn close_now(self) {
         let Engine {
             threads,
             writer,
@@ -327,6 +333,28 @@ impl Store {
         self.durable().await.context("cannot flush the store")
     }
 
+    /// Closes the store at shutdown, after [`Store::flush`]: from then on every use of it is
+    /// refused. Waits up to `patience` for requests that still hold it (and, should they not
+    /// let go, leaves it open: it was flushed). Blocking: call it from a blocking thread.
+    pub fn close(&self, patience: Duration) {
+        let taken = self
+            .shared
+            .engine
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match taken.map(|engine| sole(engine, patience)) {
+            Some(Ok(engine)) => engine.close(self.close_timeout()),
+            Some(Err(_)) => tracing::warn!("the store is still in use at shutdown; left open"),
+            None => {}
+        }
+    }
+
+    /// How long closing the store may take before sled counts as wedged.
+    fn close_timeout(&self) -> Duration {
+        Duration::from_millis(self.shared.settings.flush_timeout_ms)
+    }
+
     /// Whether sled failed to write since the store was opened (it then refuses every write
     /// until [`Store::recover`] opens it again).
     pub fn needs_recovery(&self) -> bool {
@@ -342,7 +370,7 @@ impl Store {
         if !self.needs_recovery() {
             return Ok(false);
         }
-        if let Err(why) = self.shared.room.check() {
+        if let Err(why) = self.shared.room.check_afresh() {
             tracing::debug!(error = %why, "the store has no room yet");
             return Ok(false);
         }
@@ -360,7 +388,7 @@ impl Store {
         if let Some(old) = old {
             // Requests that hold the old engine fail fast (sled refuses writes); wait for them.
             match sole(old, Duration::from_secs(30)) {
-                Ok(engine) => engine.close(),
+                Ok(engine) => engine.close(self.close_timeout()),
                 Err(old) => {
                     *slot() = Some(old);
                     bail!("the store is still in use after 30 s; not reopened yet");

@@ -41,6 +41,13 @@ impl Room {
         self.blobs()
     }
 
+    /// As [`Room::check`], with a fresh look at `blobs/` (none trusted from before): whether a
+    /// fault has gone, before the store reopens.
+    pub(super) fn check_afresh(&self) -> Result<(), String> {
+        *self.blobs_ok_at.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.check()
+    }
+
     fn free_space(&self) -> Result<(), String> {
         if self.margin == 0 {
             return Ok(());

@@ -251,6 +251,15 @@ impl Gateway {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Whether the child exits within `limit` (polled every 100 ms).
+    pub async fn ends_within(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while self.running() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        !self.running()
+    }
+
     /// `GET path` on the admin listener.
     pub async fn admin_get(&self, path: &str) -> reqwest::Response {
         admin_get(self.admin_port, path).await
