@@ -68,11 +68,15 @@ struct Side {
     connections: usize,
     /// Connections waiting in its listen queue, not yet accepted.
     queued: usize,
+    /// Rows of the TCP table met again (the kernel lists a table that changes while it is
+    /// read in pieces, and can list a row twice): counted once.
+    listed_twice: usize,
 }
 
 fn gateway_side(port: u16) -> Side {
     let ours = open_socket_inodes();
     let mut side = Side::default();
+    let mut held = HashSet::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {
             continue;
@@ -91,11 +95,14 @@ fn gateway_side(port: u16) -> Side {
                 // A listening socket's rx_queue is its accept queue's length.
                 let rx = queues.rsplit(':').next().unwrap_or("0");
                 side.queued += usize::from_str_radix(rx, 16).unwrap_or(0);
-            } else if inode.parse().is_ok_and(|inode: u64| ours.contains(&inode)) {
-                side.connections += 1;
+            } else if let Some(inode) = inode.parse().ok().filter(|inode| ours.contains(inode)) {
+                if !held.insert(inode) {
+                    side.listed_twice += 1;
+                }
             }
         }
     }
+    side.connections = held.len();
     side
 }
 
@@ -182,13 +189,15 @@ async fn thousands_of_idle_connections_are_held_to_the_limit_and_a_member_is_sti
     // The most connections the gateway held, and the most open files of this process.
     let (stop, stopped) = watch::channel(false);
     let sampler = tokio::spawn(async move {
-        let (mut most, mut most_files) = (0, 0);
+        let (mut most, mut most_files, mut twice) = (0, 0, 0);
         while !*stopped.borrow() {
-            most = most.max(gateway_side(port).connections);
+            let side = gateway_side(port);
+            most = most.max(side.connections);
+            twice += side.listed_twice;
             most_files = most_files.max(open_files());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        (most, most_files)
+        (most, most_files, twice)
     });
 
     let (done, crowd_done) = watch::channel(false);
@@ -219,7 +228,7 @@ async fn thousands_of_idle_connections_are_held_to_the_limit_and_a_member_is_sti
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = stop.send(true);
-    let (most, most_files) = sampler.await.unwrap();
+    let (most, most_files, twice) = sampler.await.unwrap();
     let _ = done.send(true);
     let mut ends = std::collections::BTreeMap::new();
     while let Some(end) = crowd.join_next().await {
@@ -228,15 +237,18 @@ async fn thousands_of_idle_connections_are_held_to_the_limit_and_a_member_is_sti
     }
     let story = format!(
         "{crowd_size} idle connections against a limit of {LIMIT}: the gateway held at most \
-         {most}; open files {files_before} before, at most {most_files}; a member served after \
-         {served_after:?} ({tries} tries); the crowd: {ends:?}"
+         {most} (rows of the TCP table listed twice: {twice}); open files {files_before} before, \
+         at most {most_files}; a member served after {served_after:?} ({tries} tries); the \
+         crowd: {ends:?}"
     );
 
-    // The listings of open files and of sockets are not one instant: while the gateway closes
-    // connections and takes the next ones, a sample can count both, by more on a loaded
-    // machine (a full suite on two cores). Never by as much as this; and without the limit the
-    // gateway would hold the crowd, thousands.
-    assert!(most <= 2 * LIMIT, "over the limit: {story}");
+    // A connection counted was open at the listing of open files and still the gateway's at
+    // the read of the TCP table (a closed one shows inode 0), so a sample never counts more
+    // than the gateway held. The kernel lists a TCP table that changes as it is read in pieces,
+    // and lists some rows twice (up to 130 in a run of the full suite): they are counted once.
+    // actix may hand each worker one connection past its share before it sees the worker
+    // full. Without the limit the gateway would hold the crowd, thousands.
+    assert!(most <= LIMIT + 2, "over the limit: {story}");
     assert!(
         most >= LIMIT / 2,
         "the crowd never pressed on the limit: {story}"
