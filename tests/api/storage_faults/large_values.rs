@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{assert_unavailable, assert_view_matches, report, Answer, Ledger, Members};
+use super::{assert_kept, assert_unavailable, report, Answer, Ledger, Members};
 use crate::process::{config, standard_members, Gateway, Site};
 use crate::support::bodies::{item, nl_on_asn, report_of};
 use crate::support::faults::ReadOnly;
@@ -159,24 +159,7 @@ async fn a_large_report_that_cannot_be_stored(end: End) {
         .collect();
     assert!(acknowledged.len() >= 2, "LARGE-1 and LARGE-3 at least");
     for (body, answer) in acknowledged {
-        let report_id = body["report_id"].as_str().unwrap();
-        let path = format!("/v1/reports/{report_id}");
-        let view = members.get(&base, "hotline-fr", &path).await;
-        assert_eq!(view.code, 200, "{report_id}: {}", view.text);
-        let receipt: Value = serde_json::from_str(&answer.text).unwrap();
-        assert_view_matches(
-            &serde_json::from_str(&view.text).unwrap(),
-            &receipt,
-            report_id,
-        );
-        let again = members
-            .post(&base, "hotline-fr", "/v1/reports", &body)
-            .await;
-        assert_eq!(
-            (again.code, again.text),
-            (200, answer.text),
-            "{report_id} again"
-        );
+        assert_kept(&members, &base, "hotline-fr", &body, &answer).await;
     }
     gateway.terminate().await;
 }

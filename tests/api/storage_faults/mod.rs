@@ -345,28 +345,19 @@ async fn check_ledger(members: &Members, base: &str, ledger: &Ledger) {
     };
     let (mut acknowledged, mut absent, mut present) = (0, 0, 0);
     for (member, body, answer) in sent {
+        match answer.code {
+            200 | 202 => {
+                acknowledged += 1;
+                assert_kept(members, base, member, &body, &answer).await;
+                continue;
+            }
+            503 => {}
+            _ => panic!("{} got {answer:?}", body["report_id"]),
+        }
         let report_id = body["report_id"].as_str().unwrap();
         let path = format!("/v1/reports/{report_id}");
         let view = members.get(base, member, &path).await;
-        let again = match answer.code {
-            200 | 202 => {
-                acknowledged += 1;
-                assert_eq!(
-                    view.code, 200,
-                    "acknowledged {report_id} is gone: {}",
-                    view.text
-                );
-                let receipt = serde_json::from_str(&answer.text).unwrap();
-                let view: Value = serde_json::from_str(&view.text).unwrap();
-                assert_view_matches(&view, &receipt, report_id);
-                let again = members.post(base, member, "/v1/reports", &body).await;
-                assert_eq!(again.code, 200, "replay of {report_id}: {}", again.text);
-                assert_eq!(again.text, answer.text, "replay of {report_id}");
-                continue;
-            }
-            503 => members.post(base, member, "/v1/reports", &body).await,
-            _ => panic!("{report_id} got {answer:?}"),
-        };
+        let again = members.post(base, member, "/v1/reports", &body).await;
         match view.code {
             404 => {
                 absent += 1;
@@ -400,6 +391,25 @@ async fn check_ledger(members: &Members, base: &str, ledger: &Ledger) {
         "ledger: {acknowledged} acknowledgements; 503s for reports then absent: {absent}, \
          present: {present}"
     );
+}
+
+/// A report acknowledged (`answer`, 200 or 202, to `body` from `member`) is there as its
+/// receipt says, and sent again gets the byte-identical receipt.
+async fn assert_kept(members: &Members, base: &str, member: &str, body: &Value, answer: &Answer) {
+    let report_id = body["report_id"].as_str().unwrap();
+    let path = format!("/v1/reports/{report_id}");
+    let view = members.get(base, member, &path).await;
+    assert_eq!(
+        view.code, 200,
+        "acknowledged {report_id} is gone: {}",
+        view.text
+    );
+    let receipt = serde_json::from_str(&answer.text).unwrap();
+    let view: Value = serde_json::from_str(&view.text).unwrap();
+    assert_view_matches(&view, &receipt, report_id);
+    let again = members.post(base, member, "/v1/reports", body).await;
+    assert_eq!(again.code, 200, "replay of {report_id}: {}", again.text);
+    assert_eq!(again.text, answer.text, "replay of {report_id}");
 }
 
 /// police-fr submits fresh reports, one every 25 ms, until `stop`: each answer 202 or 503.
