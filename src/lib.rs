@@ -7,7 +7,8 @@
 //! - [`config`]: the `Settings` tree (TOML, then `HGW__` environment overrides), checked on load.
 //! - [`startup`]: `Application::build` (binds, port 0 works) and the one route table;
 //!   [`server`]: the API server (actix-server, actix-tls, actix-http), with [`heads`] timing
-//!   every request head between TLS and HTTP.
+//!   every request head between TLS and HTTP, and [`unread_body`] closing a connection whose
+//!   request body an answer left unread.
 //! - [`tls`], [`pki`], [`identity`]: mutual TLS, development certificates, and the member behind
 //!   a connection.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
@@ -47,3 +48,4 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
+pub(crate) mod unread_body;

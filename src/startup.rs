@@ -22,7 +22,7 @@ use crate::routes::fallback::method_not_allowed;
 use crate::schemas::Schemas;
 use crate::state::{AppState, StateParts};
 use crate::store::Store;
-use crate::{observe, retention, routes, server, tls};
+use crate::{observe, retention, routes, server, tls, unread_body};
 
 /// A built gateway: bound, not yet serving.
 pub struct Application {
@@ -76,6 +76,7 @@ impl Application {
                     web::QueryConfig::default()
                         .error_handler(|e, _| ApiError::InvalidQuery(e.to_string()).into()),
                 )
+                .wrap(from_fn(unread_body::close_if_unread))
                 .wrap(from_fn(observe::observe))
                 .configure(api_routes)
         })?;

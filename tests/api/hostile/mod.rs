@@ -9,6 +9,7 @@
 mod connections;
 mod lookalikes;
 mod slowloris;
+mod unread_bodies;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::helpers::TestApp;
+use crate::support::wire::{parse_answer, RawAnswer};
 
 /// The header and handshake timeouts the gateways here run on (the defaults are 10 s; the
 /// header timeout cannot be under 1 s).
@@ -103,6 +105,26 @@ async fn until_closed(stream: &mut (impl AsyncRead + Unpin), since: Instant, cas
             Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
             Err(_) => panic!(
                 "{case}: still open after {CLOSED_WITHIN:?}, having received {:?}",
+                String::from_utf8_lossy(&received)
+            ),
+        }
+    }
+}
+
+/// Reads one whole answer off `stream` (within a few seconds), the bytes after it too.
+async fn read_answer(stream: &mut (impl AsyncRead + Unpin), case: &str) -> RawAnswer {
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if let Some(answer) = parse_answer(&received) {
+            assert_eq!(answer.len, received.len(), "{case}: more than one answer");
+            return answer;
+        }
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+        match read {
+            Ok(Ok(n)) if n > 0 => received.extend_from_slice(&buf[..n]),
+            other => panic!(
+                "{case}: no whole answer ({other:?}) after {:?}",
                 String::from_utf8_lossy(&received)
             ),
         }

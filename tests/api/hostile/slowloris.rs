@@ -9,15 +9,16 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::{
-    client_hello, short_timeouts, tcp, tls, until_closed, Closed, HELD_AT_LEAST, TIMEOUT_MS,
+    client_hello, read_answer, short_timeouts, tcp, tls, until_closed, Closed, HELD_AT_LEAST,
+    TIMEOUT_MS,
 };
 use crate::errors::{assert_nothing_stored_and_still_serving, valid, MEMBER};
 use crate::helpers::{spawn_app_with, TestApp};
 use crate::support::bodies::report;
-use crate::support::wire::{parse_answer, parse_answers, RawAnswer};
+use crate::support::wire::parse_answers;
 
 /// The head of a `POST /v1/reports` of `valid(id)`, whose body never comes.
 fn head_of(id: &str) -> String {
@@ -88,26 +89,6 @@ fn assert_header_timeout(closed: &Closed, case: &str) {
         "{case}: closed after {:?}",
         closed.after
     );
-}
-
-/// Reads one whole answer off `stream` (within a few seconds), the bytes after it too.
-async fn read_answer(stream: &mut (impl AsyncRead + Unpin), case: &str) -> RawAnswer {
-    let mut received = Vec::new();
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        if let Some(answer) = parse_answer(&received) {
-            assert_eq!(answer.len, received.len(), "{case}: more than one answer");
-            return answer;
-        }
-        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
-        match read {
-            Ok(Ok(n)) if n > 0 => received.extend_from_slice(&buf[..n]),
-            other => panic!(
-                "{case}: no whole answer ({other:?}) after {:?}",
-                String::from_utf8_lossy(&received)
-            ),
-        }
-    }
 }
 
 /// `GET /v1/keys` on a kept-alive connection.
