@@ -136,8 +136,18 @@ impl Store {
         entry.insert("kind".into(), json!(stored.kind));
         entry.insert("at".into(), json!(clock::format(stored.at)));
         entry.insert("by".into(), json!(stored.by));
-        entry.insert("item".into(), item.entry_fields(stored.status));
-        if let Some(note) = stored.note {
+        let mut fields = item.entry_fields(stored.status);
+        let is_notice = stored.kind == "notice";
+        if is_notice {
+            // What a hosting provider needs to act, and who notified it: never the submitter's
+            // identity or note (also on notices stored before this rule).
+            fields["from"] = json!(stored.by);
+            if let Some(fields) = fields.as_object_mut() {
+                fields.remove("note");
+            }
+        }
+        entry.insert("item".into(), fields);
+        if let Some(note) = stored.note.filter(|_| !is_notice) {
             entry.insert("note".into(), json!(note));
         }
         if let Some(id) = stored.duplicate_of {
@@ -221,6 +231,7 @@ fn ack_chunk(tx: &Tx<'_>, ack: &Acknowledgement) -> TxResult<bool> {
                 by: &ack.gateway,
                 note: None,
                 duplicate_of: None,
+                gateway: &ack.gateway,
             };
             record_change(tx, &mut item, Status::Delivered, &facts, ack.now)?;
             tx.put_item(&item)?;

@@ -164,6 +164,16 @@ impl Engine {
                 .with_context(|| format!("cannot open tree {name} in {}", dir.display()))
         };
         let data = tree("store")?;
+        let rewritten = tx::upgrade_open_urls(&data)
+            .with_context(|| format!("cannot upgrade the store in {}", dir.display()))?;
+        if rewritten > 0 {
+            db.flush()
+                .with_context(|| format!("cannot flush the store in {}", dir.display()))?;
+            tracing::info!(
+                rewritten,
+                "open URL index upgraded: duplicates now also match on the hosting country"
+            );
+        }
         let room = Arc::clone(room);
         let timeout = Duration::from_millis(settings.flush_timeout_ms);
         let (commit, flushing) =

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::records::Follower;
 use super::seal::{pending, Stored};
-use super::tx::{corrupt, report_key, Abort, EntryFacts, Tree, Tx, TxResult};
+use super::tx::{corrupt, open_url_key, report_key, Abort, EntryFacts, Tree, Tx, TxResult};
 use super::{from_json, HistoryEntry, ItemRecord, ReportRecord, Store, StoreError};
 use crate::clock;
 use crate::domain::{Report, Status};
@@ -122,13 +122,16 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
         };
         return Err(Abort::Exists(Box::new((record, receipt))));
     }
-    let mut in_this_report: HashMap<&str, &str> = HashMap::new();
+    // Open items of this very report, by their `open_urls` key.
+    let mut in_this_report: HashMap<Vec<u8>, &str> = HashMap::new();
     let mut records = Vec::with_capacity(item_ids.len());
     for ((item, routing), item_id) in new.report.items().iter().zip(&new.routings).zip(item_ids) {
-        let url = item.url.normalized();
-        let original = match in_this_report.get(url) {
+        // The same URL hosted in another country is another case: one member's wrong or false
+        // claim of where it is hosted must not capture another member's report of it.
+        let url_key = open_url_key(item.url.normalized(), routing.hosting_country.as_ref());
+        let original = match in_this_report.get(&url_key) {
             Some(id) => Some((*id).to_owned()),
-            None => open_original(tx, url)?,
+            None => open_original(tx, &url_key)?,
         };
         let (status, routed_to) = match (&original, &routing.destination) {
             (Some(_), _) => (Status::Duplicate, Vec::new()),
@@ -162,8 +165,8 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
             None if status == Status::Unroutable => {}
             None => {
                 tx.tree(Tree::OpenUrls)
-                    .insert(url.as_bytes(), item_id.as_bytes())?;
-                in_this_report.insert(url, item_id);
+                    .insert(url_key.as_slice(), item_id.as_bytes())?;
+                in_this_report.insert(url_key, item_id);
             }
         }
         records.push(ItemRecord {
@@ -202,6 +205,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
         by: &new.gateway,
         note: None,
         duplicate_of: None,
+        gateway: &new.gateway,
     };
     for record in &records {
         tx.put_item(record)?;
@@ -238,9 +242,10 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
     })
 }
 
-/// The open item at `url`, if any: the index entry, checked against the item's own status.
-fn open_original(tx: &Tx<'_>, url: &str) -> TxResult<Option<String>> {
-    let Some(id) = tx.tree(Tree::OpenUrls).get(url.as_bytes())? else {
+/// The open item at `url_key` (an [`open_url_key`]), if any: the index entry, checked against
+/// the item's own status.
+fn open_original(tx: &Tx<'_>, url_key: &[u8]) -> TxResult<Option<String>> {
+    let Some(id) = tx.tree(Tree::OpenUrls).get(url_key)? else {
         return Ok(None);
     };
     let id = String::from_utf8_lossy(&id).into_owned();
@@ -254,4 +259,14 @@ fn open_original(tx: &Tx<'_>, url: &str) -> TxResult<Option<String>> {
 /// (a final status), nor while unroutable (closed in effect: nobody can act on it).
 pub(super) fn holds_url_open(status: Status) -> bool {
     !status.is_final() && status != Status::Unroutable
+}
+
+/// Takes `item` out of the open URL index, if it is the open item there (once it is final, or
+/// purged); later reports of its URL are routed afresh.
+pub(super) fn release_url(tx: &Tx<'_>, item: &ItemRecord) -> TxResult<()> {
+    let key = open_url_key(item.item.url.normalized(), item.hosting_country.as_ref());
+    if tx.tree(Tree::OpenUrls).get(&key)?.as_deref() == Some(item.item_id.as_bytes()) {
+        tx.tree(Tree::OpenUrls).remove(key.as_slice())?;
+    }
+    Ok(())
 }

@@ -98,10 +98,7 @@ fn remove_item(tx: &Tx<'_>, item: &ItemRecord) -> TxResult<()> {
         tx.tree(Tree::StatusReceipts)
             .remove(status_receipt_key(&item.item_id, index))?;
     }
-    let url = item.item.url.normalized().as_bytes();
-    if tx.tree(Tree::OpenUrls).get(url)?.as_deref() == Some(item.item_id.as_bytes()) {
-        tx.tree(Tree::OpenUrls).remove(url)?;
-    }
+    super::reports::release_url(tx, item)?;
     let key = report_key(&item.submitter, &item.report_id);
     if let Some(mut report) = tx.get_json::<ReportRecord>(Tree::Reports, &key)? {
         report.item_ids.retain(|id| id != &item.item_id);

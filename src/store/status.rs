@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::reports::holds_url_open;
+use super::reports::{holds_url_open, release_url};
 use super::seal::{pending, Stored};
 use super::tx::{closed_key, refuse, status_receipt_key, EntryFacts, Tree, Tx, TxResult};
 use super::{HistoryEntry, ItemRecord, Store, StoreError};
@@ -109,7 +109,10 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
         ));
     }
     let last = item.history.len().saturating_sub(1);
-    if item.status == change.status {
+    // Only the member that made the current status gets its receipt again; for anyone else
+    // the same transition is a conflict (a receipt is its signer's, not a shared answer).
+    let made_it = item.history.last().is_some_and(|h| h.by == caller.id);
+    if item.status == change.status && made_it {
         let key = status_receipt_key(&item.item_id, last);
         if let Some(receipt) = tx.tree(Tree::StatusReceipts).get(&key)? {
             return Ok(Err(Stored {
@@ -149,10 +152,14 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
         by: &caller.id,
         note: change.note.as_deref(),
         duplicate_of: None,
+        gateway: &change.gateway,
     };
     record_change(tx, &mut item, change.status, &facts, change.now)?;
+    // A notice tells the provider what it needs to act, and who notified it: not the notifying
+    // member's note (the item's is left out as it is rendered, with the submitter's identity).
     let notice = EntryFacts {
         kind: "notice",
+        note: None,
         ..facts
     };
     for provider in notices {
@@ -209,14 +216,18 @@ pub(super) fn record_change(
             .insert(closed_key(now, &item.item_id), &[][..])?;
     }
     if !holds_url_open(status) {
-        let url = item.item.url.normalized().as_bytes();
-        if tx.tree(Tree::OpenUrls).get(url)?.as_deref() == Some(item.item_id.as_bytes()) {
-            tx.tree(Tree::OpenUrls).remove(url)?;
-        }
+        release_url(tx, item)?;
     }
     tx.append(&item.submitter, facts, &item.item_id, status)?;
-    // A duplicate's submitter learns the original's new status through its own item: never the
-    // original submitter's id, note or hashes (a member never sees another member's reports).
+    // A duplicate's submitter learns the original's new status and its time through its own
+    // item: never who set it, their note, nor the original submitter's id, note or hashes (a
+    // member never sees another member's reports). The gateway is who relays it.
+    let relayed = EntryFacts {
+        by: facts.gateway,
+        note: None,
+        duplicate_of: Some(&item.item_id),
+        ..*facts
+    };
     for follower in &item.followers {
         if tx
             .tree(Tree::Items)
@@ -225,11 +236,7 @@ pub(super) fn record_change(
         {
             continue;
         }
-        let facts = EntryFacts {
-            duplicate_of: Some(&item.item_id),
-            ..*facts
-        };
-        tx.append(&follower.member, &facts, &follower.item_id, status)?;
+        tx.append(&follower.member, &relayed, &follower.item_id, status)?;
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ use super::records::{ItemRecord, ReportRecord};
 use super::seal::Stored;
 use super::status::StatusRefusal;
 use super::{Engine, StoreError};
-use crate::domain::Status;
+use crate::domain::{Country, Status};
 
 /// The tables, each a key prefix in the one tree. The numbers are on disk: never reuse one.
 #[derive(Clone, Copy, Debug)]
@@ -112,6 +112,54 @@ pub(super) fn inbox_key(member: &str, seq: u64) -> Vec<u8> {
 pub(super) fn status_receipt_key(item_id: &str, index: usize) -> Vec<u8> {
     let index = u32::try_from(index).unwrap_or(u32::MAX);
     [item_id.as_bytes(), b"\0", &index.to_be_bytes()].concat()
+}
+
+/// `normalised URL \0 hosting country` (empty: none): the open item that later reports of the
+/// same URL hosted in the same country duplicate. A normalised URL never holds a NUL (WHATWG
+/// serialisation percent-encodes it). Stores written before the country was part of the key
+/// are rewritten at opening (`upgrade_open_urls`).
+pub(super) fn open_url_key(url: &str, country: Option<&Country>) -> Vec<u8> {
+    [
+        url.as_bytes(),
+        b"\0",
+        country.map_or(&b""[..], |c| c.as_str().as_bytes()),
+    ]
+    .concat()
+}
+
+/// Rewrites the `open_urls` keys of a store written before the hosting country was part of the
+/// key (a bare URL, no NUL) as [`open_url_key`], in one batch; nothing to do on a newer store.
+pub(super) fn upgrade_open_urls(data: &sled::Tree) -> anyhow::Result<usize> {
+    use anyhow::Context;
+    let prefix = [Tree::OpenUrls.prefix()];
+    let mut batch = sled::Batch::default();
+    let mut rewritten = 0;
+    for entry in data.scan_prefix(prefix) {
+        let (key, item_id) = entry.context("cannot read the open URL index")?;
+        let url = &key[1..];
+        if url.contains(&0) {
+            continue;
+        }
+        let item_key = [&[Tree::Items.prefix()][..], &item_id].concat();
+        let country = match data.get(item_key).context("cannot read an indexed item")? {
+            Some(bytes) => {
+                serde_json::from_slice::<ItemRecord>(&bytes)
+                    .context("an indexed item is corrupt")?
+                    .hosting_country
+            }
+            None => None,
+        };
+        let url = std::str::from_utf8(url).context("an open URL key is not UTF-8")?;
+        let new = [&prefix[..], &open_url_key(url, country.as_ref())].concat();
+        batch.remove(key);
+        batch.insert(new, item_id);
+        rewritten += 1;
+    }
+    if rewritten > 0 {
+        data.apply_batch(batch)
+            .context("cannot rewrite the open URL index")?;
+    }
+    Ok(rewritten)
 }
 
 /// `item_id \0 member \0 seq`: which inbox entries tell of an item (for retention).
@@ -220,6 +268,9 @@ pub(super) struct EntryFacts<'a> {
     /// For a status entry sent to a duplicate's submitter (whose own item the entry carries):
     /// the original, whose status changed.
     pub duplicate_of: Option<&'a str>,
+    /// The gateway's id: the `by` of what it relays to a duplicate's submitter, who learns the
+    /// original's status and its time, never who set it or their note.
+    pub gateway: &'a str,
 }
 
 /// An inbox entry as stored: what it tells and of which item, with the item's status then. The

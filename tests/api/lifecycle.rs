@@ -10,6 +10,8 @@ use crate::support::bodies::{item, nl_on_asn, report};
 use crate::support::checks::{check_entry, check_receipt, history, steps, GATEWAY};
 
 const URL: &str = "https://files.example.nl/a/b.jpg";
+/// The submitter's note: for the assessors it is referred to, never for the hosting provider.
+const SUBMITTER_NOTE: &str = "FR-internal: source is informant #42, do not disclose";
 
 #[tokio::test]
 async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
@@ -19,6 +21,7 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
     // hotline-fr reports an NL-hosted URL on AS64500.
     let mut body = report("FR-1", URL, nl_on_asn());
     body["items"][0]["hashes"] = json!({"sha256": "ab".repeat(32)});
+    body["items"][0]["note"] = json!(SUBMITTER_NOTE);
     let response = app.post_report("hotline-fr", &body).await;
     assert_eq!(response.status(), 202);
     let receipt: Value = response.json().await.unwrap();
@@ -43,6 +46,8 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
         );
         assert_eq!(i["hosting"], nl_on_asn());
         assert_eq!(i["hashes"], json!({"sha256": "ab".repeat(32)}));
+        assert_eq!(i["note"], SUBMITTER_NOTE);
+        assert_eq!(i["from"], "hotline-fr");
         assert_eq!(i["hosting_country"], "NL");
         assert_eq!(i["from"], "hotline-fr");
     }
@@ -99,7 +104,15 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
     );
     assert_eq!(notices[0]["item"]["url"], URL);
     assert_eq!(notices[0]["item"]["hosting"]["asn"], 64500);
-    assert_eq!(notices[0]["note"], "Notice to hoster-nl (AS64500).");
+    // A notice tells the provider what it needs to act and who notified it: never who
+    // submitted the report, the submitter's note, or the notifying member's own note.
+    assert_eq!(notices[0]["item"]["from"], "hotline-nl");
+    assert!(notices[0].get("note").is_none(), "{:#}", notices[0]);
+    assert!(notices[0]["item"].get("note").is_none(), "{:#}", notices[0]);
+    let text = app.inbox_text("hoster-nl").await;
+    for secret in ["hotline-fr", "Notice to hoster-nl", SUBMITTER_NOTE] {
+        assert!(!text.contains(secret), "{secret} in a notice: {text}");
+    }
 
     // hoster-nl confirms the takedown.
     let note = "Content deleted, account closed.";

@@ -1,6 +1,7 @@
-//! Repeated and concurrent status changes: repeating the transition that made the current status
-//! answers the earlier receipt byte for byte and writes nothing; an older one is a 409; changes
-//! racing each other are applied once.
+//! Repeated and concurrent status changes: the member that made the current status repeating
+//! that transition gets the earlier receipt byte for byte and writes nothing; any other member
+//! gets a 409 naming the current status (a receipt is its member's alone); an older transition is
+//! a 409; changes racing each other are applied once.
 
 use serde_json::json;
 
@@ -31,7 +32,6 @@ async fn repeating_the_last_transition_returns_the_earlier_receipt_and_writes_no
             "hotline-nl",
             json!({"status": "assessed_illegal", "note": "other", "at": in_minutes(1)}),
         ),
-        ("police-nl", json!({"status": "assessed_illegal"})),
     ] {
         let (_, again) = app.set_status(member, &id, body.clone()).await;
         assert_eq!(again, first, "{member} repeating {body}");
@@ -41,6 +41,19 @@ async fn repeating_the_last_transition_returns_the_earlier_receipt_and_writes_no
         before,
         "a repeat wrote something"
     );
+    // Another member the item was routed to, making the same transition: a conflict, not
+    // hotline-nl's receipt.
+    let problem = refused(
+        &app,
+        OWNER,
+        "police-nl",
+        &id,
+        json!({"status": "assessed_illegal"}),
+        409,
+    )
+    .await;
+    assert_eq!(problem["current_status"], "assessed_illegal");
+    assert!(!problem.to_string().contains(&first), "{problem}");
 }
 
 #[tokio::test]
@@ -101,9 +114,12 @@ async fn only_the_last_transition_replays_older_ones_are_409() {
         let problem = refused(&app, OWNER, nl, &id, json!({ "status": older }), 409).await;
         assert_eq!(problem["current_status"], "removed", "{older}");
     }
-    // The routed-to hotline repeating the provider's removal gets the provider's receipt.
+    // The routed-to hotline repeating the provider's removal: a conflict, not the provider's
+    // receipt; the provider repeating it gets its own receipt again.
+    let problem = refused(&app, OWNER, nl, &id, json!({"status": "removed"}), 409).await;
+    assert_eq!(problem["current_status"], "removed");
     assert_eq!(
-        app.set_status(nl, &id, json!({"status": "removed"}))
+        app.set_status("hoster-nl", &id, json!({"status": "removed"}))
             .await
             .1,
         removed
@@ -115,7 +131,7 @@ async fn only_the_last_transition_replays_older_ones_are_409() {
         "{v:#}"
     );
     let response = app
-        .post_status(nl, &id, &json!({"status": "removed"}))
+        .post_status("hoster-nl", &id, &json!({"status": "removed"}))
         .await;
     assert_eq!(response.text().await.unwrap(), removed);
 }

@@ -1,5 +1,6 @@
-//! Rule 4, duplicates: a URL that normalises equal to an open item's is a duplicate of it, and is
-//! not routed again.
+//! Rule 4, duplicates: a URL that normalises equal to an open item's, hosted in the same country
+//! (after rule 1), is a duplicate of it, and is not routed again. Hosted elsewhere, it is another
+//! case and is routed: one member's wrong or false claim must not capture another's report.
 
 use serde_json::{json, Value};
 
@@ -22,11 +23,11 @@ async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() 
         &["hotline-nl", "police-nl"],
     );
 
-    // Another member, another hosting claim: still a duplicate, of the first item.
+    // Another member, the same hosting country: a duplicate of the first item.
     let other = app
-        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "BE"})))
+        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "NL"})))
         .await;
-    assert_duplicate(&other[0], &first[0], Some("BE"), "sender");
+    assert_duplicate(&other[0], &first[0], Some("NL"), "sender");
     // The same member in a later report.
     let again = app
         .submit_items("hotline-fr", &report("FR-2", url, json!({"country": "NL"})))
@@ -34,9 +35,35 @@ async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() 
     assert_duplicate(&again[0], &first[0], Some("NL"), "sender");
     // A third one points at the original, not at a duplicate.
     let police = app
-        .submit_items("police-be", &report_of("BE-1", vec![unhosted(url)]))
+        .submit_items("police-be", &report("BE-1", url, json!({"country": "NL"})))
         .await;
-    assert_duplicate(&police[0], &first[0], None, "none");
+    assert_duplicate(&police[0], &first[0], Some("NL"), "sender");
+
+    // Another hosting country is another case: routed there, and it opens the URL for that
+    // country alone.
+    let elsewhere = app
+        .submit_items("hotline-de", &report("DE-2", url, json!({"country": "BE"})))
+        .await;
+    assert_routing(
+        &elsewhere[0],
+        Some("BE"),
+        "sender",
+        "routed",
+        &["police-be"],
+    );
+    let elsewhere_again = app
+        .submit_items("hotline-nl", &report("NL-1", url, json!({"country": "BE"})))
+        .await;
+    assert_duplicate(&elsewhere_again[0], &elsewhere[0], Some("BE"), "sender");
+    // No hosting country is a country of its own for this rule.
+    let unknown = app
+        .submit_items("police-be", &report_of("BE-2", vec![unhosted(url)]))
+        .await;
+    assert_routing(&unknown[0], None, "none", "routed", &["fallback"]);
+    let unknown_again = app
+        .submit_items("police-fr", &report_of("FR-3", vec![unhosted(url)]))
+        .await;
+    assert_duplicate(&unknown_again[0], &unknown[0], None, "none");
 
     // The duplicate's submitter tracks it in its own report view.
     let seen = app.view("hotline-de", "DE-1").await;
@@ -152,7 +179,8 @@ async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier(
     );
     assert_routing(&items[1], Some("BE"), "sender", "routed", &["police-be"]);
     assert_duplicate(&items[2], &items[0], Some("NL"), "sender");
-    assert_duplicate(&items[3], &items[0], Some("DE"), "sender");
+    // The same URL hosted elsewhere is routed there.
+    assert_routing(&items[3], Some("DE"), "sender", "routed", &["hotline-de"]);
     assert_duplicate(&items[4], &items[1], Some("BE"), "sender");
     let seen = app.view("hotline-fr", "FR-1").await;
     assert_view_matches_receipt(&seen, &items);
@@ -207,6 +235,7 @@ async fn a_domestic_original_is_open_but_an_unroutable_one_is_not() {
                 vec![
                     item("https://home.example.fr/a", json!({"country": "FR"})),
                     item("https://lost.example/a", json!({"country": "DE"})),
+                    unhosted("https://lost.example/a"),
                 ],
             ),
         )
@@ -214,6 +243,44 @@ async fn a_domestic_original_is_open_but_an_unroutable_one_is_not() {
     assert_duplicate(&later[0], &domestic[0], Some("FR"), "sender");
     assert_routing(&later[1], Some("DE"), "sender", "routed", &["hotline-de"]);
     assert_ne!(later[1]["item_id"], unroutable[0]["item_id"]);
+    // Hosted nowhere known, as the unroutable one: unroutable again, not its duplicate.
+    assert_routing(&later[2], None, "none", "unroutable", &[]);
+}
+
+/// The attack: a member claims a URL is hosted in its own country (domestic: routed to nobody,
+/// handled by that member alone). Another member's report of the URL hosted elsewhere must not
+/// become its duplicate (routed to nobody, and closed when the first member says so): it is
+/// routed to the country it names, and the first member's changes never reach it.
+#[tokio::test]
+async fn a_domestic_claim_does_not_capture_a_report_of_the_url_hosted_elsewhere() {
+    let app = spawn_app().await;
+    let url = "https://files.example.nl/claimed.jpg";
+    let claim = app
+        .submit_items("hotline-fr", &report("FR-1", url, json!({"country": "FR"})))
+        .await;
+    assert_routing(&claim[0], Some("FR"), "sender", "domestic", &[]);
+    let report_nl = app
+        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "NL"})))
+        .await;
+    assert_routing(
+        &report_nl[0],
+        Some("NL"),
+        "sender",
+        "routed",
+        &["hotline-nl", "police-nl"],
+    );
+    let item_id = claim[0]["item_id"].as_str().unwrap();
+    app.change("hotline-fr", item_id, "removed").await;
+    let seen = app.view("hotline-de", "DE-1").await;
+    assert_eq!(seen["items"][0]["status"], "routed");
+    assert!(
+        app.inbox("hotline-de").await.is_empty(),
+        "the claimant's changes reach nobody else"
+    );
+    // hotline-nl got the referral and can act on it.
+    let referral = app.inbox("hotline-nl").await;
+    assert_eq!(referral.len(), 1);
+    assert_eq!(referral[0]["item"]["item_id"], report_nl[0]["item_id"]);
 }
 
 #[tokio::test]
@@ -249,4 +316,50 @@ async fn concurrent_reports_of_one_url_leave_exactly_one_original() {
             assert_duplicate(item, original, Some("SE"), "sender");
         }
     }
+}
+
+/// A store written before the hosting country was part of the duplicate rule indexed open URLs
+/// by the URL alone; the gateway rewrites that index when it opens such a store, so an item
+/// open before the upgrade still has its duplicates (and only in its own hosting country).
+#[tokio::test]
+async fn an_open_url_indexed_by_an_older_version_keeps_its_duplicates() {
+    let app = spawn_app().await;
+    let url = "https://files.example.nl/before-the-upgrade.jpg";
+    let first = app
+        .submit_items("hotline-fr", &report("FR-1", url, json!({"country": "NL"})))
+        .await;
+    let data = app.settings.gateway.data_dir.clone();
+    let app = app
+        .restart_with(move || {
+            // The index as older versions wrote it: table 4 of the tree `store`, keyed by the
+            // normalised URL alone.
+            let db = sled::open(&data).unwrap();
+            let tree = db.open_tree("store").unwrap();
+            let entries: Vec<_> = tree.scan_prefix([4u8]).map(Result::unwrap).collect();
+            assert_eq!(entries.len(), 1, "one open URL");
+            for (key, value) in entries {
+                let url_end = key
+                    .iter()
+                    .position(|b| *b == 0)
+                    .expect("a country in the key");
+                tree.remove(&key).unwrap();
+                tree.insert(&key[..url_end], value).unwrap();
+            }
+            db.flush().unwrap();
+        })
+        .await;
+    let same_country = app
+        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "NL"})))
+        .await;
+    assert_duplicate(&same_country[0], &first[0], Some("NL"), "sender");
+    let elsewhere = app
+        .submit_items("hotline-de", &report("DE-2", url, json!({"country": "BE"})))
+        .await;
+    assert_routing(
+        &elsewhere[0],
+        Some("BE"),
+        "sender",
+        "routed",
+        &["police-be"],
+    );
 }

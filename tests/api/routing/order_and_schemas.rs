@@ -22,17 +22,15 @@ async fn items_keep_the_reports_order_in_the_receipt_and_the_view() {
         json!({}),
     ];
     // 100 items (the most a report may hold), URLs not in lexical order, and every tenth item
-    // repeats the URL of the item five before it.
+    // repeats the URL (and the hosting) of the item five before it.
+    let repeated = |i: usize| if i % 10 == 9 { i - 5 } else { i };
     let urls: Vec<String> = (0..100)
-        .map(|i| {
-            let n = if i % 10 == 9 { i - 5 } else { i };
-            format!("https://order.example/{}", (n * 37) % 100)
-        })
+        .map(|i| format!("https://order.example/{}", (repeated(i) * 37) % 100))
         .collect();
     let items: Vec<Value> = urls
         .iter()
         .enumerate()
-        .map(|(i, url)| item(url, hostings[i % hostings.len()].clone()))
+        .map(|(i, url)| item(url, hostings[repeated(i) % hostings.len()].clone()))
         .collect();
     let receipt = app
         .submit_items("hotline-fr", &report_of("FR-100", items))
