@@ -92,7 +92,9 @@ pub fn report(data: &[u8]) {
 }
 
 /// `url`: a string through `ReportedUrl::parse`. Nothing panics; an accepted URL keeps its
-/// original text, and its normal form is http(s) with a host, no fragment and no user-info,
+/// original text, names the same host to a parser that takes a backslash for an ordinary
+/// character (as curl does), and its normal form is http(s) with a host, no fragment and no
+/// user-info,
 /// is its own normal form (normalising twice changes nothing; `ReportedUrl::parse` takes it
 /// too unless percent-encoding made it longer than `MAX_URL_LEN`), and is also the normal
 /// form of the URL with another fragment or an upper-case scheme.
@@ -104,6 +106,13 @@ pub fn url(data: &[u8]) {
         return;
     };
     assert_eq!(reported.as_str(), raw);
+    let whatwg = url::Url::parse(raw).expect("an accepted URL parses");
+    let curl = url::Url::parse(&raw.replace('\\', "%5C"));
+    assert_eq!(
+        curl.as_ref().ok().and_then(url::Url::host_str),
+        whatwg.host_str(),
+        "a backslash before the path of {raw:?}"
+    );
     let normal = reported.normalized();
     let parsed = url::Url::parse(normal).expect("a normal form is a URL");
     assert!(matches!(parsed.scheme(), "http" | "https"), "{normal}");
