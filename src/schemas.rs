@@ -50,9 +50,14 @@ pub struct Schemas {
 fn compile(name: &str, text: &str) -> anyhow::Result<jsonschema::Validator> {
     let schema: Value =
         serde_json::from_str(text).with_context(|| format!("{name} is not JSON"))?;
+    compile_value(name, &schema)
+}
+
+/// Compiles a JSON Schema (draft 2020-12, formats checked); `name` is for errors.
+pub(crate) fn compile_value(name: &str, schema: &Value) -> anyhow::Result<jsonschema::Validator> {
     jsonschema::draft202012::options()
         .should_validate_formats(true)
-        .build(&schema)
+        .build(schema)
         .map_err(|e| anyhow::anyhow!("{name} does not compile: {e}"))
 }
 
