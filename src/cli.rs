@@ -58,9 +58,12 @@ pub enum Command {
     /// Load a running gateway as several members over mutual TLS; print throughput, latency
     /// percentiles and errors.
     Bench(crate::commands::bench::BenchArgs),
-    /// Check a saved receipt (or signed inbox entry) offline. Exit status 0 if it verifies.
+    /// Check a saved receipt or inbox entry offline: read strictly (a key twice anywhere is
+    /// refused), exactly one of the two and valid against its schema, then its signature.
+    /// Exit status 0 if it verifies; otherwise it says what the document is not, or that the
+    /// signature does not match.
     Verify {
-        /// The receipt, a JSON file.
+        /// The receipt or inbox entry, a JSON file.
         file: PathBuf,
         /// A JWK Set (as GET /v1/keys gives); default: the public half of the configured
         /// signing key.

@@ -13,7 +13,8 @@
 //!   a connection.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
 //! - [`routing`], [`geoip`], [`members`]: where an item goes.
-//! - [`store`]: the sled tree, the writer thread and group commit; [`receipts`]: what is signed, and how.
+//! - [`store`]: the sled tree, the writer thread and group commit; [`receipts`]: what is signed, and how;
+//!   [`documents`]: a saved receipt or inbox entry, told apart strictly before it is verified.
 //! - [`delivery`]: push of inbox entries to members' endpoints.
 //! - [`routes`], [`error`]: HTTP handlers and the one mapping of errors to problem+json.
 //!
@@ -27,6 +28,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod delivery;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod geoip;

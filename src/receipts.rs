@@ -144,6 +144,11 @@ pub enum VerifyError {
 
 /// Checks a signed document: a receipt `{"receipt", "signature"}`, or an object that carries
 /// its own `signature` over the rest of it (an inbox entry). Returns the `kid` that signed it.
+///
+/// The signature alone: it does not say which of the two the document is (an inbox entry with
+/// its signature moved beside it as `{"receipt": entry, "signature": ...}` verifies too), nor
+/// whether its text read one way. A document from outside is read with
+/// [`crate::documents::Documents::read`] first, as `verify FILE` does.
 pub fn verify(document: &Value, keys: &[Jwk]) -> Result<String, VerifyError> {
     let object = document.as_object().ok_or(VerifyError::NoSignedPart)?;
     let signature = object

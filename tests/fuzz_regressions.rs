@@ -65,26 +65,39 @@ fn config() {
     run("config", checks::config);
 }
 
-/// The seed receipts are real: signed by the fuzzing test key, as `write_receipt_seeds` made
-/// them, so the `receipt` target starts from documents that verify.
-#[test]
-fn signed_receipt_seeds_verify_with_the_test_key() {
-    let keys = [checks::test_jwk()];
-    let signed: Vec<PathBuf> = inputs("corpus", "receipt")
+/// The seeds of `fuzz/corpus/receipt/` whose names start with `prefix`.
+fn receipt_seeds(prefix: &str) -> Vec<PathBuf> {
+    let seeds: Vec<PathBuf> = inputs("corpus", "receipt")
         .into_iter()
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("signed-")
-        })
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
         .collect();
-    assert!(!signed.is_empty());
-    for path in signed {
-        let document = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        let verdict = hotline_gateway::receipts::verify(&document, &keys);
-        assert!(verdict.is_ok(), "{}: {verdict:?}", path.display());
+    assert!(!seeds.is_empty(), "no {prefix}* seeds");
+    seeds
+}
+
+/// The seed receipts are real: signed by the fuzzing test key, as `write_receipt_seeds` made
+/// them, so the `receipt` target starts from documents that verify as `verify FILE` reads
+/// them. The forged seeds carry a genuine signature too, but are not what they look like:
+/// `verify FILE` refuses them (where a signature check alone would not).
+#[test]
+fn signed_receipt_seeds_verify_with_the_test_key_and_forged_ones_are_refused() {
+    let keys = [checks::test_jwk()];
+    let documents = hotline_gateway::documents::Documents::compile().unwrap();
+    for path in receipt_seeds("signed-") {
+        let read = documents.read(&std::fs::read(&path).unwrap());
+        let verdict = read.map(|document| document.verify(&keys));
+        assert!(
+            matches!(verdict, Ok(Ok(_))),
+            "{}: {verdict:?}",
+            path.display()
+        );
+    }
+    for path in receipt_seeds("forged-") {
+        let bytes = std::fs::read(&path).unwrap();
+        let lax: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(hotline_gateway::receipts::verify(&lax, &keys).is_ok());
+        let read = documents.read(&bytes);
+        assert!(read.is_err(), "{}: read as {:?}", path.display(), read);
     }
 }
 
@@ -131,7 +144,7 @@ fn write_receipt_seeds() {
     });
     write(
         "signed-status-accepted.json",
-        signer.receipt(status).unwrap(),
+        signer.receipt(status.clone()).unwrap(),
     );
     // An inbox entry carries its own signature over the rest of it.
     let mut entry = json!({
@@ -151,6 +164,29 @@ fn write_receipt_seeds() {
     write(
         "signed-inbox-entry.json",
         serde_json::to_vec(&entry).unwrap(),
+    );
+
+    // Genuine signatures on documents that are not what they look like (`verify` refuses
+    // them): a key twice, an inbox entry wrapped as a receipt, a receipt flattened.
+    let receipt = String::from_utf8(signer.receipt(status.clone()).unwrap()).unwrap();
+    let repeated = receipt.replacen(
+        r#""member":"hoster-nl""#,
+        r#""member":"hotline-de","member":"hoster-nl""#,
+        1,
+    );
+    write("forged-repeated-key.json", repeated.into_bytes());
+    let mut unsigned = entry.clone();
+    let signature = unsigned.as_object_mut().unwrap().remove("signature");
+    let wrapped = json!({"receipt": unsigned, "signature": signature});
+    write(
+        "forged-entry-as-receipt.json",
+        serde_json::to_vec(&wrapped).unwrap(),
+    );
+    let mut flat = status;
+    flat["signature"] = json!(signer.sign(&flat).unwrap());
+    write(
+        "forged-flattened-receipt.json",
+        serde_json::to_vec(&flat).unwrap(),
     );
     let keys = json!({ "keys": [checks::test_jwk()] });
     write("keys.json", serde_json::to_vec(&keys).unwrap());

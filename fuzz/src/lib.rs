@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
 
 use hotline_gateway::config::Settings;
+use hotline_gateway::documents::{Documents, Kind};
 use hotline_gateway::domain::{ReportedUrl, Status, MAX_URL_LEN};
 use hotline_gateway::geoip::GeoIp;
 use hotline_gateway::receipts::{self, canonical, canonical_sha256, Jwk, JwkSet, Signer};
@@ -34,6 +35,11 @@ pub fn test_signer() -> &'static Signer {
         let der = [&PKCS8_ED25519_PREFIX[..], &TEST_KEY_SEED[..]].concat();
         Signer::from_pkcs8(&der).expect("the fuzzing test key is a valid Ed25519 key")
     })
+}
+
+fn documents() -> &'static Documents {
+    static DOCUMENTS: OnceLock<Documents> = OnceLock::new();
+    DOCUMENTS.get_or_init(|| Documents::compile().expect("the built-in schemas compile"))
 }
 
 fn schemas() -> &'static Schemas {
@@ -92,7 +98,9 @@ pub fn report(data: &[u8]) {
 }
 
 /// `url`: a string through `ReportedUrl::parse`. Nothing panics; an accepted URL keeps its
-/// original text, and its normal form is http(s) with a host, no fragment and no user-info,
+/// original text, names the same host to a parser that takes a backslash for an ordinary
+/// character (as curl does), and its normal form is http(s) with a host, no fragment and no
+/// user-info,
 /// is its own normal form (normalising twice changes nothing; `ReportedUrl::parse` takes it
 /// too unless percent-encoding made it longer than `MAX_URL_LEN`), and is also the normal
 /// form of the URL with another fragment or an upper-case scheme.
@@ -104,6 +112,13 @@ pub fn url(data: &[u8]) {
         return;
     };
     assert_eq!(reported.as_str(), raw);
+    let whatwg = url::Url::parse(raw).expect("an accepted URL parses");
+    let curl = url::Url::parse(&raw.replace('\\', "%5C"));
+    assert_eq!(
+        curl.as_ref().ok().and_then(url::Url::host_str),
+        whatwg.host_str(),
+        "a backslash before the path of {raw:?}"
+    );
     let normal = reported.normalized();
     let parsed = url::Url::parse(normal).expect("a normal form is a URL");
     assert!(matches!(parsed.scheme(), "http" | "https"), "{normal}");
@@ -141,14 +156,37 @@ pub fn url(data: &[u8]) {
     }
 }
 
-/// `receipt`: bytes as `verify FILE` reads them (JSON, then `receipts::verify` against the
-/// test key) and as a JWK Set (`verify --keys`). Nothing panics; a document verifies only
-/// under the key that signed it, and still does once re-serialised. And the bytes as a
-/// payload: a receipt the test key signs over it verifies, and flipping one of its bytes
-/// (anywhere that still leaves JSON with other signed content) makes it fail.
+/// `receipt`: bytes as `verify FILE` reads them (strictly, as exactly a receipt or an inbox
+/// entry, then its signature against the test key), as `receipts::verify` checks a signature
+/// on JSON, and as a JWK Set (`verify --keys`). Nothing panics; a document verifies only under
+/// the key that signed it, and still does once re-serialised, as the same kind of document.
+/// And the bytes as a payload: a receipt the test key signs over it verifies, and flipping one
+/// of its bytes (anywhere that still leaves JSON with other signed content) makes it fail.
 pub fn receipt(data: &[u8]) {
     let signer = test_signer();
     let keys = [signer.jwk().clone()];
+
+    if let Ok(read) = documents().read(data) {
+        let value: Value = serde_json::from_slice(data).expect("a document read is JSON");
+        match read.kind() {
+            Kind::Receipt(_) => assert_eq!(value.as_object().map(|o| o.len()), Some(2)),
+            Kind::InboxEntry(kind) => {
+                assert_eq!(value["kind"], kind);
+                assert!(value.get("receipt").is_none());
+            }
+        }
+        if let Ok(kid) = read.verify(&keys) {
+            assert_eq!(kid, signer.jwk().kid);
+            assert_eq!(receipts::verify(&value, &keys), Ok(kid));
+            let bytes = serde_json::to_vec_pretty(&value).expect("a JSON value serialises");
+            let again = documents()
+                .read(&bytes)
+                .unwrap_or_else(|e| panic!("re-serialised, it is refused: {e}"));
+            assert_eq!(again.kind(), read.kind());
+            assert!(again.verify(&keys).is_ok(), "re-serialised, it fails");
+        }
+        let _ = read.verify(&[]);
+    }
 
     if let Ok(keys) = serde_json::from_slice::<JwkSet>(data) {
         let fixed = signed_receipt(&json!({"type": "report.accepted", "n": 1}));

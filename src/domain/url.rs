@@ -9,15 +9,18 @@ pub const MAX_URL_LEN: usize = 2048;
 ///
 /// What it refuses, beyond what is not an absolute http(s) URL with a host: user-info
 /// (`https://bank.example@evil.example/` leads to evil.example, and whoever reads the report
-/// would take it for the bank's), a bidirectional control character anywhere (U+202E makes the
-/// text read otherwise than where it leads), and a host that IDNA (UTS #46, as WHATWG applies
-/// it) refuses: a `xn--` label that is not valid Punycode, a forbidden code point, a label that
+/// would take it for the bank's), a backslash anywhere before the path (a browser reads
+/// `https://evil.example\@files.example.nl/` as evil.example, curl as files.example.nl; one
+/// in the path or query is taken, and WHATWG-normalised), a bidirectional control character
+/// anywhere (U+202E makes the text read otherwise than where it leads), and a host that IDNA
+/// (UTS #46, as WHATWG applies it) refuses: a `xn--` label that is not valid Punycode, a forbidden code point, a label that
 /// breaks the bidi rules, a mapping to something that is no host. A lookalike host (a Cyrillic
 /// `а` in `аpple.example`) is a real, different address: it is taken, and its normal form is its
 /// own `xn--` form, never the Latin one's.
 ///
 /// Invariants: `original` parses as an absolute `http` or `https` URL with a host and without
-/// user-info, has no bidirectional control character, and is at most [`MAX_URL_LEN`]
+/// user-info, has no backslash before its path and no bidirectional control character, and is
+/// at most [`MAX_URL_LEN`]
 /// characters; `normalized` is its [`ReportedUrl::normal_form`]: the URL with scheme and host
 /// lower-cased (an internationalised
 /// host in its punycode form, full-width letters and dots mapped to ASCII, ignored code points
@@ -34,6 +37,22 @@ pub struct ReportedUrl {
 /// (U+202A to U+202E) and the isolates (U+2066 to U+2069).
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Everything in `raw` before its path: the scheme, the slashes after it (either way round),
+/// and the authority up to the first `/`, `?` or `#`. A backslash in there is read as the end
+/// of the host by WHATWG parsers (browsers, the `url` crate) and as part of the authority by
+/// others (curl), so `https://evil.example\@files.example.nl/` leads to two different hosts.
+fn before_path(raw: &str) -> &str {
+    let Some((_, rest)) = raw.split_once(':') else {
+        return raw;
+    };
+    let authority = rest.trim_start_matches(['/', '\\', '\t', '\n', '\r']);
+    let start = raw.len() - authority.len();
+    let end = authority
+        .find(['/', '?', '#'])
+        .map_or(raw.len(), |i| start + i);
+    &raw[..end]
 }
 
 /// The authority of `raw` as the WHATWG parser delimits it for http(s): after the scheme and
@@ -66,7 +85,8 @@ impl ReportedUrl {
 
     /// The normal form of an absolute `http` or `https` URL with a host: the URL with scheme
     /// and host lower-cased (an internationalised host in its punycode form), the default
-    /// port and the fragment dropped (the WHATWG URL serialisation; user-info is refused), so two
+    /// port and the fragment dropped (the WHATWG URL serialisation; user-info and a backslash
+    /// before the path are refused), so two
     /// URLs that differ only in those respects have the same normal form, and normalising a
     /// normal form changes nothing.
     ///
@@ -74,6 +94,14 @@ impl ReportedUrl {
     /// [`MAX_URL_LEN`] characters longer than that, so a normal form is not always itself a
     /// URL that [`ReportedUrl::parse`] takes (fuzzing found this: fuzz/regressions/url/).
     pub fn normal_form(raw: &str) -> Result<String, String> {
+        // First: where the host ends is the very thing in doubt, so nothing read from it counts.
+        if before_path(raw).contains('\\') {
+            return Err(
+                "a backslash before the path (in the scheme's slashes or the host part) is not \
+                 allowed in a reported URL: parsers disagree on where its host ends"
+                    .to_owned(),
+            );
+        }
         let mut parsed = url::Url::parse(raw).map_err(|e| format!("not a valid URL: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err("only http and https URLs can be reported".to_owned());
@@ -195,7 +223,6 @@ mod tests {
             "https://@files.example.nl/a",
             "https://:@files.example.nl/a",
             "https://a%40b@files.example.nl/a",
-            "http:\\\\bank.example@evil.example/",
             "HTTPS:bank.example@evil.example",
         ] {
             assert_refused(raw, "user-info");
@@ -235,13 +262,65 @@ mod tests {
             "https://files.example.nl/a@b",
             "https://files.example.nl?mail=a@b.example",
             "https://files.example.nl#a@b",
-            "https://files.example.nl\\@evil.example",
+            "https://files.example.nl/\\@evil.example",
         ] {
             let url = ReportedUrl::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
             assert!(
                 url.normalized().starts_with("https://files.example.nl/"),
                 "{ok}"
             );
+        }
+    }
+
+    #[test]
+    fn a_backslash_before_the_path_is_refused() {
+        // WHATWG ends the host at a backslash; curl and others take it as part of the
+        // authority, so the two connect to different hosts.
+        for raw in [
+            "https://evil.example\\@files.example.nl/",
+            "https://files.example.nl\\@evil.example",
+            "https:\\\\evil.example/",
+            "https:/\\evil.example/",
+            "https:\\/evil.example/",
+            "https://a.example\\/b",
+            "https://a.example\\b",
+            "https://a.example:8443\\/b",
+            "https://a.example\\?q",
+            "https://a.example\\#f",
+            "https://a.example\\",
+            "https:evil.example\\@files.example.nl/",
+            "HTTP:\\\\A.EXAMPLE\\B",
+            " https:\\\\evil.example/",
+            "https://evil.example\t\\@files.example.nl/",
+            "https://[::1]\\@files.example.nl/",
+            "http:\\\\bank.example@evil.example/",
+            // Where WHATWG would end the host, what is left is not even one.
+            "https://host.0\\.example\\@files.example.nl/",
+        ] {
+            assert_refused(raw, "backslash");
+        }
+    }
+
+    #[test]
+    fn a_backslash_in_the_path_query_or_fragment_is_taken() {
+        for (raw, want) in [
+            (
+                "https://files.example.nl/a\\b",
+                "https://files.example.nl/a/b",
+            ),
+            ("https://files.example.nl/\\", "https://files.example.nl//"),
+            (
+                "https://files.example.nl/a?q=\\x",
+                "https://files.example.nl/a?q=\\x",
+            ),
+            (
+                "https://files.example.nl?\\",
+                "https://files.example.nl/?\\",
+            ),
+            ("https://files.example.nl#\\", "https://files.example.nl/"),
+        ] {
+            let url = ReportedUrl::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(url.normalized(), want, "{raw}");
         }
     }
 

@@ -170,3 +170,82 @@ async fn old_keys_stay_listed_and_old_receipts_verify_after_a_rotation() {
     let (_, new_receipt) = a_receipt(&app, "FR-2").await;
     assert_eq!(verify(&new_receipt, &keys), Ok(keys[0].kid.clone()));
 }
+
+/// `verify` knows what it checks. Each forgery carries a genuine signature over genuine
+/// content, yet reads otherwise to someone: a key twice (serde_json takes the last, which the
+/// signature covers; other parsers the first), an inbox entry with its signature moved out
+/// beside it as a "receipt" (the same signed bytes), a receipt flattened into one object with
+/// its own signature. Each is refused with a non-zero exit and says what it is not; the
+/// genuine receipts and inbox entry still print `valid`.
+#[tokio::test]
+async fn verify_refuses_a_document_that_is_not_exactly_a_receipt_or_an_inbox_entry() {
+    let app = spawn_app().await;
+    let (_, receipt) = a_receipt(&app, "FR-1").await;
+    let item_id = receipt["receipt"]["items"][0]["item_id"].as_str().unwrap();
+    let (status_receipt, _) = app
+        .set_status("hotline-nl", item_id, json!({"status": "assessed_illegal"}))
+        .await;
+    let entry = app.inbox("hotline-nl").await.remove(0);
+    let keys = app
+        .get("hotline-fr", "/v1/keys")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let keys = write("keys.json", &keys);
+    let verify_file = |path: &str| {
+        let output = gateway_cli(&["verify", path, "--keys", &keys]);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.code(), stdout)
+    };
+
+    let text = serde_json::to_string(&receipt).unwrap();
+    let repeated = text.replacen(
+        r#""member":"hotline-fr""#,
+        r#""member":"hotline-de","member":"hotline-fr""#,
+        1,
+    );
+    assert_ne!(repeated, text);
+    let mut unsigned = entry.clone();
+    let signature = unsigned.as_object_mut().unwrap().remove("signature");
+    let wrapped = json!({"receipt": unsigned, "signature": signature});
+    let mut flat = receipt["receipt"].clone();
+    flat["signature"] = receipt["signature"].clone();
+    let forgeries = [
+        ("repeated.json", repeated, "appears twice"),
+        ("wrapped.json", wrapped.to_string(), "not a receipt"),
+        (
+            "flat.json",
+            flat.to_string(),
+            "neither a receipt nor an inbox entry",
+        ),
+    ];
+    let taken: Vec<String> = forgeries
+        .into_iter()
+        .filter_map(|(name, text, says)| {
+            let (code, stdout) = verify_file(&write(name, &text));
+            let refused = code == Some(1) && stdout.starts_with("INVALID: ");
+            (!refused || !stdout.contains(says)).then(|| format!("{name}: exit {code:?}, {stdout}"))
+        })
+        .collect();
+    assert!(taken.is_empty(), "{taken:#?}");
+
+    for (name, genuine, what) in [
+        ("receipt.json", &receipt, "a report.accepted receipt"),
+        ("status.json", &status_receipt, "a status.accepted receipt"),
+        ("entry.json", &entry, "an inbox entry (referral)"),
+    ] {
+        let (code, stdout) = verify_file(&write(name, &genuine.to_string()));
+        assert_eq!(code, Some(0), "{name}: {stdout}");
+        assert!(
+            stdout.starts_with("valid: ") && stdout.contains(what),
+            "{name}: {stdout}"
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! URL normalisation (SPEC.md, "Routing" rule 4): scheme and host lower-cased, the default port
 //! and the fragment dropped. Duplicates are detected on the normal form, so it has to be
 //! idempotent, equal for URLs that differ only in those respects, and different otherwise.
-//! User-info is refused, never normalised away: it hides the real host.
+//! User-info is refused, never normalised away: it hides the real host. So is a backslash
+//! before the path: parsers disagree on where such a host ends.
 
 use hotline_gateway::domain::{ReportedUrl, MAX_URL_LEN};
 use proptest::prelude::*;
@@ -195,6 +196,16 @@ fn check_accepted(raw: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(parsed.fragment(), None);
     prop_assert_eq!(parsed.username(), "", "{:?}", raw);
     prop_assert_eq!(parsed.password(), None, "{:?}", raw);
+    // Read by a parser that takes a backslash for an ordinary character (curl), it names the
+    // same host: no backslash came before the path.
+    let whatwg = url::Url::parse(raw).expect("an accepted URL parses");
+    let curl = url::Url::parse(&raw.replace('\\', "%5C"));
+    prop_assert_eq!(
+        curl.as_ref().ok().and_then(url::Url::host_str),
+        whatwg.host_str(),
+        "{:?}",
+        raw
+    );
     // Not `parse`: a normal form can outgrow MAX_URL_LEN (fuzz/regressions/url/).
     let again = ReportedUrl::normal_form(url.normalized());
     prop_assert!(
@@ -304,6 +315,60 @@ proptest! {
             Ok(url) => prop_assert!(false, "{:?} accepted as {:?}", raw, url.normalized()),
             Err(e) => prop_assert!(e.contains("user-info"), "{:?}: {}", raw, e),
         }
+    }
+
+    #[test]
+    fn a_backslash_before_the_path_is_refused(
+        parts in parts(),
+        spelling in spelling(),
+        how in 0..5u8,
+        at in any::<prop::sample::Index>(),
+    ) {
+        let plain = parts.render(&spelling);
+        let (scheme, rest) = plain.split_once("://").unwrap();
+        let (authority, after) = rest.split_at(rest.find('/').unwrap());
+        let raw = match how {
+            // One of the two slashes, or both, the other way round.
+            0 => format!("{scheme}:\\/{rest}"),
+            1 => format!("{scheme}:/\\{rest}"),
+            2 => format!("{scheme}:\\\\{rest}"),
+            // Where the authority ends, or in the host (WHATWG ends the host there).
+            3 => format!("{scheme}://{authority}\\{after}"),
+            _ => {
+                let host: Vec<char> = parts.host.chars().collect();
+                let (head, tail) = host.split_at(at.index(host.len() + 1));
+                let (head, tail): (String, String) = (head.iter().collect(), tail.iter().collect());
+                let port = parts.port.map(|p| format!(":{p}")).unwrap_or_default();
+                format!("{scheme}://{head}\\{tail}{port}\\@evil.example{after}")
+            }
+        };
+        match ReportedUrl::parse(&raw) {
+            Ok(url) => prop_assert!(false, "{:?} accepted as {:?}", raw, url.normalized()),
+            Err(e) => prop_assert!(e.contains("backslash"), "{:?}: {}", raw, e),
+        }
+    }
+
+    #[test]
+    fn a_backslash_in_the_path_or_query_is_taken(
+        parts in parts(),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let plain = parts.plain();
+        let path_start = plain.find("://").unwrap() + 3;
+        let path_start = path_start + plain[path_start..].find('/').unwrap();
+        let offsets: Vec<usize> = plain
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([plain.len()])
+            .filter(|&i| i > path_start)
+            .collect();
+        let i = offsets[at.index(offsets.len())];
+        let raw = format!("{}\\{}", &plain[..i], &plain[i..]);
+        let url = ReportedUrl::parse(&raw);
+        prop_assert!(url.is_ok(), "{:?}: {:?}", raw, url);
+        check_accepted(&raw)?;
+        let host = |u: &str| url::Url::parse(u).unwrap().host_str().map(str::to_owned);
+        prop_assert_eq!(host(url.unwrap().normalized()), host(&normal(&plain)));
     }
 
     #[test]
