@@ -111,7 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: AuditAction::Verify { config },
         } => {
             let settings = Settings::load(&ConfigSource::from_arg(config))?;
-            commands::audit::verify(&settings)
+            commands::audit::verify(&settings).await
         }
         Command::Bench(args) => commands::bench::run(args).await,
         Command::Verify { file, keys, config } => {

@@ -23,7 +23,7 @@ use crate::config::Settings;
 use crate::metrics::PushLabels;
 use crate::state::AppState;
 use crate::store::{Acknowledgement, PushState};
-use crate::tls;
+use crate::{tls, wire};
 
 /// The HTTPS client that pushes entries: the gateway's delivery certificate, short timeouts.
 #[derive(Clone)]
@@ -191,8 +191,8 @@ impl Worker {
                 // Suspended (or gone after a reload): nothing is pushed until restored.
                 return Ok(None);
             }
-            let mut state = store.push_state(&self.member)?;
-            let (_, acked) = store.inbox_position(&self.member)?;
+            let mut state = store.push_state(&self.member).await?;
+            let acked = store.inbox_position(&self.member).await?.acked;
             if state.next <= acked {
                 // The member acknowledged past the push position by pulling: resume after it.
                 state = PushState {
@@ -202,7 +202,7 @@ impl Worker {
                     retry_at: None,
                     ..state
                 };
-                store.set_push_state(&self.member, &state)?;
+                store.set_push_state(&self.member, &state).await?;
             }
             if state.parked {
                 return Ok(None);
@@ -213,14 +213,12 @@ impl Worker {
                     return Ok(Some((retry_at - now).unsigned_abs()));
                 }
             }
-            let generation = store.generation()?;
-            let Some((cursor, entry)) =
-                store.inbox_entry_from(&self.member, state.next, &app.signer)?
-            else {
+            // As for a pulled page, the store gives out only entries that are on disk.
+            let Some(found) = store.inbox_entry_from(&self.member, state.next).await? else {
                 return Ok(None);
             };
-            // As for a pulled page: never give out an entry that is not on disk yet.
-            store.durable_since(generation).await?;
+            let cursor = found.cursor;
+            let entry = wire::signed_entry(&app.signer, cursor, &found.entry, &found.item)?;
             let outcome = self.pusher.push(&self.endpoint, entry).await;
             app.metrics
                 .pushes
@@ -251,7 +249,7 @@ impl Worker {
                         last_error: None,
                         ..state
                     };
-                    store.set_push_state(&self.member, &state)?;
+                    store.set_push_state(&self.member, &state).await?;
                 }
                 Err(error) => {
                     let delivery = &app.settings.delivery;
@@ -274,8 +272,7 @@ impl Worker {
                         tracing::warn!(member = %self.member, cursor, attempts = state.attempts, %error,
                             retry_in_ms = delay.as_millis() as u64, "push delivery failed; will retry");
                     }
-                    store.set_push_state(&self.member, &state)?;
-                    store.durable().await?;
+                    store.set_push_state(&self.member, &state).await?;
                 }
             }
         }

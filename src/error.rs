@@ -7,8 +7,9 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::domain::Status;
+use crate::domain::{StatusRefusal, MAX_BACKDATE};
 use crate::schemas::{BodyError, FieldError};
-use crate::store::{StatusRefusal, StoreError};
+use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -79,12 +80,16 @@ impl From<StoreError> for ApiError {
             StoreError::Refused(StatusRefusal::Backdated) => {
                 ApiError::Validation(vec![FieldError {
                     pointer: "/at".into(),
-                    message: "more than 5 minutes before the item's last change".into(),
+                    message: format!(
+                        "more than {} minutes before the item's last change",
+                        MAX_BACKDATE.whole_minutes()
+                    ),
                 }])
             }
             // Each inbox route says what the cursor was (a query or a body field).
             StoreError::NoSuchCursor => ApiError::NotFound,
-            StoreError::Storage(cause) => ApiError::Unavailable(cause),
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StoreError::Corrupt(cause) => ApiError::Internal(cause),
             // Only a report submission can conflict, and its route says which report.
             StoreError::Conflict => ApiError::Internal(anyhow::anyhow!("unexpected conflict")),
         }

@@ -51,3 +51,4 @@ pub mod store;
 pub mod telemetry;
 pub mod tls;
 pub(crate) mod unread_body;
+pub mod wire;

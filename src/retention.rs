@@ -15,12 +15,10 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     loop {
         let cutoff = state.clock.now()
             - time::Duration::days(i64::from(state.settings.retention.closed_item_days));
-        let store = state.store.clone();
-        match tokio::task::spawn_blocking(move || store.purge_closed(cutoff)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(purged)) => tracing::info!(purged, "retention: purged closed items"),
-            Ok(Err(e)) => tracing::error!(error = ?e, "retention: purge failed; will retry"),
-            Err(e) => tracing::error!(error = %e, "retention: purge task failed"),
+        match state.store.purge_closed(cutoff).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "retention: purged closed items"),
+            Err(e) => tracing::error!(error = ?e, "retention: purge failed; will retry"),
         }
         tokio::select! {
             _ = stop.changed() => return,

@@ -2,23 +2,21 @@
 //! destinations. Pure functions of the item, the submitter, the directory and the geoip database;
 //! the duplicate rule (4) needs the store and is applied there.
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::RoutingSettings;
-use crate::domain::{Country, Hosting, Item, Member, Role};
+pub use crate::domain::Basis;
+use crate::domain::{Country, Hosting, Item, Member, Role, Status};
 use crate::geoip::GeoIp;
 use crate::members::Directory;
 
-/// Where the hosting country came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Basis {
-    /// The geoip database knew the item's `hosting.ip`.
-    Geoip,
-    /// The sender's `hosting.country`.
-    Sender,
-    /// Nobody knows.
-    None,
+/// An item's first status and the members it is routed to: nobody for a duplicate (an open item
+/// at its URL, hosted in the same country, already is), else as `destination` says.
+pub fn initial_status(is_duplicate: bool, destination: &Destination) -> (Status, Vec<String>) {
+    match destination {
+        _ if is_duplicate => (Status::Duplicate, Vec::new()),
+        Destination::Domestic => (Status::Domestic, Vec::new()),
+        Destination::Routed(to) => (Status::Routed, to.clone()),
+        Destination::Unroutable => (Status::Unroutable, Vec::new()),
+    }
 }
 
 /// What routing decided for an item, before the duplicate rule.

@@ -6,7 +6,6 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -34,18 +33,24 @@ pub struct Application {
 }
 
 impl Application {
-    pub fn build(settings: Settings) -> anyhow::Result<Application> {
-        Application::build_with_clock(settings, Clock::system())
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build_with_clock(settings, Clock::system()).await
     }
 
     /// As `build`, with the clock the gateway reads (tests pass a manual one).
-    pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
         let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
         let signer = Arc::new(Signer::load_or_create(&settings.signing.key)?);
         check_data_dir(&settings.gateway.data_dir)?;
-        let store = Store::open(&settings.gateway.data_dir, &settings.store)?;
-        store.remember_key(signer.jwk())?;
-        let keys = store.known_keys(signer.jwk())?;
+        let store = Store::open(&settings)?;
+        store
+            .remember_key(signer.jwk())
+            .await
+            .context("cannot record the signing key")?;
+        let keys = store
+            .known_keys(signer.jwk())
+            .await
+            .context("cannot read the signing keys")?;
         let server_tls = tls::server_config(&settings.tls)?;
         // Fail at start, not at the first push, if the delivery certificate is unusable.
         if settings.members.iter().any(|m| m.endpoint.is_some()) {
@@ -130,7 +135,7 @@ impl Application {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut workers = state.deliveries.spawn(&state, &stopped)?;
         workers.spawn(retention::run(state.clone().into_inner(), stopped.clone()));
-        workers.spawn(state.store.clone().keep_recovering(stopped.clone()));
+        workers.spawn(state.store.clone().run_background(stopped.clone()));
         let admin = self.admin.handle();
         let admin_task = tokio::spawn(self.admin);
         let served = self.server.await.context("the API server failed");
@@ -139,13 +144,10 @@ impl Application {
         // A worker mid-push finishes that push (bounded by the client's timeout), then stops.
         let _ = stop.send(true);
         while workers.join_next().await.is_some() {}
-        let flushed = state.store.flush().await;
         // Closed here, not when the last handle goes: closing a wedged sled never returns, and
-        // `close` ends the process then rather than hang the shutdown for ever.
-        let store = state.store.clone();
-        let closed = tokio::task::spawn_blocking(move || store.close(Duration::from_secs(5)));
-        closed.await.context("closing the store failed")?;
-        served.and(flushed)
+        // the store ends the process then rather than hang the shutdown for ever.
+        let shut = state.store.shut_down().await;
+        served.and(shut)
     }
 }
 

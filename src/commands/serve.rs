@@ -23,7 +23,7 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let app = Application::build(settings.clone())?;
+    let app = Application::build(settings.clone()).await?;
     stop_on_signals(app.handle())?;
     reload_on_sighup(app.state(), source.clone())?;
     tracing::info!(

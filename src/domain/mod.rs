@@ -3,12 +3,21 @@
 
 mod country;
 mod member;
+mod records;
 mod report;
+mod rules;
 mod status;
 mod url;
 
 pub use country::Country;
 pub use member::{Member, Role};
+pub use records::{
+    Basis, EntryKind, Follower, HistoryEntry, ItemRecord, ReportRecord, StoredEntry,
+};
 pub use report::{Category, Classification, ContentKind, Hashes, Hosting, Item, Report, ReportId};
+pub use rules::{
+    decide_change, delivered_by_ack, holds_url_open, ChangeDecision, StatusChange, StatusRefusal,
+    MAX_BACKDATE,
+};
 pub use status::Status;
 pub use url::{ReportedUrl, MAX_URL_LEN};

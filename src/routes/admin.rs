@@ -49,8 +49,8 @@ fn unavailable() -> HttpResponse {
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let directory = state.directory();
     for member in directory.all() {
-        if let Ok(backlog) = state.store.backlog(&member.id) {
-            let backlog = i64::try_from(backlog).unwrap_or(i64::MAX);
+        if let Ok(position) = state.store.inbox_position(&member.id).await {
+            let backlog = i64::try_from(position.backlog).unwrap_or(i64::MAX);
             state
                 .metrics
                 .inbox_backlog

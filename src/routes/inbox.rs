@@ -11,6 +11,7 @@ use crate::routes::body::read_json_body;
 use crate::schemas::FieldError;
 use crate::state::AppState;
 use crate::store::{Acknowledgement, StoreError};
+use crate::wire;
 
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 500;
@@ -41,37 +42,41 @@ pub async fn page(
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| ApiError::InvalidQuery(format!("limit must be 1 to {MAX_LIMIT}")))?,
     };
-    let page_state = state.clone();
-    let member = caller.id().to_owned();
-    let generation = state.store.generation()?;
-    // Entries are signed as they are read: CPU work, kept off the I/O threads.
-    let page = web::block(move || {
-        page_state
-            .store
-            .inbox_page(&member, after, limit, &page_state.signer)
+    // Every entry the store gives out is on disk: one lost in a crash after it was read would
+    // see its cursor given to another entry, which the member would then skip.
+    let page = state
+        .store
+        .inbox_page(caller.id(), after, limit)
+        .await
+        .map_err(|e| match e {
+            StoreError::NoSuchCursor => {
+                ApiError::InvalidQuery("after is beyond this inbox's last entry".into())
+            }
+            other => other.into(),
+        })?;
+    // Entries are signed as they are given out: CPU work, kept off the I/O threads.
+    let signer = state.signer.clone();
+    let entries = web::block(move || {
+        page.entries
+            .iter()
+            .map(|e| wire::signed_entry(&signer, e.cursor, &e.entry, &e.item))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map(|entries| (entries, page.next))
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?
-    .map_err(|e| match e {
-        StoreError::NoSuchCursor => {
-            ApiError::InvalidQuery("after is beyond this inbox's last entry".into())
-        }
-        other => other.into(),
-    })?;
-    // An entry is only ever given out once it is on disk: one lost in a crash after it was
-    // read would see its cursor given to another entry, which the member would then skip.
-    // (If the store reopened meanwhile, what was read may not be there: 503.)
-    state.store.durable_since(generation).await?;
+    .map_err(ApiError::Internal)?;
+    let (entries, next) = entries;
     // The entries are signed JSON already: the page is assembled around them.
-    let mut body = Vec::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 40);
+    let mut body = Vec::with_capacity(entries.iter().map(|e| e.len() + 1).sum::<usize>() + 40);
     body.extend_from_slice(b"{\"entries\":[");
-    for (i, entry) in page.entries.iter().enumerate() {
+    for (i, entry) in entries.iter().enumerate() {
         if i > 0 {
             body.push(b',');
         }
         body.extend_from_slice(entry);
     }
-    body.extend_from_slice(format!("],\"next\":\"{}\"}}", page.next).as_bytes());
+    body.extend_from_slice(format!("],\"next\":\"{next}\"}}").as_bytes());
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .body(body))
@@ -110,17 +115,9 @@ pub async fn delivery(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let store = state.store.clone();
-    let member = caller.id().to_owned();
-    let (push, (head, acked), backlog) = web::block(move || {
-        Ok::<_, StoreError>((
-            store.push_state(&member)?,
-            store.inbox_position(&member)?,
-            store.backlog(&member)?,
-        ))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))??;
+    let push = state.store.push_state(caller.id()).await?;
+    let position = state.store.inbox_position(caller.id()).await?;
+    let (head, acked, backlog) = (position.head, position.acked, position.backlog);
     Ok(HttpResponse::Ok().json(json!({
         "endpoint": caller.0.endpoint,
         "last_cursor": head.to_string(),

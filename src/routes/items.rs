@@ -5,12 +5,12 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::domain::Role;
+use crate::domain::{Role, StatusChange};
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::routes::body::read_json_body;
 use crate::state::AppState;
-use crate::store::{StatusChange, StatusOutcome};
+use crate::store::StatusOutcome;
 
 /// 200 with a signed `status.accepted` receipt (the earlier one for a repeated transition).
 pub async fn change_status(

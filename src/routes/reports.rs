@@ -14,6 +14,7 @@ use crate::routes::body::read_json_body;
 use crate::routing::Router;
 use crate::state::AppState;
 use crate::store::{Accepted, NewReport, StoreError};
+use crate::wire;
 
 /// Bodies up to this size are validated on the I/O thread that read them.
 const INLINE_VALIDATION_BYTES: usize = 16 * 1024;
@@ -96,13 +97,8 @@ pub async fn view(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let report_id = path.into_inner();
-    let store = state.store.clone();
-    let member = caller.id().to_owned();
-    let found = web::block(move || store.report_view(&member, &report_id))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))??;
-    match found {
-        Some(view) => Ok(HttpResponse::Ok().json(view)),
+    match state.store.report(caller.id(), &report_id).await? {
+        Some((report, items)) => Ok(HttpResponse::Ok().json(wire::report_view(&report, &items))),
         None => Err(ApiError::NotFound),
     }
 }

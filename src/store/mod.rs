@@ -1,548 +1,234 @@
-//! The embedded store (sled): its tables, their key encoding, and the writes that change
-//! them. Nothing outside this module sees a sled key or value.
+//! The store: everything the gateway keeps, behind one interface of domain-level atomic
+//! operations (accept a report, change a status, page and acknowledge an inbox, push state,
+//! statistics, the audit chain, retention, keys). Each operation is one transaction of its
+//! backend, and is durable before it returns.
 //!
-//! Tables, each a one-byte key prefix in the one tree `store` (values are JSON unless said
-//! otherwise; `tx.rs` encodes the keys):
-//! - `reports`: `member \0 report_id` -> [`ReportRecord`]
-//! - `receipts`: same key -> the exact receipt bytes first sent, to send again byte for byte
-//!   (until its request has signed it: the pending receipt, a 0 byte and the JSON; `seal.rs`)
-//! - `items`: `item_id` -> [`ItemRecord`] (routing, status, history, followers, notices)
-//! - `open_urls`: normalised URL -> `item_id` of the routed or domestic item at that URL that is
-//!   not yet removed or closed
-//! - `status_receipts`: `item_id \0 history index (u32 BE)` -> receipt bytes of that change
-//!   (pending at first, as for `receipts`)
-//! - `inbox`: `member \0 seq (u64 BE)` -> the entry as stored (what it tells, of which item, the
-//!   item's status then); rendered and signed when read; `seq` is the entry's cursor
-//! - `inbox_heads`, `inbox_acks`: `member` -> u64 BE: last entry written, last acknowledged
-//! - `push`: `member` -> [`PushState`]: where push delivery stands
-//! - `audit`: `seq (u64 BE)` -> an event of the hash chain; `audit_head`: the last seq and hash
-//! - `stats`: `status/…`, `country/…`, `removal/…` -> u64 BE counters
-//! - `item_entries`: `item_id \0 member \0 seq` -> empty: the inbox entries that tell of an item
-//! - `closed`: `closed at \0 item_id` -> empty: items in a final status, oldest first
-//! - `purged`: `member \0 seq` -> empty: inbox entries retention removed (for the backlog)
-//!
-//! Beside it, two sled trees of their own: `keys`: `kid` -> public JWK of every receipt key ever
-//! used, so old receipts still verify; `meta`: `health` -> the time of the last health check.
-//!
-//! Invariants: every change runs on the writer thread and reaches sled in one atomic batch
-//! (never half a report, never a status without its inbox entries); nothing
-//! is acknowledged to a member before [`GroupCommit::durable`].
+//! [`Store`] is an enum of backends; today the embedded one (`sled/`, one process). The
+//! decisions an operation makes (duplicate, who may change what, what an acknowledgement
+//! delivers) are pure functions of `domain::rules` and `routing`, called by each backend inside
+//! its transaction, so that backends decide alike by construction. The store knows nothing of
+//! HTTP; the JSON shapes members see are made in `wire.rs` (a backend asks it for a receipt's
+//! shape when it stores the receipt with the change). Nothing outside this module knows sled.
 
-mod audit;
-mod commit;
-mod inbox;
-mod records;
-mod reports;
-mod retention;
-mod room;
-mod seal;
-mod stats;
-mod status;
-mod tx;
-mod writer;
+pub mod counters;
+mod error;
+mod ops;
+mod sled;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+pub use self::sled::write_probe;
 
-use anyhow::{bail, Context};
+use std::sync::Arc;
 
-pub use audit::AuditVerdict;
-pub use commit::GroupCommit;
-pub use inbox::{Acknowledgement, InboxPage, PushState};
-pub use records::{Follower, HistoryEntry, ItemRecord, ReportRecord};
-pub use reports::{Accepted, NewReport};
-pub use status::{StatusChange, StatusOutcome, StatusRefusal};
+use time::OffsetDateTime;
 
-use crate::config::StoreSettings;
-use crate::receipts::Jwk;
-use room::Room;
-use tx::{Table, Tree};
-use writer::Writer;
+pub use counters::Stats;
+pub use error::StoreError;
+pub use ops::{
+    Accepted, Acknowledgement, AuditVerdict, InboxEntry, InboxPage, InboxPosition, NewReport,
+    PushState, StatusOutcome,
+};
 
-/// Handle to the store; cheap to clone. Every clone sees the same engine, which is replaced
-/// whole when the store reopens after a storage fault ([`Store::recover`]).
+use crate::config::Settings;
+use crate::domain::{ItemRecord, ReportRecord, StatusChange};
+use crate::receipts::{Jwk, Signer};
+
+/// Handle to the store; cheap to clone.
 #[derive(Clone)]
-pub struct Store {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    dir: PathBuf,
-    settings: StoreSettings,
-    /// `None` only while the store reopens.
-    engine: RwLock<Option<Arc<Engine>>>,
-    /// Set by the writer and the flusher when sled fails to write: sled keeps its first I/O
-    /// error for the life of a `Db`, so writes come back only by opening the store again.
-    failed: Arc<AtomicBool>,
-    /// Whether the disk has room for a write (checked before each batch and each flush).
-    room: Arc<Room>,
-    /// The generation the next opening gets: never one given before.
-    next_generation: AtomicU64,
-}
-
-/// One opening of the database, and the threads that write to it. A request takes the engine
-/// once ([`Store::engine`]) and does its writes, its reads of them and its wait for the flush
-/// on that one: a flush of a later engine must never stand for a write made to an earlier one
-/// (which may be lost with it). Readers hold the engine too, so that it closes only once
-/// nobody uses it.
-pub(super) struct Engine {
-    /// Counts the openings since the process started: a reader that must know its entries are
-    /// on disk checks that the engine it read from is still the one that flushed.
-    generation: u64,
-    db: sled::Db,
-    /// Every table of [`Tree`], by key prefix.
-    data: sled::Tree,
-    /// The thread every change runs on (see `writer.rs` for why).
-    writer: Writer,
-    keys: sled::Tree,
-    /// Outside the writer: the health check's heartbeat.
-    meta: sled::Tree,
-    commit: GroupCommit,
-    room: Arc<Room>,
-    /// The writer's and the flusher's threads, joined when the engine closes.
-    threads: Vec<JoinHandle<()>>,
-}
-
-/// Why a store operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The same member sent the same report id with other content.
-    #[error("report id already used with other content")]
-    Conflict,
-    /// A status change that the rules refuse; nothing was written.
-    #[error("status change refused")]
-    Refused(StatusRefusal),
-    /// A cursor beyond the member's last inbox entry: it names no place in the inbox.
-    #[error("no such cursor")]
-    NoSuchCursor,
-    /// Reading, writing or flushing failed: nothing was acknowledged.
-    #[error("storage failure")]
-    Storage(#[source] anyhow::Error),
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        StoreError::Storage(e.into())
-    }
-}
-
-impl Engine {
-    fn open(
-        dir: &Path,
-        settings: &StoreSettings,
-        failed: &Arc<AtomicBool>,
-        room: &Arc<Room>,
-        generation: u64,
-    ) -> anyhow::Result<Engine> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(settings.cache_bytes())
-            // Records are JSON: zstd at its fastest level keeps about a third of the bytes
-            // (docs/PERFORMANCE.md has what it costs).
-            .use_compression(settings.compression)
-            .compression_factor(1)
-            .open()
-            .with_context(|| {
-                format!(
-                    "cannot open the store in {} (is another gateway running on it?)",
-                    dir.display()
-                )
-            })?;
-        // Development builds before the one-tree layout kept a tree per table.
-        if db.tree_names().iter().any(|name| &**name == b"reports") {
-            bail!(
-                "the store in {} was written by an earlier development build (one sled tree per \
-                 table); this version cannot read it: move the directory aside",
-                dir.display()
-            );
-        }
-        let tree = |name: &str| {
-            db.open_tree(name)
-                .with_context(|| format!("cannot open tree {name} in {}", dir.display()))
-        };
-        let data = tree("store")?;
-        let rewritten = tx::upgrade_open_urls(&data)
-            .with_context(|| format!("cannot upgrade the store in {}", dir.display()))?;
-        if rewritten > 0 {
-            db.flush()
-                .with_context(|| format!("cannot flush the store in {}", dir.display()))?;
-            tracing::info!(
-                rewritten,
-                "open URL index upgraded: duplicates now also match on the hosting country"
-            );
-        }
-        let room = Arc::clone(room);
-        let timeout = Duration::from_millis(settings.flush_timeout_ms);
-        let (commit, flushing) =
-            GroupCommit::start(db.clone(), timeout, Arc::clone(failed), Arc::clone(&room))?;
-        let (writer, writing) = Writer::start(
-            data.clone(),
-            Arc::clone(&room),
-            commit.written(),
-            Arc::clone(failed),
-        )?;
-        Ok(Engine {
-            generation,
-            room,
-            data,
-            keys: tree("keys")?,
-            meta: tree("meta")?,
-            writer,
-            commit,
-            // The writer first: it holds the counter of writes, not the flusher's queue.
-            threads: vec![writing, flushing],
-            db,
-        })
-    }
-
-    /// A table of this engine, for reading (and the few writes made outside the writer).
-    fn table(self: &Arc<Engine>, t: Tree) -> Table {
-        Table::new(Arc::clone(self), t)
-    }
-
-    /// Resolves once everything written to this engine so far is on disk.
-    async fn durable(&self) -> Result<(), StoreError> {
-        self.commit.durable().await.map_err(StoreError::Storage)
-    }
-
-    /// Stops the writer and the flusher and lets go of sled, so that it can be opened again.
-    /// sled flushes as its last handle goes: if that has not returned after `timeout`, sled is
-    /// wedged and the process ends (as for a flush: `commit::within`).
-    fn close(self, timeout: Duration) {
-        commit::within(timeout, "closing the store", || self.close_now());
-    }
-
-    fn close_now(self) {
-        let Engine {
-            threads,
-            writer,
-            commit,
-            db,
-            data,
-            keys,
-            meta,
-            ..
-        } = self;
-        // Every handle but the threads' own goes first: their queues close, and they end.
-        drop((writer, commit, db, data, keys, meta));
-        for thread in threads {
-            let _ = thread.join();
-        }
-    }
+pub enum Store {
+    /// The embedded store under `gateway.data_dir`: one process at a time.
+    Sled(sled::SledStore),
 }
 
 impl Store {
-    /// Opens (or creates) the database in `dir`. Fails if another process holds it.
-    pub fn open(dir: &Path, settings: &StoreSettings) -> anyhow::Result<Store> {
-        let failed = Arc::new(AtomicBool::new(false));
-        let room = Arc::new(Room::new(dir, settings.min_free_mb));
-        let engine = Engine::open(dir, settings, &failed, &room, 0)?;
-        Ok(Store {
-            shared: Arc::new(Shared {
-                dir: dir.to_owned(),
-                settings: settings.clone(),
-                engine: RwLock::new(Some(Arc::new(engine))),
-                failed,
-                room,
-                next_generation: AtomicU64::new(1),
-            }),
+    /// Opens the configured backend (creating what is missing). Fails if it cannot be used, for
+    /// example another process holding an embedded store.
+    pub fn open(settings: &Settings) -> anyhow::Result<Store> {
+        Ok(Store::Sled(sled::SledStore::open(
+            &settings.gateway.data_dir,
+            &settings.store,
+        )?))
+    }
+
+    /// Stores a report with its items, their referrals and its receipt in one transaction,
+    /// durably. A report id the member used before answers with the old receipt or a conflict.
+    pub async fn accept_report(
+        &self,
+        new: NewReport,
+        signer: Arc<Signer>,
+    ) -> Result<Accepted, StoreError> {
+        match self {
+            Store::Sled(s) => s.accept_report(new, signer).await,
+        }
+    }
+
+    /// Opens a store that exists, for the commands that read one: refuses where there is
+    /// none, rather than create an empty one (a wrong path must not look like an empty store).
+    pub fn open_existing(settings: &Settings) -> anyhow::Result<Store> {
+        let dir = &settings.gateway.data_dir;
+        if !sled::SledStore::exists(dir) {
+            anyhow::bail!("there is no gateway store in {}", dir.display());
+        }
+        Store::open(settings)
+    }
+
+    /// A member's report and its items, in the report's order; `None` if it has no such report.
+    pub async fn report(
+        &self,
+        member: &str,
+        report_id: &str,
+    ) -> Result<Option<(ReportRecord, Vec<ItemRecord>)>, StoreError> {
+        let (member, report_id) = (member.to_owned(), report_id.to_owned());
+        self.blocking(move |s| match s {
+            Store::Sled(s) => s.report(&member, &report_id),
         })
+        .await
     }
 
-    /// The engine now open; `Err` (503) while the store reopens.
-    fn engine(&self) -> Result<Arc<Engine>, StoreError> {
-        self.shared
-            .engine
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| {
-                StoreError::Storage(anyhow::anyhow!(
-                    "the store is reopening after a storage fault"
-                ))
-            })
+    /// Applies a member's status change, durably, or refuses it (`StoreError::Refused`).
+    pub async fn change_status(
+        &self,
+        change: StatusChange,
+        signer: Arc<Signer>,
+    ) -> Result<StatusOutcome, StoreError> {
+        match self {
+            Store::Sled(s) => s.change_status(change, signer).await,
+        }
     }
 
-    /// A table of the engine now open.
-    fn tree(&self, t: Tree) -> Result<Table, StoreError> {
-        Ok(self.engine()?.table(t))
+    /// Up to `limit` entries of `member`'s inbox after cursor `after` (default: after the last
+    /// acknowledged one), each known to be durable. A cursor beyond the last entry is refused.
+    pub async fn inbox_page(
+        &self,
+        member: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<InboxPage, StoreError> {
+        match self {
+            Store::Sled(s) => s.inbox_page(member, after, limit).await,
+        }
     }
 
-    /// Records a receipt key so that it stays listed after a rotation.
-    pub fn remember_key(&self, jwk: &Jwk) -> anyhow::Result<()> {
-        let engine = self.engine()?;
-        engine
-            .keys
-            .insert(jwk.kid.as_bytes(), serde_json::to_vec(jwk)?)
-            .context("cannot record the signing key")?;
-        engine.db.flush().context("cannot flush the store")?;
-        Ok(())
+    /// The first entry of `member`'s inbox at or after cursor `from`, known to be durable.
+    pub async fn inbox_entry_from(
+        &self,
+        member: &str,
+        from: u64,
+    ) -> Result<Option<InboxEntry>, StoreError> {
+        match self {
+            Store::Sled(s) => s.inbox_entry_from(member, from).await,
+        }
+    }
+
+    /// Acknowledges every entry of a member up to a cursor, durably; referrals so acknowledged
+    /// become `delivered`. Returns the members whose inbox got entries.
+    pub async fn acknowledge(&self, ack: Acknowledgement) -> Result<Vec<String>, StoreError> {
+        match self {
+            Store::Sled(s) => s.acknowledge(ack).await,
+        }
+    }
+
+    /// Where `member`'s inbox stands: last entry, last acknowledged, backlog.
+    pub async fn inbox_position(&self, member: &str) -> Result<InboxPosition, StoreError> {
+        let member = member.to_owned();
+        self.blocking(move |s| match s {
+            Store::Sled(s) => s.inbox_position(&member),
+        })
+        .await
+    }
+
+    /// Where push delivery to `member` stands.
+    pub async fn push_state(&self, member: &str) -> Result<PushState, StoreError> {
+        let member = member.to_owned();
+        self.blocking(move |s| match s {
+            Store::Sled(s) => s.push_state(&member),
+        })
+        .await
+    }
+
+    /// Records where push delivery to `member` stands, durably.
+    pub async fn set_push_state(&self, member: &str, state: &PushState) -> Result<(), StoreError> {
+        match self {
+            Store::Sled(s) => s.set_push_state(member, state).await,
+        }
+    }
+
+    /// The statistics.
+    pub async fn stats(&self) -> Result<Stats, StoreError> {
+        self.blocking(|s| match s {
+            Store::Sled(s) => s.stats(),
+        })
+        .await
+    }
+
+    /// Walks the whole audit chain from the first event.
+    pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
+        self.blocking(|s| match s {
+            Store::Sled(s) => s.verify_audit(),
+        })
+        .await
+    }
+
+    /// Removes items that reached a final status before `cutoff`, with their receipts and the
+    /// inbox entries about them; the audit chain and the statistics stay. Returns how many.
+    pub async fn purge_closed(&self, cutoff: OffsetDateTime) -> Result<usize, StoreError> {
+        self.blocking(move |s| match s {
+            Store::Sled(s) => s.purge_closed(cutoff),
+        })
+        .await
+    }
+
+    /// Records a receipt key, durably, so that it stays listed after a rotation.
+    pub async fn remember_key(&self, jwk: &Jwk) -> Result<(), StoreError> {
+        match self {
+            Store::Sled(s) => s.remember_key(jwk).await,
+        }
     }
 
     /// Every receipt key ever used, `current` first.
-    pub fn known_keys(&self, current: &Jwk) -> anyhow::Result<Vec<Jwk>> {
-        let mut keys = vec![current.clone()];
-        for entry in self.engine()?.keys.iter() {
-            let (_, value) = entry.context("cannot read the keys tree")?;
-            let jwk: Jwk = serde_json::from_slice(&value).context("a stored key is corrupt")?;
-            if jwk.kid != current.kid {
-                keys.push(jwk);
-            }
-        }
-        Ok(keys)
+    pub async fn known_keys(&self, current: &Jwk) -> Result<Vec<Jwk>, StoreError> {
+        let current = current.clone();
+        self.blocking(move |s| match s {
+            Store::Sled(s) => s.known_keys(&current),
+        })
+        .await
     }
 
-    /// Writes a heartbeat and waits for it to be on disk: `Ok` when the store is usable.
+    /// Whether the store takes a write and makes it durable now.
     pub async fn health_check(&self) -> Result<(), StoreError> {
-        if self.needs_recovery() {
-            return Err(StoreError::Storage(anyhow::anyhow!(
-                "the store failed to write and has not reopened yet"
-            )));
-        }
-        let engine = self.engine()?;
-        engine
-            .room
-            .check()
-            .map_err(|why| StoreError::Storage(anyhow::anyhow!(why)))?;
-        engine.meta.insert(
-            b"health",
-            crate::clock::format(crate::clock::now()).as_bytes(),
-        )?;
-        engine.commit.wrote();
-        engine.durable().await
-    }
-
-    /// Which opening of the store is current (see [`Store::durable_since`]).
-    pub fn generation(&self) -> Result<u64, StoreError> {
-        Ok(self.engine()?.generation)
-    }
-
-    /// Resolves once everything written so far is on disk (shared flushes).
-    pub async fn durable(&self) -> Result<(), StoreError> {
-        self.engine()?.durable().await
-    }
-
-    /// As [`Store::durable`], for what was read from opening `generation`: an error if the
-    /// store has reopened since, as what was read may not have reached the disk.
-    pub async fn durable_since(&self, generation: u64) -> Result<(), StoreError> {
-        let engine = self.engine()?;
-        if engine.generation != generation {
-            return Err(StoreError::Storage(anyhow::anyhow!(
-                "the store reopened after a storage fault while the request read it"
-            )));
-        }
-        engine.durable().await
-    }
-
-    /// Flushes everything to disk; used at shutdown. Through the group commit, so that the
-    /// flush watchdog sees it too.
-    pub async fn flush(&self) -> anyhow::Result<()> {
-        self.durable().await.context("cannot flush the store")
-    }
-
-    /// Closes the store at shutdown, after [`Store::flush`]: from then on every use of it is
-    /// refused. Waits up to `patience` for requests that still hold it (and, should they not
-    /// let go, leaves it open: it was flushed). Blocking: call it from a blocking thread.
-    pub fn close(&self, patience: Duration) {
-        let taken = self
-            .shared
-            .engine
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        match taken.map(|engine| sole(engine, patience)) {
-            Some(Ok(engine)) => engine.close(self.close_timeout()),
-            Some(Err(_)) => tracing::warn!("the store is still in use at shutdown; left open"),
-            None => {}
+        match self {
+            Store::Sled(s) => s.health_check().await,
         }
     }
 
-    /// How long closing the store may take before sled counts as wedged.
-    fn close_timeout(&self) -> Duration {
-        Duration::from_millis(self.shared.settings.flush_timeout_ms)
+    /// The store's own work beside the requests, until `stop`: for the embedded store, flushing
+    /// what a request did not, and reopening after a storage fault.
+    pub async fn run_background(self, stop: tokio::sync::watch::Receiver<bool>) {
+        match self {
+            Store::Sled(s) => s.keep_recovering(stop).await,
+        }
     }
 
-    /// Whether sled failed to write since the store was opened (it then refuses every write
-    /// until [`Store::recover`] opens it again).
-    pub fn needs_recovery(&self) -> bool {
-        self.shared.failed.load(Ordering::SeqCst)
-    }
-
-    /// After a storage fault, once the data directory takes writes again ([`probe`]), closes
-    /// the store and opens it again: sled recovers from what is on disk, which is everything
-    /// that was acknowledged. Until the probe passes, the old engine keeps serving what reads
-    /// sled allows; while the store reopens, everything gets 503. Blocking: call it from a
-    /// blocking thread. `Ok(true)`: reopened.
-    pub fn recover(&self) -> anyhow::Result<bool> {
-        if !self.needs_recovery() {
-            return Ok(false);
-        }
-        if let Err(why) = self.shared.room.check_afresh() {
-            tracing::debug!(error = %why, "the store has no room yet");
-            return Ok(false);
-        }
-        if let Err(e) = probe(&self.shared.dir) {
-            tracing::debug!(error = %e, "the data directory still refuses writes");
-            return Ok(false);
-        }
-        let slot = || {
-            self.shared
-                .engine
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-        };
-        let old = slot().take();
-        if let Some(old) = old {
-            // Requests that hold the old engine fail fast (sled refuses writes); wait for them.
-            match sole(old, Duration::from_secs(30)) {
-                Ok(engine) => engine.close(self.close_timeout()),
-                Err(old) => {
-                    *slot() = Some(old);
-                    bail!("the store is still in use after 30 s; not reopened yet");
-                }
-            }
-        }
-        let generation = self.shared.next_generation.fetch_add(1, Ordering::SeqCst);
-        // sled's own threads may hold its file lock for a moment after the last handle went.
-        let mut attempts = 0;
-        let engine = loop {
-            let Shared {
-                dir,
-                settings,
-                failed,
-                room,
-                ..
-            } = &*self.shared;
-            match Engine::open(dir, settings, failed, room, generation) {
-                Ok(engine) => break engine,
-                Err(e) if attempts >= 100 => return Err(e),
-                Err(_) => {
-                    attempts += 1;
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        };
-        self.shared.failed.store(false, Ordering::SeqCst);
-        *slot() = Some(Arc::new(engine));
-        Ok(true)
-    }
-
-    /// Until `stop`: every `RECOVERY_CHECK`, a flush of anything written and not yet flushed
-    /// (a failure shows there if no request met it), and after a storage fault, reopens the
-    /// store as soon as the data directory takes writes again ([`Store::recover`]).
-    pub async fn keep_recovering(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        loop {
-            tokio::select! {
-                _ = stop.changed() => return,
-                () = tokio::time::sleep(RECOVERY_CHECK) => {}
-            }
-            if !self.needs_recovery() {
-                // A failed flush sets the flag; nothing else to do here.
-                let _ = self.durable().await;
-                continue;
-            }
-            let store = self.clone();
-            match tokio::task::spawn_blocking(move || store.recover()).await {
-                Ok(Ok(true)) => tracing::warn!(
-                    "the store reopened after a storage fault; writes are taken again"
-                ),
-                Ok(Ok(false)) => {}
-                Ok(Err(e)) => tracing::error!(
-                    error = format!("{e:#}"),
-                    "reopening the store failed; will retry"
-                ),
-                Err(e) => tracing::error!(error = %e, "the store's recovery task failed"),
+    /// At shutdown, once the requests are done: makes everything durable and closes the store.
+    pub async fn shut_down(&self) -> anyhow::Result<()> {
+        match self {
+            Store::Sled(s) => {
+                let flushed = s.flush().await;
+                let store = s.clone();
+                tokio::task::spawn_blocking(move || store.close(std::time::Duration::from_secs(5)))
+                    .await?;
+                flushed
             }
         }
     }
-}
 
-/// How often the store checks that sled still writes, or whether it can reopen.
-const RECOVERY_CHECK: Duration = Duration::from_secs(1);
-
-/// `engine` once nobody else holds it, or back after `patience`.
-fn sole(mut engine: Arc<Engine>, patience: Duration) -> Result<Engine, Arc<Engine>> {
-    let deadline = Instant::now() + patience;
-    loop {
-        match Arc::try_unwrap(engine) {
-            Ok(engine) => return Ok(engine),
-            Err(shared) if Instant::now() > deadline => return Err(shared),
-            Err(shared) => {
-                engine = shared;
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-    }
-}
-
-/// What the probe writes: enough to need new blocks of a nearly full disk.
-const PROBE_BYTES: usize = 1 << 20;
-
-/// Whether `dir` takes writes again: a file of `PROBE_BYTES` ([`write_probe`]). After
-/// [`Room::check`], which sees a full disk or a file-size limit but not, say, a file system
-/// remounted read-only.
-fn probe(dir: &Path) -> std::io::Result<()> {
-    write_probe(&dir.join(".write-probe"), PROBE_BYTES)
-}
-
-/// Creates `path`, writes `bytes` zero bytes to it and syncs it, then removes it: whether
-/// its directory takes a file, as the store will write one.
-pub fn write_probe(path: &Path, bytes: usize) -> std::io::Result<()> {
-    use std::io::Write;
-    let result = std::fs::File::create(path).and_then(|mut file| {
-        file.write_all(&vec![0; bytes])?;
-        file.sync_all()
-    });
-    let _ = std::fs::remove_file(path);
-    result
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| StoreError::Storage(anyhow::anyhow!("corrupt record: {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::Ordering;
-
-    use super::tx::Tree;
-    use super::Store;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_reopened_store_has_what_was_flushed_and_never_vouches_for_the_old_engine() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("data"), &Default::default()).unwrap();
-        let engine = store.engine().unwrap();
-        engine
-            .writer
-            .write(|tx| tx.tree(Tree::Stats).insert(b"kept", b"1"))
+    /// Runs a blocking read on a blocking thread (the embedded store reads from disk).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || read(&store))
             .await
-            .unwrap();
-        engine.durable().await.unwrap();
-        let before = store.generation().unwrap();
-        // A reader still holds the old engine: the store waits for it to let go.
-        let reader = store.tree(Tree::Stats).unwrap();
-        let recovering = {
-            let store = store.clone();
-            store.shared.failed.store(true, Ordering::SeqCst);
-            std::thread::spawn(move || store.recover())
-        };
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        assert!(!recovering.is_finished(), "closed under a reader");
-        assert!(store.generation().is_err(), "a request meanwhile gets 503");
-        drop((reader, engine));
-        assert!(recovering.join().unwrap().unwrap());
-
-        let after = store.generation().unwrap();
-        assert_ne!(before, after);
-        assert!(store.durable_since(before).await.is_err());
-        store.durable_since(after).await.unwrap();
-        let kept = store.tree(Tree::Stats).unwrap().get(b"kept").unwrap();
-        assert_eq!(kept.as_deref(), Some(&b"1"[..]));
-        assert!(!store.needs_recovery());
+            .map_err(|e| StoreError::Corrupt(anyhow::anyhow!("a store task failed: {e}")))?
     }
 }

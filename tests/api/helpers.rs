@@ -116,7 +116,7 @@ async fn start(settings: Settings, clock: Clock) -> TestApp {
     // A stopped gateway releases sled's lock on its directory a moment after it stops.
     let mut tries = 0;
     let app = loop {
-        match Application::build_with_clock(settings.clone(), clock.clone()) {
+        match Application::build_with_clock(settings.clone(), clock.clone()).await {
             Ok(app) => break app,
             Err(e) if tries < 100 && format!("{e:#}").contains("lock") => {
                 tries += 1;

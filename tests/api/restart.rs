@@ -95,7 +95,7 @@ async fn a_compressed_store_keeps_everything_across_a_restart_and_keeps_its_form
     let mut settings = app.settings.clone();
     app.stop().await;
     settings.store.compression = false;
-    let error = match Application::build(settings) {
+    let error = match Application::build(settings).await {
         Ok(_) => panic!("the gateway started on a store made with the other compression"),
         Err(e) => format!("{e:#}"),
     };

@@ -14,16 +14,16 @@ use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use sled::IVec;
 use time::OffsetDateTime;
 
-use super::records::{ItemRecord, ReportRecord};
 use super::seal::Stored;
-use super::status::StatusRefusal;
 use super::{Engine, StoreError};
-use crate::domain::{Country, Status};
+use crate::domain::{
+    Country, EntryKind, ItemRecord, ReportRecord, Status, StatusRefusal, StoredEntry,
+};
 
 /// The tables, each a key prefix in the one tree. The numbers are on disk: never reuse one.
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +64,8 @@ pub(super) enum Abort {
     Corrupt(anyhow::Error),
     /// sled could not read or write.
     Storage(sled::Error),
+    /// The batch could not be applied, or the writer is gone (a fault, or the store closing).
+    Unavailable(anyhow::Error),
 }
 
 impl From<sled::Error> for Abort {
@@ -77,9 +79,10 @@ impl From<Abort> for StoreError {
         match abort {
             Abort::Refused(refusal) => StoreError::Refused(refusal),
             Abort::NoSuchCursor => StoreError::NoSuchCursor,
-            Abort::Corrupt(e) => StoreError::Storage(e),
+            Abort::Corrupt(e) => StoreError::Corrupt(e),
             Abort::Storage(e) => e.into(),
-            Abort::Exists(_) => StoreError::Storage(anyhow::anyhow!("unexpected report conflict")),
+            Abort::Unavailable(e) => StoreError::Unavailable(e),
+            Abort::Exists(_) => StoreError::Corrupt(anyhow::anyhow!("unexpected report conflict")),
         }
     }
 }
@@ -260,7 +263,7 @@ impl Table {
 
 /// What an inbox entry says besides the item.
 pub(super) struct EntryFacts<'a> {
-    pub kind: &'static str,
+    pub kind: EntryKind,
     pub at: OffsetDateTime,
     /// The member (or the gateway) whose act the entry tells of.
     pub by: &'a str,
@@ -271,24 +274,6 @@ pub(super) struct EntryFacts<'a> {
     /// The gateway's id: the `by` of what it relays to a duplicate's submitter, who learns the
     /// original's status and its time, never who set it or their note.
     pub gateway: &'a str,
-}
-
-/// An inbox entry as stored: what it tells and of which item, with the item's status then. The
-/// item's other fields never change, so the entry is rendered from the item record and signed
-/// when it is read (`Store::render_entry`): no copy of the item per entry, and no signature on
-/// the submitter's path.
-#[derive(Serialize, Deserialize)]
-pub(super) struct StoredEntry {
-    pub kind: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    pub by: String,
-    pub item_id: String,
-    pub status: Status,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duplicate_of: Option<String>,
 }
 
 /// The writes of a batch or of one job: `None` removes the key.

@@ -3,42 +3,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
-use time::OffsetDateTime;
+use serde_json::json;
 
-use super::records::Follower;
 use super::seal::{pending, Stored};
 use super::tx::{corrupt, open_url_key, report_key, Abort, EntryFacts, Tree, Tx, TxResult};
-use super::{from_json, HistoryEntry, ItemRecord, ReportRecord, Store, StoreError};
+use super::{from_json, SledStore, StoreError};
 use crate::clock;
-use crate::domain::{Report, Status};
+use crate::domain::{holds_url_open, EntryKind, Follower, HistoryEntry, ItemRecord, ReportRecord};
 use crate::receipts::Signer;
-use crate::routing::{Destination, Routing};
+use crate::routing::initial_status;
+use crate::store::{Accepted, NewReport};
+use crate::wire::{self, ReportReceipt};
 
-/// A validated, routed report, ready to store.
-pub struct NewReport {
-    pub gateway: String,
-    pub member: String,
-    pub report: Report,
-    pub content_sha256: String,
-    pub received_at: OffsetDateTime,
-    /// One per item, in the report's order.
-    pub routings: Vec<Routing>,
-}
-
-/// The outcome of a submission; both hold the receipt bytes to answer with.
-#[derive(Debug)]
-pub enum Accepted {
-    /// Stored now: 202. `notify`: members whose inbox got entries.
-    New {
-        receipt: Vec<u8>,
-        notify: Vec<String>,
-    },
-    /// The same report was stored before: 200 with the receipt sent then.
-    Replay(Vec<u8>),
-}
-
-impl Store {
+impl SledStore {
     /// Stores a report with its items, their referrals and its receipt in one batch, then
     /// waits until it is on disk. A report id the member used before answers with the old
     /// receipt or a conflict.
@@ -78,8 +55,12 @@ impl Store {
         Ok(outcome)
     }
 
-    /// The submitter's view of one of its reports; `None` if it has no such report.
-    pub fn report_view(&self, member: &str, report_id: &str) -> Result<Option<Value>, StoreError> {
+    /// A member's report and its items, in the report's order; `None` if it has no such report.
+    pub fn report(
+        &self,
+        member: &str,
+        report_id: &str,
+    ) -> Result<Option<(ReportRecord, Vec<ItemRecord>)>, StoreError> {
         let Some(bytes) = self
             .tree(Tree::Reports)?
             .get(report_key(member, report_id))?
@@ -93,17 +74,11 @@ impl Store {
                 .tree(Tree::Items)?
                 .get(item_id.as_bytes())?
                 .ok_or_else(|| {
-                    StoreError::Storage(anyhow::anyhow!("item {item_id} of a report is missing"))
+                    StoreError::Corrupt(anyhow::anyhow!("item {item_id} of a report is missing"))
                 })?;
-            items.push(from_json::<ItemRecord>(&bytes)?.view());
+            items.push(from_json::<ItemRecord>(&bytes)?);
         }
-        Ok(Some(json!({
-            "report_id": report.report_id,
-            "member": report.member,
-            "received_at": clock::format(report.received_at),
-            "content_sha256": report.content_sha256,
-            "items": items,
-        })))
+        Ok(Some((report, items)))
     }
 }
 
@@ -133,12 +108,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
             Some(id) => Some((*id).to_owned()),
             None => open_original(tx, &url_key)?,
         };
-        let (status, routed_to) = match (&original, &routing.destination) {
-            (Some(_), _) => (Status::Duplicate, Vec::new()),
-            (None, Destination::Domestic) => (Status::Domestic, Vec::new()),
-            (None, Destination::Routed(to)) => (Status::Routed, to.clone()),
-            (None, Destination::Unroutable) => (Status::Unroutable, Vec::new()),
-        };
+        let (status, routed_to) = initial_status(original.is_some(), &routing.destination);
         match &original {
             // The original may be in this very report: `records` holds it until written.
             Some(original) => {
@@ -162,7 +132,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
             }
             // Nobody can act on an unroutable item: it must not capture later reports of its
             // URL, which may find a taker.
-            None if status == Status::Unroutable => {}
+            None if !holds_url_open(status) => {}
             None => {
                 tx.tree(Tree::OpenUrls)
                     .insert(url_key.as_slice(), item_id.as_bytes())?;
@@ -190,17 +160,16 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
             notified: Vec::new(),
         });
     }
-    let receipt = pending(&json!({
-        "type": "report.accepted",
-        "gateway": new.gateway,
-        "member": new.member,
-        "report_id": new.report.report_id(),
-        "content_sha256": new.content_sha256,
-        "received_at": clock::format(new.received_at),
-        "items": records.iter().map(|r| r.receipt_fields(r.status)).collect::<Vec<_>>(),
+    let receipt = pending(&wire::report_receipt(&ReportReceipt {
+        gateway: &new.gateway,
+        member: &new.member,
+        report_id: new.report.report_id().as_str(),
+        content_sha256: &new.content_sha256,
+        received_at: new.received_at,
+        items: &records,
     }))?;
     let referral = EntryFacts {
-        kind: "referral",
+        kind: EntryKind::Referral,
         at: new.received_at,
         by: &new.gateway,
         note: None,
@@ -253,12 +222,6 @@ fn open_original(tx: &Tx<'_>, url_key: &[u8]) -> TxResult<Option<String>> {
         .item(&id)?
         .filter(|record| holds_url_open(record.status))
         .map(|record| record.item_id))
-}
-
-/// Whether an item at a URL makes later reports of it duplicates: not once removed or closed
-/// (a final status), nor while unroutable (closed in effect: nobody can act on it).
-pub(super) fn holds_url_open(status: Status) -> bool {
-    !status.is_final() && status != Status::Unroutable
 }
 
 /// Takes `item` out of the open URL index, if it is the open item there (once it is final, or

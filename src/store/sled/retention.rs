@@ -5,12 +5,13 @@
 use time::OffsetDateTime;
 
 use super::tx::{closed_key, inbox_key, report_key, status_receipt_key, Tree, Tx, TxResult};
-use super::{ItemRecord, ReportRecord, Store, StoreError};
+use super::{SledStore, StoreError};
+use crate::domain::{ItemRecord, ReportRecord};
 
 /// Items whose keys are read per scan of the `closed` table (each is purged in a batch of its own).
 const BATCH: usize = 64;
 
-impl Store {
+impl SledStore {
     /// Purges every item closed before `cutoff`; returns how many items went.
     pub fn purge_closed(&self, cutoff: OffsetDateTime) -> Result<usize, StoreError> {
         let end = closed_key(cutoff, "");
@@ -38,7 +39,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl SledStore {
     /// The keys of every inbox entry that tells of `item_id` or of one of its duplicates (whose
     /// submitters got the original's changes through their own items). Read outside the
     /// writer lock (a closed item gets no new entries meanwhile).

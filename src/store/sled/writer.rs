@@ -71,7 +71,7 @@ impl Writer {
                     let reply = move |applied: Result<(), String>| {
                         let result = match applied {
                             Ok(()) => Ok((value, touched)),
-                            Err(e) => Err(Abort::Corrupt(anyhow::anyhow!(
+                            Err(e) => Err(Abort::Unavailable(anyhow::anyhow!(
                                 "writing to the store failed: {e}"
                             ))),
                         };
@@ -113,7 +113,7 @@ impl Writer {
 }
 
 fn gone() -> Abort {
-    Abort::Corrupt(anyhow::anyhow!(
+    Abort::Unavailable(anyhow::anyhow!(
         "the store's writer stopped (a job panicked or the store is closing)"
     ))
 }

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::tx::{corrupt, Tree, Tx, TxResult};
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
+use crate::store::AuditVerdict;
 
 /// The `prev` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -48,16 +49,7 @@ pub(super) fn append(tx: &Tx<'_>, mut event: Value) -> TxResult<()> {
     tx.put_json(Tree::AuditHead, b"head", &Head { seq, hash })
 }
 
-/// What walking the chain found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum AuditVerdict {
-    /// Every event links to the one before, and the head to the last: `events` in all.
-    Intact { events: u64 },
-    /// The first event (by seq) where the chain breaks, and how.
-    Broken { seq: u64, reason: String },
-}
-
-impl Store {
+impl SledStore {
     /// Walks the whole audit chain from the first event.
     pub fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
         let mut expected_prev = GENESIS.to_owned();
@@ -76,7 +68,7 @@ impl Store {
             if event["seq"] != json!(seq) {
                 return broken(seq, "the event's seq does not match its place".into());
             }
-            let hash = event_hash(&event).map_err(StoreError::Storage)?;
+            let hash = event_hash(&event).map_err(StoreError::Corrupt)?;
             if event["hash"] != json!(hash) {
                 return broken(
                     seq,
@@ -110,13 +102,5 @@ impl Store {
             return broken(last, "the last event does not match the head's hash".into());
         }
         Ok(AuditVerdict::Intact { events: last })
-    }
-
-    /// Every event, in order, as stored (for tests and the `audit` command).
-    pub fn audit_events(&self) -> Result<Vec<Value>, StoreError> {
-        self.tree(Tree::Audit)?
-            .iter()
-            .map(|entry| super::from_json(&entry?.1))
-            .collect()
     }
 }

@@ -44,7 +44,7 @@ impl Engine {
             return Ok(receipt.bytes);
         }
         let payload: Value = super::from_json(&receipt.bytes[1..])?;
-        let signed = signer.receipt(payload).map_err(StoreError::Storage)?;
+        let signed = signer.receipt(payload).map_err(StoreError::Unavailable)?;
         // Only over the pending bytes: never brings back a receipt that retention removed.
         let _ = self.table(receipt.table).compare_and_swap(
             &receipt.key,
@@ -60,10 +60,10 @@ impl Engine {
 mod tests {
     use serde_json::json;
 
+    use super::super::tx::Tree;
+    use super::super::SledStore;
     use super::{pending, Stored};
     use crate::receipts::{verify, Signer};
-    use crate::store::tx::Tree;
-    use crate::store::Store;
 
     fn stored(key: &[u8], bytes: Vec<u8>) -> Stored {
         Stored {
@@ -76,7 +76,7 @@ mod tests {
     #[tokio::test]
     async fn a_receipt_left_pending_is_signed_by_the_next_request_and_stays_signed() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("data"), &Default::default()).unwrap();
+        let store = SledStore::open(&dir.path().join("data"), &Default::default()).unwrap();
         let store = store.engine().unwrap();
         let signer = Signer::load_or_create(&dir.path().join("signing.pk8")).unwrap();
         let payload = json!({"type": "report.accepted", "report_id": "R-1"});
@@ -106,7 +106,7 @@ mod tests {
     #[tokio::test]
     async fn sealing_never_brings_back_a_receipt_that_went() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("data"), &Default::default()).unwrap();
+        let store = SledStore::open(&dir.path().join("data"), &Default::default()).unwrap();
         let store = store.engine().unwrap();
         let signer = Signer::load_or_create(&dir.path().join("signing.pk8")).unwrap();
         let bytes = pending(&json!({"type": "status.accepted"})).unwrap();

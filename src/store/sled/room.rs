@@ -3,7 +3,7 @@
 //! 503 before sled tries and fails. That matters because sled keeps its first I/O error until
 //! the store is reopened, and until then it may refuse reads too (it sometimes writes to serve
 //! one). What the checks miss (a fault that comes in the middle of a write) still reaches
-//! sled, and the store then reopens once the fault is gone (`Store::recover`).
+//! sled, and the store then reopens once the fault is gone (`SledStore::recover`).
 //!
 //! The checks: at least `store.min_free_mb` free on the data directory's file system; a
 //! file-size limit (RLIMIT_FSIZE) that leaves as much room past the store's log file; and, at

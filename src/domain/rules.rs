@@ -1,0 +1,125 @@
+//! The rules a storage backend applies inside its transaction, as pure functions of what it has
+//! read: who may change an item and how, who gets a notice, what an acknowledgement delivers,
+//! which items hold their URL open for the duplicate rule. Every backend calls these, so they
+//! decide alike by construction; none holds a rule of its own.
+
+use time::OffsetDateTime;
+
+use super::{EntryKind, ItemRecord, Member, Role, Status};
+
+/// A member's request to change an item's status, as the route validated it.
+pub struct StatusChange {
+    pub gateway: String,
+    pub item_id: String,
+    pub caller: Member,
+    pub status: Status,
+    pub note: Option<String>,
+    pub at: OffsetDateTime,
+    /// The gateway's own time of the change (retention counts from it, not from `at`).
+    pub now: OffsetDateTime,
+    /// With `notice_sent`: the hosting provider to notify (checked to be one).
+    pub provider: Option<String>,
+    /// Active hosting providers, to find who operates the item's ASN.
+    pub providers: Vec<Member>,
+}
+
+/// Why a status change was refused; nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusRefusal {
+    /// No such item, or not one this member may act on.
+    NotFound,
+    /// The member may act on the item, but not this way.
+    Forbidden(&'static str),
+    /// The state machine does not allow the transition from the current status (or another
+    /// member repeats the transition that made it).
+    Conflict(Status),
+    /// `provider` does not name an active hosting provider.
+    UnknownProvider,
+    /// `at` is more than `MAX_BACKDATE` before the item's last change.
+    Backdated,
+}
+
+/// How far before the item's last change a member's `at` may be (clock skew between members).
+pub const MAX_BACKDATE: time::Duration = time::Duration::minutes(5);
+
+/// What an allowed status change does.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ChangeDecision {
+    /// The member that made the current status repeats that transition: it gets the receipt of
+    /// that change (history entry `index`) again, and nothing is written.
+    Replay { index: usize },
+    /// A new change; with `notice_sent`, a notice goes to each of `notices` (providers).
+    Apply { notices: Vec<String> },
+}
+
+/// Whether `change` may be made to `item` (`None`: no such item), and what it does.
+///
+/// Who: a member the item was routed to (any transition); the submitter of a domestic item
+/// (any); a hosting provider that got a notice for it, or whose ASNs hold its ASN (`removed`
+/// only). Anyone else is told there is no such item.
+pub fn decide_change(
+    item: Option<&ItemRecord>,
+    change: &StatusChange,
+) -> Result<ChangeDecision, StatusRefusal> {
+    let Some(item) = item else {
+        return Err(StatusRefusal::NotFound);
+    };
+    let caller = &change.caller;
+    let asn = item.item.hosting.as_ref().and_then(|h| h.asn);
+    let handles =
+        item.routed_to.contains(&caller.id) || (item.is_domestic() && item.submitter == caller.id);
+    let hosts = caller.role == Role::HostingProvider
+        && (item.notified.contains(&caller.id)
+            || asn.is_some_and(|asn| caller.asns.contains(&asn)));
+    if !handles && !hosts {
+        return Err(StatusRefusal::NotFound);
+    }
+    if !handles && change.status != Status::Removed {
+        return Err(StatusRefusal::Forbidden(
+            "a hosting provider can only confirm removal",
+        ));
+    }
+    // Only the member that made the current status gets its receipt again; for anyone else
+    // the same transition is a conflict (a receipt is its member's, not a shared answer).
+    let made_it = item.history.last().is_some_and(|h| h.by == caller.id);
+    if item.status == change.status && made_it {
+        return Ok(ChangeDecision::Replay {
+            index: item.history.len().saturating_sub(1),
+        });
+    }
+    if !change.status.settable_by_members() || !item.status.can_become(change.status) {
+        return Err(StatusRefusal::Conflict(item.status));
+    }
+    // History stays in order, give or take members' clock skew.
+    let last_at = item.history.last().map_or(item.received_at, |h| h.at);
+    if change.at < last_at - MAX_BACKDATE {
+        return Err(StatusRefusal::Backdated);
+    }
+    let notices = match (change.status, &change.provider) {
+        (Status::NoticeSent, Some(id)) => match change.providers.iter().find(|p| &p.id == id) {
+            Some(provider) => vec![provider.id.clone()],
+            None => return Err(StatusRefusal::UnknownProvider),
+        },
+        (Status::NoticeSent, None) => change
+            .providers
+            .iter()
+            .filter(|p| asn.is_some_and(|asn| p.asns.contains(&asn)))
+            .map(|p| p.id.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(ChangeDecision::Apply { notices })
+}
+
+/// Whether acknowledging an entry of `kind` about an item now in `status` makes it `delivered`:
+/// a referral whose item is still `routed`.
+pub fn delivered_by_ack(kind: EntryKind, status: Status) -> bool {
+    kind == EntryKind::Referral && status == Status::Routed
+}
+
+/// Whether an item at a URL makes later reports of it (hosted in the same country) duplicates:
+/// not once removed or closed (a final status), nor while unroutable (closed in effect: nobody
+/// can act on it).
+pub fn holds_url_open(status: Status) -> bool {
+    !status.is_final() && status != Status::Unroutable
+}

@@ -1,0 +1,101 @@
+//! What the store's operations take and give back: plain records, no wire shapes.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::domain::{ItemRecord, Report, StoredEntry};
+use crate::routing::Routing;
+
+/// A validated, routed report, ready to store.
+pub struct NewReport {
+    pub gateway: String,
+    pub member: String,
+    pub report: Report,
+    pub content_sha256: String,
+    pub received_at: OffsetDateTime,
+    /// One per item, in the report's order.
+    pub routings: Vec<Routing>,
+}
+
+/// The outcome of a submission; both hold the receipt bytes to answer with.
+#[derive(Debug)]
+pub enum Accepted {
+    /// Stored now: 202. `notify`: members whose inbox got entries.
+    New {
+        receipt: Vec<u8>,
+        notify: Vec<String>,
+    },
+    /// The same report was stored before: 200 with the receipt sent then.
+    Replay(Vec<u8>),
+}
+
+/// The outcome of an accepted status change.
+#[derive(Debug)]
+pub enum StatusOutcome {
+    /// Written and durable: 200 with this receipt. `notify`: inboxes that got entries.
+    Changed {
+        receipt: Vec<u8>,
+        notify: Vec<String>,
+    },
+    /// The member's own last transition, again: 200 with its receipt.
+    Replay(Vec<u8>),
+}
+
+/// A member's acknowledgement of its inbox up to `cursor` (by pull or by push).
+pub struct Acknowledgement {
+    pub gateway: String,
+    pub member: String,
+    pub cursor: u64,
+    pub now: OffsetDateTime,
+}
+
+/// One inbox entry as stored, with its cursor and the item it tells of (to render it).
+pub struct InboxEntry {
+    pub cursor: u64,
+    pub entry: StoredEntry,
+    pub item: ItemRecord,
+}
+
+/// One page of a member's inbox: its entries, in order, and the cursor after them.
+pub struct InboxPage {
+    pub entries: Vec<InboxEntry>,
+    pub next: u64,
+}
+
+/// Where a member's inbox stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InboxPosition {
+    /// The cursor of the last entry written (0: none).
+    pub head: u64,
+    /// The last cursor acknowledged (0: none).
+    pub acked: u64,
+    /// Entries written and neither acknowledged nor purged by retention since.
+    pub backlog: u64,
+}
+
+/// Where push delivery to a member stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushState {
+    /// The cursor of the next entry to push.
+    pub next: u64,
+    /// Failed attempts at that entry so far.
+    pub attempts: u32,
+    /// Failed attempts in all, ever.
+    pub failures: u64,
+    /// Entries pushed and acknowledged by the endpoint, ever.
+    pub delivered: u64,
+    /// Attempts at `next` ran out: pushing waits until the member acknowledges it by pulling.
+    pub parked: bool,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub retry_at: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
+}
+
+/// What walking the audit chain found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuditVerdict {
+    /// Every event links to the one before, and the head to the last: `events` in all.
+    Intact { events: u64 },
+    /// The first event (by seq) where the chain breaks, and how.
+    Broken { seq: u64, reason: String },
+}

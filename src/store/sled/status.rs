@@ -1,0 +1,160 @@
+//! Status changes: the state machine, who may make them, and everything a change writes (the
+//! item's history, its receipt, the inbox entries of its submitter, followers and providers),
+//! all in one batch.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::reports::release_url;
+use super::seal::{pending, Stored};
+use super::tx::{closed_key, refuse, status_receipt_key, EntryFacts, Tree, Tx, TxResult};
+use super::{SledStore, StoreError};
+use crate::clock;
+use crate::domain::{
+    decide_change, holds_url_open, ChangeDecision, EntryKind, HistoryEntry, ItemRecord, Status,
+    StatusChange, StatusRefusal,
+};
+use crate::receipts::Signer;
+use crate::store::StatusOutcome;
+use crate::wire;
+
+impl SledStore {
+    /// Applies a member's status change, durably, or refuses it.
+    pub async fn change_status(
+        &self,
+        change: StatusChange,
+        signer: Arc<Signer>,
+    ) -> Result<StatusOutcome, StoreError> {
+        let engine = self.engine()?;
+        let outcome = match engine
+            .writer
+            .write(move |tx| change_in(tx, &change))
+            .await?
+        {
+            (Ok(receipt), notify) => StatusOutcome::Changed {
+                receipt: engine.seal(receipt, &signer)?,
+                notify,
+            },
+            (Err(replay), _) => StatusOutcome::Replay(engine.seal(replay, &signer)?),
+        };
+        engine.durable().await?;
+        Ok(outcome)
+    }
+}
+
+/// `Ok(receipt)` for a new change, `Err(receipt)` for a replay of the last one.
+fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stored>> {
+    let mut item = tx.item(&change.item_id)?;
+    let notices = match decide_change(item.as_ref(), change) {
+        Err(refusal) => return refuse(refusal),
+        Ok(ChangeDecision::Replay { index }) => {
+            let key = status_receipt_key(&change.item_id, index);
+            return match tx.tree(Tree::StatusReceipts).get(&key)? {
+                Some(receipt) => Ok(Err(Stored {
+                    table: Tree::StatusReceipts,
+                    key,
+                    bytes: receipt.to_vec(),
+                })),
+                None => refuse(StatusRefusal::Conflict(change.status)),
+            };
+        }
+        Ok(ChangeDecision::Apply { notices }) => notices,
+    };
+    let Some(item) = item.as_mut() else {
+        return refuse(StatusRefusal::NotFound);
+    };
+    let caller = &change.caller;
+    let facts = EntryFacts {
+        kind: EntryKind::Status,
+        at: change.at,
+        by: &caller.id,
+        note: change.note.as_deref(),
+        duplicate_of: None,
+        gateway: &change.gateway,
+    };
+    record_change(tx, item, change.status, &facts, change.now)?;
+    // A notice tells the provider what it needs to act, and who notified it: not the notifying
+    // member's note (the item's is left out as it is rendered, with the submitter's identity).
+    let notice = EntryFacts {
+        kind: EntryKind::Notice,
+        note: None,
+        ..facts
+    };
+    for provider in notices {
+        if !item.notified.contains(&provider) {
+            item.notified.push(provider.clone());
+        }
+        tx.append(&provider, &notice, &item.item_id, item.status)?;
+    }
+    let receipt = pending(&wire::status_receipt(
+        &change.gateway,
+        &caller.id,
+        &item.item_id,
+        (change.status, change.at),
+    ))?;
+    let key = status_receipt_key(&item.item_id, item.history.len() - 1);
+    tx.tree(Tree::StatusReceipts).insert(&key, &receipt)?;
+    tx.put_item(item)?;
+    Ok(Ok(Stored {
+        table: Tree::StatusReceipts,
+        key,
+        bytes: receipt,
+    }))
+}
+
+/// Moves `item` to `status` and tells its submitter and followers; closes its URL if final.
+/// The caller writes the item back.
+pub(super) fn record_change(
+    tx: &Tx<'_>,
+    item: &mut ItemRecord,
+    status: Status,
+    facts: &EntryFacts<'_>,
+    now: OffsetDateTime,
+) -> TxResult<()> {
+    super::stats::status_moved(tx, (item.status, status), item.received_at, facts.at)?;
+    tx.audit(json!({
+        "kind": "status.changed",
+        "at": clock::format(facts.at),
+        "by": facts.by,
+        "item_id": item.item_id,
+        "from": item.status,
+        "to": status,
+    }))?;
+    item.status = status;
+    item.history.push(HistoryEntry {
+        status,
+        at: facts.at,
+        by: facts.by.to_owned(),
+        note: facts.note.map(str::to_owned),
+    });
+    if status.is_final() {
+        tx.tree(Tree::Closed)
+            .insert(closed_key(now, &item.item_id), &[][..])?;
+    }
+    if !holds_url_open(status) {
+        release_url(tx, item)?;
+    }
+    tx.append(&item.submitter, facts, &item.item_id, status)?;
+    // A duplicate's submitter learns the original's new status and its time through its own
+    // item: never who set it, their note, nor the original submitter's id, note or hashes (a
+    // member never sees another member's reports). The gateway is who relays it.
+    let relayed = EntryFacts {
+        by: facts.gateway,
+        note: None,
+        duplicate_of: Some(&item.item_id),
+        ..*facts
+    };
+    for follower in &item.followers {
+        if tx
+            .tree(Tree::Items)
+            .get(follower.item_id.as_bytes())?
+            .is_none()
+        {
+            continue;
+        }
+        tx.append(&follower.member, &relayed, &follower.item_id, status)?;
+    }
+    Ok(())
+}
