@@ -9,7 +9,8 @@
 //!   [`server`]: the API server (actix-server, actix-tls, actix-http), with [`heads`] timing
 //!   every request head between TLS and HTTP.
 //! - [`tls`], [`pki`], [`identity`]: mutual TLS, development certificates, and the member behind
-//!   a connection.
+//!   a connection; [`file_modes`]: the data directory and private keys are the gateway user's
+//!   alone.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
 //! - [`routing`], [`geoip`], [`members`]: where an item goes.
 //! - [`store`]: the sled tree, the writer thread and group commit; [`receipts`]: what is signed, and how.
@@ -28,6 +29,7 @@ pub mod config;
 pub mod delivery;
 pub mod domain;
 pub mod error;
+pub mod file_modes;
 pub mod geoip;
 pub mod heads;
 pub mod identity;

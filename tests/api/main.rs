@@ -9,6 +9,7 @@ mod conformance;
 mod crash;
 mod crl;
 mod errors;
+mod file_modes;
 mod helpers;
 mod hostile;
 mod inbox;
