@@ -4,6 +4,7 @@ mod admin;
 mod audit;
 mod auth;
 mod bench;
+mod cert_paths;
 mod cli;
 mod conformance;
 mod crash;
