@@ -68,6 +68,25 @@ pub fn member_name(der: &[u8]) -> Result<Option<String>, BadName> {
     Ok(Some(name.to_owned()))
 }
 
+/// The Common Names of a certificate's subject as text (lossily decoded), joined by ", ", for
+/// the log line of a refused certificate (a peer chose them: log them `Escaped`); "-" when it
+/// has none or does not parse.
+pub fn common_names_for_log(der: &[u8]) -> String {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return "-".into();
+    };
+    let names: Vec<String> = cert
+        .subject()
+        .iter_common_name()
+        .map(|cn| String::from_utf8_lossy(cn.as_slice()).into_owned())
+        .collect();
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// The member making the request: an active member of the directory.
 #[derive(Clone, Debug)]
 pub struct Caller(pub Member);

@@ -4,7 +4,8 @@
 //! subject, where the member's name is (`identity::member_name` says what it must be).
 //!
 //! Invariants: nothing webpki refuses is accepted (it is asked first, and its refusal stands);
-//! a client certificate is mandatory; every refusal is logged once, at INFO, with its reason.
+//! a client certificate is mandatory; every refusal is logged once, at INFO, with its reason and
+//! the certificate's Common Names, escaped (a peer chose them).
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 
 use super::paths;
 use crate::identity;
+use crate::telemetry::Escaped;
 
 /// Why a chain that webpki accepted is refused.
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +74,12 @@ impl ClientCertVerifier for MemberVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
         let refused = |reason: &dyn std::fmt::Display| {
-            tracing::info!(%reason, "client certificate refused at the handshake");
+            let cn = identity::common_names_for_log(end_entity.as_ref());
+            tracing::info!(
+                cn = %Escaped(&cn),
+                reason = %Escaped(&reason.to_string()),
+                "client certificate refused at the handshake"
+            );
         };
         let verified = self
             .webpki
