@@ -197,8 +197,8 @@ fn private_data_dir(dir: &Path) -> anyhow::Result<()> {
         tracing::warn!(
             data_dir = %shown.display(),
             tightened,
-            "the data directory was open to group or others: made its owner's alone (directories \
-             0700, files 0600)"
+            "the data directory was open to group or others: group's and others' permissions \
+             taken off it and everything under it"
         );
     }
     Ok(())
