@@ -23,6 +23,7 @@ use crate::config::Settings;
 use crate::metrics::PushLabels;
 use crate::state::AppState;
 use crate::store::{Acknowledgement, PushState};
+use crate::telemetry::Escaped;
 use crate::{tls, wire};
 
 /// The HTTPS client that pushes entries: the gateway's delivery certificate, short timeouts.
@@ -164,7 +165,7 @@ impl Worker {
             let wait = match self.step(&stop).await {
                 Ok(wait) => wait,
                 Err(e) => {
-                    tracing::error!(member = %self.member, error = %format!("{e:#}"), "push delivery failed to use the store");
+                    tracing::error!(member = %Escaped(&self.member), error = %Escaped(&format!("{e:#}")), "push delivery failed to use the store");
                     Some(Duration::from_secs(5))
                 }
             };
@@ -260,7 +261,8 @@ impl Worker {
                     if state.attempts >= delivery.max_attempts {
                         state.parked = true;
                         state.retry_at = None;
-                        tracing::error!(member = %self.member, cursor, attempts = state.attempts, %error,
+                        tracing::error!(member = %Escaped(&self.member), cursor, attempts = state.attempts,
+                            error = %Escaped(&error.to_string()),
                             "push delivery gave up on an entry; it stays in the member's pull inbox");
                     } else {
                         let delay = backoff(
@@ -269,7 +271,8 @@ impl Worker {
                             delivery.max_backoff_ms,
                         );
                         state.retry_at = Some(clock::now() + delay);
-                        tracing::warn!(member = %self.member, cursor, attempts = state.attempts, %error,
+                        tracing::warn!(member = %Escaped(&self.member), cursor, attempts = state.attempts,
+                            error = %Escaped(&error.to_string()),
                             retry_in_ms = delay.as_millis() as u64, "push delivery failed; will retry");
                     }
                     store.set_push_state(&self.member, &state).await?;

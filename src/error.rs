@@ -10,6 +10,7 @@ use crate::domain::Status;
 use crate::domain::{StatusRefusal, MAX_BACKDATE};
 use crate::schemas::{BodyError, FieldError};
 use crate::store::StoreError;
+use crate::telemetry::Escaped;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -232,7 +233,7 @@ impl ResponseError for ApiError {
         let (status, body) = self.problem();
         // Once per failed request, the whole cause chain on one line; never in the body.
         if let ApiError::Unavailable(cause) | ApiError::Internal(cause) = self {
-            tracing::error!(error = %format!("{cause:#}"), "request failed: {status}");
+            tracing::error!(error = %Escaped(&format!("{cause:#}")), "request failed: {status}");
         }
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));

@@ -1,6 +1,7 @@
-//! Who is calling: the client certificate's Subject Common Name, read once per connection, and
-//! the `Caller` extractor that resolves it to an active member (or answers 403), within its
-//! rate limit (or answers 429).
+//! Who is calling: the client certificate's Subject Common Name (`member_name`, the one rule of
+//! what a certificate's member name is: the TLS verifier refuses a certificate it rejects), read
+//! once per connection, and the `Caller` extractor that resolves it to an active member (or
+//! answers 403), within its rate limit (or answers 429).
 
 use std::future::{ready, Ready};
 
@@ -23,7 +24,7 @@ pub fn on_connect(connection: &Connection, data: &mut Extensions) {
     let name = session
         .peer_certificates()
         .and_then(|chain| chain.first())
-        .and_then(|leaf| common_name(leaf.as_ref()));
+        .and_then(|leaf| member_name(leaf.as_ref()).ok().flatten());
     if let Some(name) = name {
         data.insert(PeerName(name));
     }
@@ -34,10 +35,56 @@ pub fn peer_name(req: &HttpRequest) -> Option<String> {
     req.conn_data::<PeerName>().map(|name| name.0.clone())
 }
 
-fn common_name(der: &[u8]) -> Option<String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let cn = cert.subject().iter_common_name().next()?;
-    cn.as_str().ok().map(str::to_owned)
+/// Why a certificate names no member: the TLS verifier refuses it at the handshake.
+#[derive(Debug, thiserror::Error)]
+pub enum BadName {
+    #[error("the certificate cannot be parsed")]
+    Unparsable,
+    #[error("the certificate's subject has {0} Common Names; a member's has one")]
+    SeveralCommonNames(usize),
+    #[error("the certificate's Common Name is not UTF-8 text")]
+    NotText,
+    #[error("the certificate's Common Name holds a control character")]
+    ControlCharacter,
+}
+
+/// What a certificate says its member is: its subject's one Common Name, UTF-8 text without
+/// control characters; `None` when it has no Common Name (answered 403). The one rule, for the
+/// handshake (`tls`) and for the requests on the connection (`on_connect`).
+pub fn member_name(der: &[u8]) -> Result<Option<String>, BadName> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|_| BadName::Unparsable)?;
+    let mut names = cert.subject().iter_common_name();
+    let Some(name) = names.next() else {
+        return Ok(None);
+    };
+    let more = names.count();
+    if more > 0 {
+        return Err(BadName::SeveralCommonNames(more + 1));
+    }
+    let name = name.as_str().map_err(|_| BadName::NotText)?;
+    if name.chars().any(char::is_control) {
+        return Err(BadName::ControlCharacter);
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// The Common Names of a certificate's subject as text (lossily decoded), joined by ", ", for
+/// the log line of a refused certificate (a peer chose them: log them `Escaped`); "-" when it
+/// has none or does not parse.
+pub fn common_names_for_log(der: &[u8]) -> String {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return "-".into();
+    };
+    let names: Vec<String> = cert
+        .subject()
+        .iter_common_name()
+        .map(|cn| String::from_utf8_lossy(cn.as_slice()).into_owned())
+        .collect();
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 /// The member making the request: an active member of the directory.

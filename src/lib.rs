@@ -10,7 +10,8 @@
 //!   every request head between TLS and HTTP, and [`unread_body`] closing a connection whose
 //!   request body an answer left unread.
 //! - [`tls`], [`pki`], [`identity`]: mutual TLS, development certificates, and the member behind
-//!   a connection.
+//!   a connection; [`file_modes`]: the data directory and private keys are the gateway user's
+//!   alone.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
 //! - [`routing`], [`geoip`], [`members`]: where an item goes.
 //! - [`store`]: the sled tree, the writer thread and group commit; [`receipts`]: what is signed, and how;
@@ -31,6 +32,7 @@ pub mod delivery;
 pub mod documents;
 pub mod domain;
 pub mod error;
+pub mod file_modes;
 pub mod geoip;
 pub mod heads;
 pub mod identity;

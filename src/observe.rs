@@ -12,6 +12,7 @@ use actix_web::web;
 use crate::identity;
 use crate::metrics::{RequestLabels, RouteLabels};
 use crate::state::AppState;
+use crate::telemetry::Escaped;
 
 pub async fn observe(
     req: ServiceRequest,
@@ -45,8 +46,8 @@ pub async fn observe(
             .observe(elapsed.as_secs_f64());
     }
     tracing::info!(
-        %member,
-        %method,
+        member = %Escaped(&member),
+        method = %Escaped(&method),
         %route,
         status,
         latency_ms = (elapsed.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,

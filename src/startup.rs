@@ -21,7 +21,7 @@ use crate::routes::fallback::method_not_allowed;
 use crate::schemas::Schemas;
 use crate::state::{AppState, StateParts};
 use crate::store::Store;
-use crate::{observe, retention, routes, server, tls, unread_body};
+use crate::{file_modes, observe, retention, routes, server, tls, unread_body};
 
 /// A built gateway: bound, not yet serving.
 pub struct Application {
@@ -39,9 +39,12 @@ impl Application {
 
     /// As `build`, with the clock the gateway reads (tests pass a manual one).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+        // Before anything is created: a refused key leaves no data directory and no new key.
+        file_modes::check_private_keys(&settings)?;
         let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
         let signer = Arc::new(Signer::load_or_create(&settings.signing.key)?);
         check_data_dir(&settings.gateway.data_dir)?;
+        private_data_dir(&settings.gateway.data_dir)?;
         let store = Store::open(&settings)?;
         store
             .remember_key(signer.jwk())
@@ -164,7 +167,7 @@ fn check_data_dir(dir: &Path) -> anyhow::Result<()> {
             shown.display()
         )
     };
-    std::fs::create_dir_all(dir).with_context(|| unwritable("it cannot be created".into()))?;
+    file_modes::create_data_dir(dir).with_context(|| unwritable("it cannot be created".into()))?;
     let entries = std::fs::read_dir(dir).with_context(|| unwritable("it cannot be read".into()))?;
     let mut dirs = vec![dir.to_owned()];
     for entry in entries {
@@ -184,6 +187,22 @@ fn check_data_dir(dir: &Path) -> anyhow::Result<()> {
         let probe = dir.join(format!(".write-probe-{}", std::process::id()));
         crate::store::write_probe(&probe, 5)
             .with_context(|| unwritable(format!("no file can be written in {}", dir.display())))?;
+    }
+    Ok(())
+}
+
+/// The data directory holds reported URLs and notes: its user's alone. One left readable by
+/// others (made under another umask, or by hand) is tightened, and the log says so.
+fn private_data_dir(dir: &Path) -> anyhow::Result<()> {
+    let tightened = file_modes::tighten_data_dir(dir)?;
+    if tightened > 0 {
+        let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+        tracing::warn!(
+            data_dir = %shown.display(),
+            tightened,
+            "the data directory was open to group or others: group's and others' permissions \
+             taken off it and everything under it"
+        );
     }
     Ok(())
 }

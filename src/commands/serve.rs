@@ -11,6 +11,9 @@ use crate::startup::Application;
 use crate::state::AppState;
 
 pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
+    // First, before the development certificates, the signing key or the store are written:
+    // everything the gateway and sled create is then its user's alone, whatever the umask.
+    crate::file_modes::restrict_new_files();
     survive_file_size_limit()?;
     let settings = Settings::load(&source)?;
     if matches!(source, ConfigSource::Default) {

@@ -11,6 +11,7 @@ use crate::routes::body::read_json_body;
 use crate::schemas::FieldError;
 use crate::state::AppState;
 use crate::store::{Acknowledgement, StoreError};
+use crate::telemetry::Escaped;
 use crate::wire;
 
 const DEFAULT_LIMIT: usize = 100;
@@ -104,7 +105,7 @@ pub async fn ack(
         }]),
         other => other.into(),
     })?;
-    tracing::info!(member = %caller.id(), cursor, "inbox acknowledged");
+    tracing::info!(member = %Escaped(caller.id()), cursor, "inbox acknowledged");
     state.deliveries.wake(&notify);
     state.deliveries.wake([&caller.0.id]);
     Ok(HttpResponse::NoContent().finish())

@@ -11,6 +11,7 @@ use crate::identity::Caller;
 use crate::routes::body::read_json_body;
 use crate::state::AppState;
 use crate::store::StatusOutcome;
+use crate::telemetry::Escaped;
 
 /// 200 with a signed `status.accepted` receipt (the earlier one for a repeated transition).
 pub async fn change_status(
@@ -24,7 +25,12 @@ pub async fn change_status(
     let now = state.clock.now();
     let (request, at) = state.schemas.parse_status_change(&body, now)?;
     let item_id = path.into_inner();
-    let span = tracing::info_span!("status", member = %caller.id(), %item_id, status = request.status.as_str());
+    let span = tracing::info_span!(
+        "status",
+        member = %Escaped(caller.id()),
+        item_id = %Escaped(&item_id),
+        status = request.status.as_str()
+    );
     let providers = state
         .directory()
         .active()

@@ -14,6 +14,7 @@ use crate::routes::body::read_json_body;
 use crate::routing::Router;
 use crate::state::AppState;
 use crate::store::{Accepted, NewReport, StoreError};
+use crate::telemetry::Escaped;
 use crate::wire;
 
 /// Bodies up to this size are validated on the I/O thread that read them.
@@ -43,8 +44,8 @@ pub async fn submit(
     let items = report.items().len();
     let span = tracing::info_span!(
         "report",
-        member = %caller.id(),
-        report_id = %report_id,
+        member = %Escaped(caller.id()),
+        report_id = %Escaped(&report_id),
         items
     );
     let content_sha256 = canonical_sha256(&value).map_err(ApiError::Internal)?;

@@ -261,7 +261,8 @@ impl TestApp {
     }
 }
 
-fn client_from(config: rustls::ClientConfig) -> reqwest::Client {
+/// A client on `config` (a member's, or one a test made).
+pub fn client_from(config: rustls::ClientConfig) -> reqwest::Client {
     reqwest::Client::builder()
         .tls_backend_preconfigured(config)
         .timeout(Duration::from_secs(30))

@@ -1,11 +1,13 @@
 //! The gateway's log (SPEC.md "Operations"; issue point 8): human-readable by default, JSON lines
 //! with `--log-json`; one line per request with member, method, route, status and latency; never
-//! a reported URL, a body, a key or a certificate.
+//! a reported URL, a body, a key or a certificate; a value a peer chose never forges a line.
 
 use serde_json::{json, Value};
 
+use crate::helpers::client_from;
 use crate::process::{config, standard_members, Gateway, Site};
 use crate::support::bodies::report;
+use crate::support::chains::Ca;
 
 /// Strings a leak would carry into the log: each appears in exactly one request.
 const CANARY_HOST: &str = "canary-host-5d1e.example.nl";
@@ -206,4 +208,50 @@ fn with_log_json_a_failed_start_is_logged_as_json_only() {
         let json: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         assert_eq!(json["level"], "ERROR", "{line}");
     }
+}
+
+/// A Common Name that would forge a request line: a newline, then a whole line as the text log
+/// writes one, an ESC sequence that erases a terminal line, a NUL.
+const FORGING_CN: &str = "hotline-fr\n2026-11-22T10:00:00.000000Z  INFO hotline_gateway::observe: \
+     request member=hotline-fr method=DELETE route=/v1/forged status=200\u{1b}[2K\0";
+
+#[tokio::test]
+async fn a_refused_common_name_is_logged_once_escaped_and_forges_no_line() {
+    let site = Site::new(&config("", &standard_members()));
+    let gateway = site.serve(&[]);
+    let certs = site.path().join("certs");
+    let ca = Ca::from_files(&certs.join("ca.crt"), &certs.join("ca.key"));
+    let client = client_from(
+        ca.leaf(&[FORGING_CN])
+            .tls_config(&[], &certs.join("ca.crt")),
+    );
+    let answer = client.get(gateway.url("/v1/keys")).send().await;
+    assert!(answer.is_err(), "answered: {answer:?}");
+    gateway.wait_for_log("client certificate refused", 0).await;
+    let log = gateway.terminate().await;
+
+    let text = log.join("\n");
+    let refusals: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("client certificate refused"))
+        .collect();
+    assert_eq!(refusals.len(), 1, "{text}");
+    let refusal = refusals[0];
+    assert!(refusal.contains(" INFO "), "{refusal}");
+    assert!(refusal.contains("control character"), "{refusal}");
+    let escaped = FORGING_CN
+        .replace('\n', r"\n")
+        .replace('\u{1b}', r"\u{1b}")
+        .replace('\0', r"\0");
+    assert!(refusal.contains(&format!("cn={escaped}")), "{refusal}");
+    // The forged request is on the refusal's line, escaped, and nowhere else.
+    assert_eq!(text.matches("route=/v1/forged").count(), 1, "{text}");
+    assert!(
+        !log.iter().any(|l| l.starts_with("2026-11-22T10:00:00")),
+        "{text}"
+    );
+    assert!(
+        !text.contains(['\u{1b}', '\0']),
+        "raw control characters: {text:?}"
+    );
 }

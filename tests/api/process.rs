@@ -15,7 +15,22 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_hotline-gateway"));
+    gateway_env(Command::new(env!("CARGO_BIN_EXE_hotline-gateway")))
+}
+
+/// As `binary`, started by `sh` under `umask MASK` (`"022"`: as most shells start it), whatever
+/// the test process's own umask.
+pub fn binary_under_umask(mask: &str) -> Command {
+    let mut command = Command::new("sh");
+    command.args([
+        "-c",
+        &format!("umask {mask} && exec \"$0\" \"$@\""),
+        env!("CARGO_BIN_EXE_hotline-gateway"),
+    ]);
+    gateway_env(command)
+}
+
+fn gateway_env(mut command: Command) -> Command {
     // The child reads only its own configuration file, whatever the test's environment holds.
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("HGW__") {
@@ -134,9 +149,10 @@ impl Site {
         .expect("member TLS config")
     }
 
-    /// `hotline-gateway [global...] serve --config gateway.toml` started here, its log piped.
-    fn spawn_serve(&self, global: &[&str]) -> Child {
-        binary()
+    /// `hotline-gateway [global...] serve --config gateway.toml` started here by `command`
+    /// (`binary()`, or another way to start it), its log piped.
+    fn spawn_serve(&self, mut command: Command, global: &[&str]) -> Child {
+        command
             .args(global)
             .args(["serve", "--config", "gateway.toml"])
             .current_dir(self.path())
@@ -148,7 +164,16 @@ impl Site {
 
     /// `hotline-gateway [global...] serve --config gateway.toml`, once it says it is serving.
     pub fn serve(&self, global: &[&str]) -> Gateway {
-        let mut child = self.spawn_serve(global);
+        Site::watch(self.spawn_serve(binary(), global))
+    }
+
+    /// `serve` under `umask MASK` (see `binary_under_umask`), once it says it is serving.
+    pub fn serve_under_umask(&self, mask: &str) -> Gateway {
+        Site::watch(self.spawn_serve(binary_under_umask(mask), &[]))
+    }
+
+    /// A started `serve`, its log read in a thread, once it says it is serving.
+    fn watch(mut child: Child) -> Gateway {
         let stderr = BufReader::new(child.stderr.take().unwrap());
         let log = Arc::new(Mutex::new(Vec::new()));
         let (port_tx, port_rx) = mpsc::channel();
@@ -184,7 +209,7 @@ impl Site {
     /// `serve` when it must not start: waits up to `limit` for it to exit (killing it and
     /// failing if it serves instead); its exit status and its log.
     pub fn serve_refused(&self, limit: Duration) -> (ExitStatus, String) {
-        let mut child = self.spawn_serve(&[]);
+        let mut child = self.spawn_serve(binary(), &[]);
         let mut stderr = child.stderr.take().unwrap();
         let reader = std::thread::spawn(move || {
             let mut text = String::new();

@@ -11,10 +11,14 @@
 //! - `metrics`: the admin listener and its OpenMetrics samples;
 //! - `audit`: `audit verify` on a stopped gateway's store;
 //! - `faults`: storage faults (file-size limit, full tmpfs, read-only directory) and their undoing;
+//! - `chains`: client-certificate chains of the test's own (roots with or without a
+//!   pathLenConstraint, intermediates, leaves with any Common Names) and the TLS configuration
+//!   that presents them;
 //! - `wire`: HTTP/1.1 answers read off the wire, for the requests written by hand.
 
 pub mod audit;
 pub mod bodies;
+pub mod chains;
 pub mod checks;
 pub mod faults;
 pub mod member;

@@ -1,8 +1,13 @@
 //! TLS material and configurations, all on rustls with the ring provider.
 //!
 //! Invariant: the server configuration always requires a client certificate that chains to the
-//! configured CA and is not revoked by a configured CRL; there is no optional or accept-anything
-//! client verification anywhere in the crate.
+//! configured CA and is not revoked by a configured CRL (`WebPkiClientVerifier`), on a path that
+//! keeps every CA's pathLenConstraint and naming its member by one printable Common Name
+//! (`verifier::MemberVerifier`, which asks webpki first); there is no optional or
+//! accept-anything client verification anywhere in the crate.
+
+mod paths;
+mod verifier;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,6 +18,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use verifier::MemberVerifier;
 
 use crate::config::TlsSettings;
 
@@ -55,8 +61,13 @@ fn load_crl(path: &Path) -> anyhow::Result<CertificateRevocationListDer<'static>
 
 /// Trust anchors from a PEM file of CA certificates.
 pub fn load_roots(path: &Path) -> anyhow::Result<RootCertStore> {
+    roots_from(load_certs(path)?, path)
+}
+
+/// Trust anchors from `certs`, read from `path`.
+fn roots_from(certs: Vec<CertificateDer<'static>>, path: &Path) -> anyhow::Result<RootCertStore> {
     let mut roots = RootCertStore::empty();
-    for cert in load_certs(path)? {
+    for cert in certs {
         roots
             .add(cert)
             .with_context(|| format!("{} holds a certificate that is not a CA", path.display()))?;
@@ -66,13 +77,14 @@ pub fn load_roots(path: &Path) -> anyhow::Result<RootCertStore> {
 
 /// The API listener's configuration: TLS 1.2+, a client certificate required.
 pub fn server_config(settings: &TlsSettings) -> anyhow::Result<ServerConfig> {
-    let roots = load_roots(&settings.client_ca)?;
+    let cas = load_certs(&settings.client_ca)?;
+    let roots = roots_from(cas.clone(), &settings.client_ca)?;
     let crls = settings
         .crls
         .iter()
         .map(|path| load_crl(path))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+    let webpki = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
         .with_crls(crls)
         // A CRL covers the CA that issued it; certificates of a CA without one are still valid.
         .allow_unknown_revocation_status()
@@ -83,7 +95,7 @@ pub fn server_config(settings: &TlsSettings) -> anyhow::Result<ServerConfig> {
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(VERSIONS)
         .context("TLS protocol versions")?
-        .with_client_cert_verifier(verifier)
+        .with_client_cert_verifier(Arc::new(MemberVerifier::new(webpki, cas)))
         .with_single_cert(load_certs(&settings.cert)?, load_key(&settings.key)?)
         .with_context(|| {
             format!(
