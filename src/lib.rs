@@ -6,8 +6,9 @@
 //! - [`cli`], [`commands`]: the subcommands; `main.rs` only parses and hands off.
 //! - [`config`]: the `Settings` tree (TOML, then `HGW__` environment overrides), checked on load.
 //! - [`startup`]: `Application::build` (binds, port 0 works) and the one route table;
-//!   [`server`]: the API server (actix-server, actix-tls, actix-http), with [`heads`] timing
-//!   every request head between TLS and HTTP.
+//!   [`server`]: the API server (actix-server, actix-tls, actix-http), with [`admission`]
+//!   deciding before TLS which connections keep a slot, and [`heads`] timing every request
+//!   head between TLS and HTTP.
 //! - [`tls`], [`pki`], [`identity`]: mutual TLS, development certificates, and the member behind
 //!   a connection.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
@@ -21,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod cli;
 pub mod clock;
 pub mod commands;
