@@ -8,7 +8,7 @@
 //! - [`startup`]: `Application::build` (binds, port 0 works) and the one route table;
 //!   [`server`]: the API server (actix-server, actix-tls, actix-http), with [`admission`]
 //!   deciding before TLS which connections keep a slot, and [`heads`] timing every request
-//!   head between TLS and HTTP.
+//!   head between TLS and HTTP (and answering the heads actix-http would refuse).
 //! - [`tls`], [`pki`], [`identity`]: mutual TLS, development certificates, and the member behind
 //!   a connection.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.

@@ -2,8 +2,9 @@
 //! made of, with more around them: actix-server accepts (workers, the per-worker connection
 //! limit, graceful shutdown), [`Admission`] decides before TLS whether the connection keeps
 //! its slot (a limit per source address, a first-byte deadline), actix-tls does the handshake
-//! (its limit of 256 handshakes at once per worker), [`HeadTimeout`] times every request head,
-//! and actix-http serves the app over HTTP/1.1 as actix-web would configure it.
+//! (its limit of 256 handshakes at once per worker), [`HeadTimeout`] times every request head
+//! and answers those actix would refuse, and actix-http serves the app over HTTP/1.1 as
+//! actix-web would configure it.
 //!
 //! What differs from `HttpServer`: actix's own first-request head timeout is off
 //! (`client_request_timeout` 0), since the wrapper times every head, the first included; and
@@ -98,7 +99,7 @@ where
             .client_request_timeout(Duration::ZERO)
             .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
             // actix-web's default; `heads` relies on it: after the read side ends, an answer
-            // owed to an earlier request is still written, before the 408.
+            // owed to an earlier request is still written, before the 408, 400 or 431.
             .h1_allow_half_closed(true)
             // Idle kept-alive connections close when the server stops, as with `HttpServer`.
             .graceful_shutdown_signal(move || {
