@@ -40,6 +40,8 @@ cd "$WORK"
 cp "$OLDPWD/config/default.toml" gateway.toml
 export HGW__GATEWAY__LISTEN=127.0.0.1:$GW_PORT HGW__GATEWAY__ADMIN_LISTEN=127.0.0.1:$ADMIN_PORT
 export HGW__LIMITS__REQUESTS_PER_SECOND=100000000 HGW__LIMITS__BURST=100000000
+# All the load comes from one address: the per-source connection limit is the global one.
+export HGW__GATEWAY__MAX_CONNECTIONS_PER_IP=512
 "$BIN" dev-pki --config gateway.toml >/dev/null
 
 mkdir -p nginx-tmp

@@ -17,7 +17,8 @@ pub const EMBEDDED_DEFAULT: &str = include_str!("../config/default.toml");
 /// Where `serve` looks when no `--config` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 
-/// The longest `gateway.header_timeout_ms` or `gateway.handshake_timeout_ms` (an hour).
+/// The longest `gateway.header_timeout_ms`, `gateway.handshake_timeout_ms` or
+/// `gateway.first_byte_timeout_ms` (an hour).
 pub const MAX_CONNECTION_TIMEOUT_MS: u64 = 3_600_000;
 
 /// The shortest `gateway.header_timeout_ms`. The head timer (`heads`) is exact to the
@@ -69,9 +70,19 @@ pub struct GatewaySettings {
     pub header_timeout_ms: u64,
     /// How long a connection may take over its TLS handshake, from accept (closed after that).
     pub handshake_timeout_ms: u64,
+    /// How long after accept a connection's first byte may take (closed after that, before
+    /// TLS): silent connections give their slot back well before the handshake timeout. The
+    /// handshake timeout still runs from accept, so the sooner of the two applies.
+    pub first_byte_timeout_ms: u64,
     /// The most API connections open at once, all workers together, TLS handshakes in progress
-    /// included; past it the gateway stops accepting until one closes (see `startup`).
+    /// included; past it the gateway stops accepting until one closes (`server`). One source
+    /// can take at most `max_connections_per_ip` of them, and a connection that sends nothing
+    /// gives its slot back after `first_byte_timeout_ms` (`admission`).
     pub max_connections: usize,
+    /// The most API connections open at once from one source address (an IPv6 address is
+    /// counted with its /64), all workers together; a connection over it is closed at accept,
+    /// before TLS (`admission`).
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for GatewaySettings {
@@ -85,7 +96,9 @@ impl Default for GatewaySettings {
             body_timeout_ms: 30_000,
             header_timeout_ms: 10_000,
             handshake_timeout_ms: 10_000,
+            first_byte_timeout_ms: 3_000,
             max_connections: 512,
+            max_connections_per_ip: 64,
         }
     }
 }
@@ -345,17 +358,30 @@ impl Settings {
                 "gateway.handshake_timeout_ms",
                 gateway.handshake_timeout_ms == 0,
             ),
+            (
+                "gateway.first_byte_timeout_ms",
+                gateway.first_byte_timeout_ms == 0,
+            ),
             ("gateway.max_connections", gateway.max_connections == 0),
+            (
+                "gateway.max_connections_per_ip",
+                gateway.max_connections_per_ip == 0,
+            ),
         ] {
             if zero {
                 bail!("{key} must be more than 0");
             }
         }
-        // These are added to `Instant::now()` (by actix-tls for a handshake, by `heads` for a
-        // head), which panics past the clock's range.
+        // These are added to `Instant::now()` (by actix-tls and `server` for a handshake, by
+        // `admission` for a first byte, by `heads` for a head), which panics past the clock's
+        // range.
         for (key, ms) in [
             ("gateway.header_timeout_ms", gateway.header_timeout_ms),
             ("gateway.handshake_timeout_ms", gateway.handshake_timeout_ms),
+            (
+                "gateway.first_byte_timeout_ms",
+                gateway.first_byte_timeout_ms,
+            ),
         ] {
             if ms > MAX_CONNECTION_TIMEOUT_MS {
                 bail!("{key} must be at most {MAX_CONNECTION_TIMEOUT_MS} (an hour)");

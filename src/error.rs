@@ -47,6 +47,12 @@ pub enum ApiError {
     /// Never returned by a handler: `heads` writes it below the application.
     #[error("the request head did not arrive in time")]
     HeaderTimeout,
+    /// A request line or header field actix-http would refuse; written by `heads`, as above.
+    #[error("malformed request head")]
+    MalformedHead,
+    /// A head over actix-http's limits; written by `heads`, as above.
+    #[error("request head too large")]
+    HeadTooLarge,
     #[error("invalid query")]
     InvalidQuery(String),
     #[error("storage unavailable")]
@@ -124,6 +130,21 @@ impl ApiError {
                 "header-timeout",
                 "Request timeout",
                 "the request head did not arrive in time; the connection is closed".to_owned(),
+            ),
+            ApiError::MalformedHead => (
+                StatusCode::BAD_REQUEST,
+                "malformed-request",
+                "Bad request",
+                "the request line or a header field is malformed; the connection is closed"
+                    .to_owned(),
+            ),
+            ApiError::HeadTooLarge => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "head-too-large",
+                "Request header fields too large",
+                "the request head is over 131072 bytes or has more than 96 header fields; the \
+                 connection is closed"
+                    .to_owned(),
             ),
             ApiError::InvalidQuery(detail) => (
                 StatusCode::BAD_REQUEST,

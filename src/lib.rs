@@ -6,9 +6,10 @@
 //! - [`cli`], [`commands`]: the subcommands; `main.rs` only parses and hands off.
 //! - [`config`]: the `Settings` tree (TOML, then `HGW__` environment overrides), checked on load.
 //! - [`startup`]: `Application::build` (binds, port 0 works) and the one route table;
-//!   [`server`]: the API server (actix-server, actix-tls, actix-http), with [`heads`] timing
-//!   every request head between TLS and HTTP, and [`unread_body`] closing a connection whose
-//!   request body an answer left unread.
+//!   [`server`]: the API server (actix-server, actix-tls, actix-http), with [`admission`]
+//!   deciding before TLS which connections keep a slot, [`heads`] timing every request head
+//!   between TLS and HTTP (and answering the heads actix-http would refuse), and
+//!   [`unread_body`] closing a connection whose request body an answer left unread.
 //! - [`tls`], [`pki`], [`identity`]: mutual TLS, development certificates, and the member behind
 //!   a connection; [`file_modes`]: the data directory and private keys are the gateway user's
 //!   alone.
@@ -24,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -32,6 +32,12 @@ pub struct PushLabels {
     pub outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DroppedLabels {
+    /// `per_ip_limit` or `first_byte_timeout` (`admission`).
+    pub reason: &'static str,
+}
+
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -48,6 +54,7 @@ pub struct Metrics {
     pub items_accepted: Counter,
     pub pushes: Family<PushLabels, Counter>,
     pub inbox_backlog: Family<MemberLabels, Gauge>,
+    pub connections_dropped: Family<DroppedLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -59,6 +66,7 @@ impl Default for Metrics {
         let items_accepted = Counter::default();
         let pushes = Family::<PushLabels, Counter>::default();
         let inbox_backlog = Family::<MemberLabels, Gauge>::default();
+        let connections_dropped = Family::<DroppedLabels, Counter>::default();
         registry.register(
             "http_requests",
             "API requests by route, method and status",
@@ -89,6 +97,13 @@ impl Default for Metrics {
             "Inbox entries not yet acknowledged, by member",
             inbox_backlog.clone(),
         );
+        registry.register(
+            "api_connections_dropped",
+            "API connections closed before TLS, by reason (per_ip_limit: over \
+             gateway.max_connections_per_ip; first_byte_timeout: no byte within \
+             gateway.first_byte_timeout_ms)",
+            connections_dropped.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -97,6 +112,7 @@ impl Default for Metrics {
             items_accepted,
             pushes,
             inbox_backlog,
+            connections_dropped,
         }
     }
 }

@@ -1,26 +1,35 @@
 //! The API server, assembled from the parts actix-web's `HttpServer::listen_rustls_0_23` is
-//! made of, with one more between TLS and HTTP: actix-server accepts (workers, the per-worker
-//! connection limit, graceful shutdown), actix-tls does the handshake (its timeout, and its
-//! limit of 256 handshakes at once per worker), [`HeadTimeout`] times every request head, and
-//! actix-http serves the app over HTTP/1.1 as actix-web would configure it.
+//! made of, with more around them: actix-server accepts (workers, the per-worker connection
+//! limit, graceful shutdown), [`Admission`] decides before TLS whether the connection keeps
+//! its slot (a limit per source address, a first-byte deadline), actix-tls does the handshake
+//! (its limit of 256 handshakes at once per worker), [`HeadTimeout`] times every request head
+//! and answers those actix would refuse, and actix-http serves the app over HTTP/1.1 as
+//! actix-web would configure it.
 //!
 //! What differs from `HttpServer`: actix's own first-request head timeout is off
-//! (`client_request_timeout` 0), since the wrapper times every head, the first included.
+//! (`client_request_timeout` 0), since the wrapper times every head, the first included; and
+//! the handshake timeout runs from accept, the wait for the first byte included.
 
 use std::fmt;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
+use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use actix_http::body::MessageBody;
 use actix_http::{HttpService, KeepAlive, Protocol, Request, Response};
 use actix_server::Server;
-use actix_service::{map_config, IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt};
+use actix_service::{
+    fn_factory, map_config, IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt,
+};
 use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
-use actix_tls::accept::TlsError;
 use actix_web::dev::AppConfig;
 use actix_web::rt::net::TcpStream;
+use futures_util::future::LocalBoxFuture;
 use rustls::ServerConfig;
+use tokio::time::Instant;
 
+use crate::admission::Admission;
 use crate::config::GatewaySettings;
 use crate::heads::HeadTimeout;
 use crate::identity;
@@ -36,11 +45,13 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The API server on `listener`, serving the apps `app` makes (one per worker), not yet
-/// running: `gateway` gives the timeouts and the connection limit.
+/// running: `gateway` gives the timeouts and the connection limit, `admission` the limits
+/// before TLS.
 pub fn api<F, I, S, B>(
     listener: TcpListener,
     mut tls: ServerConfig,
     gateway: &GatewaySettings,
+    admission: Admission,
     app: F,
 ) -> std::io::Result<Server>
 where
@@ -57,12 +68,15 @@ where
     let addr = listener.local_addr()?;
     let (workers, per_worker) = connection_limits(gateway.max_connections, parallelism());
     let header_timeout = Duration::from_millis(gateway.header_timeout_ms);
+    let handshake_timeout = Duration::from_millis(gateway.handshake_timeout_ms);
     // As actix-http does: HTTP/1.1 offered first in ALPN (its HTTP/2 is not compiled in).
     let mut protocols = vec![b"http/1.1".to_vec()];
     protocols.append(&mut tls.alpn_protocols);
     tls.alpn_protocols = protocols;
     let mut acceptor = Acceptor::new(tls);
-    acceptor.set_handshake_timeout(Duration::from_millis(gateway.handshake_timeout_ms));
+    // `Gate` times the handshake from accept; actix-tls's own timer, from the first byte, never
+    // ends first.
+    acceptor.set_handshake_timeout(handshake_timeout);
 
     let builder = Server::build()
         .workers(workers)
@@ -85,7 +99,7 @@ where
             .client_request_timeout(Duration::ZERO)
             .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
             // actix-web's default; `heads` relies on it: after the read side ends, an answer
-            // owed to an earlier request is still written, before the 408.
+            // owed to an earlier request is still written, before the 408, 400 or 431.
             .h1_allow_half_closed(true)
             // Idle kept-alive connections close when the server stops, as with `HttpServer`.
             .graceful_shutdown_signal(move || {
@@ -94,16 +108,79 @@ where
             })
             .on_connect_ext(identity::on_connect)
             .finish(map_config(app, move |()| config.clone()));
-        acceptor
-            .clone()
-            .map_err(TlsError::into_service_error)
-            .and_then(move |tls: TlsStream<TcpStream>| async move {
-                let peer = tls.get_ref().0.peer_addr().ok();
-                Ok((HeadTimeout::new(tls, header_timeout), Protocol::Http1, peer))
-            })
-            .and_then(http.map_err(TlsError::Service))
+        let acceptor = acceptor.clone();
+        let admission = admission.clone();
+        fn_factory(move || {
+            let tls = ServiceFactory::<TcpStream>::new_service(&acceptor, ());
+            let http = http.new_service(());
+            let admission = admission.clone();
+            async move {
+                Ok::<_, ()>(Gate {
+                    admission,
+                    tls: Rc::new(tls.await?),
+                    http: Rc::new(http.await?),
+                    handshake_timeout,
+                    header_timeout,
+                })
+            }
+        })
     })?;
     Ok(builder.run())
+}
+
+/// One worker's service for an accepted connection: [`Admission`], then the TLS handshake
+/// (timed from accept), then [`HeadTimeout`] and actix-http. The connection's slot is held by
+/// its future, and given back however the connection ends.
+struct Gate<T, H> {
+    admission: Admission,
+    tls: Rc<T>,
+    http: Rc<H>,
+    handshake_timeout: Duration,
+    header_timeout: Duration,
+}
+
+impl<T, H> Service<TcpStream> for Gate<T, H>
+where
+    T: Service<TcpStream, Response = TlsStream<TcpStream>> + 'static,
+    H: Service<(Connection, Protocol, Option<SocketAddr>), Response = ()> + 'static,
+{
+    type Response = ();
+    /// actix-server does nothing with a connection's error.
+    type Error = ();
+    type Future = LocalBoxFuture<'static, Result<(), ()>>;
+
+    /// Ready when actix-tls takes another handshake (256 at once per worker) and the app is.
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        let tls = self.tls.poll_ready(cx).map_err(drop)?;
+        let http = self.http.poll_ready(cx).map_err(drop)?;
+        if tls.is_ready() && http.is_ready() {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn call(&self, stream: TcpStream) -> Self::Future {
+        let accepted = Instant::now();
+        let handshake_deadline = accepted + self.handshake_timeout;
+        let (admission, tls, http) = (self.admission.clone(), self.tls.clone(), self.http.clone());
+        let header_timeout = self.header_timeout;
+        Box::pin(async move {
+            let slot = admission.admit(&stream, accepted, handshake_deadline).await;
+            let Some(_slot) = slot else {
+                return Ok(());
+            };
+            let peer = stream.peer_addr().ok();
+            let handshake = tokio::time::timeout_at(handshake_deadline, tls.call(stream));
+            let Ok(Ok(tls)) = handshake.await else {
+                return Err(());
+            };
+            let connection = HeadTimeout::new(tls, header_timeout);
+            http.call((connection, Protocol::Http1, peer))
+                .await
+                .map_err(drop)
+        })
+    }
 }
 
 /// What actix would take as its number of workers: one per available core.

@@ -12,6 +12,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
+use crate::admission::Admission;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -77,7 +78,8 @@ impl Application {
         let state = web::Data::new(AppState::new(settings, parts));
 
         let api_state = state.clone();
-        let server = server::api(listener, server_tls, &gateway, move || {
+        let admission = Admission::new(&gateway, state.metrics.connections_dropped.clone());
+        let server = server::api(listener, server_tls, &gateway, admission, move || {
             App::new()
                 .app_data(api_state.clone())
                 .app_data(

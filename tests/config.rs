@@ -41,6 +41,8 @@ fn an_empty_file_gets_the_defaults_of_spec() {
     assert_eq!(s.gateway.header_timeout_ms, 10_000);
     assert_eq!(s.gateway.handshake_timeout_ms, 10_000);
     assert_eq!(s.gateway.max_connections, 512);
+    assert_eq!(s.gateway.max_connections_per_ip, 64);
+    assert_eq!(s.gateway.first_byte_timeout_ms, 3_000);
     assert_eq!(s.tls.client_ca.to_str(), Some("certs/ca.crt"));
     assert!(s.routing.lea_copy);
     assert_eq!(s.delivery.max_attempts, 12);
@@ -79,6 +81,18 @@ fn mistakes_are_refused_with_a_message_that_names_them() {
         ),
         ("[gateway]\nmax_connections = 0".into(), "max_connections"),
         ("[gateway]\nmax_connections = -1".into(), "max_connections"),
+        (
+            "[gateway]\nmax_connections_per_ip = 0".into(),
+            "max_connections_per_ip",
+        ),
+        (
+            "[gateway]\nfirst_byte_timeout_ms = 0".into(),
+            "first_byte_timeout_ms",
+        ),
+        (
+            "[gateway]\nfirst_byte_timeout_ms = 3600001".into(),
+            "first_byte_timeout_ms",
+        ),
         ("[routing]\nfallback = \"nobody\"".into(), "nobody"),
         (format!("{}{}", member(""), member("")), "declared twice"),
         (

@@ -1,32 +1,37 @@
 //! Where a connection is in its stream of requests, told from the bytes the client sends and
 //! nothing else: the head of a request up to the empty line that ends it, then the body as that
 //! head frames it, then the next head. No I/O and no clock: [`Requests::feed`] says when a head
-//! begins and whether one is in progress, and the stream wrapper keeps the time.
+//! begins, whether one is in progress, and whether actix-http would refuse what came, before it
+//! sees it; the stream wrapper keeps the time and answers refusals.
 //!
-//! It follows actix-http 3's h1 decoder, so that it finds every head actix will parse:
-//! - a head ends at the first empty line (LF, or CR LF) after the request line; empty lines
-//!   before a request line belong to the head (httparse skips them, and they hold the
-//!   connection as well as any other byte);
-//! - the complete head is parsed once with httparse (the parser actix uses, with its default
-//!   configuration) for its framing, by actix's rules in order: `Transfer-Encoding: chunked`,
-//!   else `Upgrade: websocket` (the body lasts until the connection ends), else a
-//!   `Content-Length` over 0, else a CONNECT (until the connection ends), else no body;
+//! It follows actix-http 3's h1 decoder (3.20, `h1/decoder.rs` and `h1/chunked.rs`) rule for
+//! rule, so that it finds every head actix will parse and every one it will refuse:
+//! - the head in progress is parsed with httparse (the parser actix uses, with its default
+//!   configuration and its 96 header fields) as each piece of it comes, as actix does: httparse
+//!   says where it ends (empty lines before a request line belong to it), or that it is
+//!   malformed;
+//! - a head is refused as too large (actix's 431) when it has not ended within 128 KiB, or has
+//!   more than 96 header fields; actix itself takes a long head that came in all at once, and
+//!   refuses one that came in pieces: here it is refused however it came;
+//! - a complete head is refused (actix's 400) by actix's own checks after httparse: its method
+//!   and target, `Content-Length` (one, unsigned, a number), `Transfer-Encoding` (HTTP/1.1 only,
+//!   once, `chunked`, never with a `Content-Length`), one `Host` (and one at all in HTTP/1.1),
+//!   and an HTTP/1.0 `POST` with a length;
+//! - otherwise its framing, by actix's rules in order: `Transfer-Encoding: chunked`, else
+//!   `Upgrade: websocket` (the body lasts until the connection ends), else a `Content-Length`
+//!   over 0, else a CONNECT (until the connection ends), else no body;
 //! - a body is skipped byte for byte, never scanned: `Expect: 100-continue` or not, a body that
 //!   takes its time is a body.
 //!
-//! After a head actix refuses (httparse fails, or a `Content-Length` is not a number: actix
-//! answers 400 and closes the connection), after a chunked body actix refuses, and during a body
-//! that lasts until the connection ends, nothing more is scanned: no request can follow on the
-//! connection. A head over 128 KiB is not kept for parsing (actix answers 431 and closes the
-//! connection, unless the whole head came in at once): it is taken as having no body, so that
-//! whatever follows it is timed as a head.
+//! After a refused head, after a chunked body actix refuses (the request's handler answers
+//! that: its body ends in an error), and during a body that lasts until the connection ends,
+//! nothing more is scanned: no request can follow on the connection.
 
 /// How much of a head is kept for parsing: actix's limit (`MAX_BUFFER_SIZE` of its decoder).
 const MAX_HEAD_BYTES: usize = 131_072;
 
-/// Headers httparse may find in a head kept for parsing: more than actix's 96, so that every
-/// head actix parses is parsed here too.
-const MAX_HEADERS: usize = 128;
+/// Header fields httparse may find in a head: actix's `MAX_HEADERS`. One more is a head too large.
+const MAX_HEADERS: usize = 96;
 
 /// A buffer kept between heads is given back past this size (a large head is rare).
 const KEPT_CAPACITY: usize = 16 * 1024;
@@ -44,7 +49,7 @@ enum Phase {
     /// Between requests: the next byte begins a head.
     Between,
     /// A head in progress (on a new connection, the first one is awaited in this phase).
-    Head(Lines),
+    Head,
     /// This many bytes of a `Content-Length` body still to come.
     Body(u64),
     /// A chunked body.
@@ -53,7 +58,8 @@ enum Phase {
     Rest,
 }
 
-/// What [`Requests::feed`] tells the clock.
+/// What [`Requests::feed`] tells the stream wrapper: how the clock goes on, or that actix would
+/// refuse what came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timing {
     /// No head is in progress.
@@ -62,43 +68,54 @@ pub enum Timing {
     Same,
     /// A head began in these bytes and has not ended: its deadline runs from now.
     Restart,
+    /// Actix would refuse a head in these bytes. Only the first `pass` of them come before it
+    /// (whole requests); the bytes of the head that came before these are never refused by
+    /// actix on their own. Nothing more is scanned.
+    Refused { refusal: Refusal, pass: usize },
+}
+
+/// What actix-http would refuse, and answer itself with a bare status and no body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A malformed request line or header field, or one actix's checks refuse: actix's 400.
+    BadHead,
+    /// A head not ended within 128 KiB, or with more than 96 header fields: actix's 431.
+    HeadTooLarge,
 }
 
 impl Requests {
     /// A new connection, its first head awaited (the caller's clock is already running).
     pub fn new() -> Requests {
         Requests {
-            phase: Phase::Head(Lines::default()),
+            phase: Phase::Head,
             head: Vec::new(),
         }
     }
 
     /// Whether a head is in progress (or, on a new connection, still awaited).
     pub fn in_head(&self) -> bool {
-        matches!(self.phase, Phase::Head(_))
+        matches!(self.phase, Phase::Head)
     }
 
     /// Takes the next bytes the client sent.
-    pub fn feed(&mut self, mut bytes: &[u8]) -> Timing {
+    pub fn feed(&mut self, all: &[u8]) -> Timing {
+        let mut bytes = all;
         let mut began = false;
         while !bytes.is_empty() {
+            let at = all.len() - bytes.len();
             match &mut self.phase {
                 Phase::Between => {
-                    self.phase = Phase::Head(Lines::default());
+                    self.phase = Phase::Head;
                     began = true;
                 }
-                Phase::Head(lines) => {
-                    let end = lines.find_end(bytes);
-                    let (taken, rest) = bytes.split_at(end.unwrap_or(bytes.len()));
-                    let room = MAX_HEAD_BYTES.saturating_sub(self.head.len());
-                    self.head.extend_from_slice(&taken[..taken.len().min(room)]);
-                    bytes = rest;
-                    if end.is_some() {
-                        if let Some(next) = self.framing() {
-                            self.phase = next;
-                            began = false;
-                        }
+                Phase::Head => {
+                    // Where this head began among these bytes; 0 if it began before them.
+                    let begins = if self.head.is_empty() { at } else { 0 };
+                    match self.head(bytes) {
+                        Ok(rest) => bytes = rest,
+                        Err(refusal) => return self.refuse(refusal, begins),
                     }
+                    began &= self.in_head();
                 }
                 Phase::Body(left) => {
                     let skipped = (*left).min(bytes.len() as u64);
@@ -112,37 +129,51 @@ impl Requests {
                 Phase::Chunked(chunked) => match chunked.skip(&mut bytes) {
                     Ok(true) => self.phase = Phase::Between,
                     Ok(false) => {}
+                    // actix ends the request's body with an error, which its handler answers,
+                    // and closes the connection: nothing of its own is written after it.
                     Err(Refused) => self.phase = Phase::Rest,
                 },
                 Phase::Rest => break,
             }
         }
         match self.phase {
-            Phase::Head(_) if began => Timing::Restart,
-            Phase::Head(_) => Timing::Same,
+            Phase::Head if began => Timing::Restart,
+            Phase::Head => Timing::Same,
             _ => Timing::Off,
         }
     }
 
-    /// The phase after the head now complete in `self.head`, which is then cleared; `None` if
-    /// httparse does not take it as complete after all (the head goes on; never seen).
-    fn framing(&mut self) -> Option<Phase> {
-        let next = if self.head.len() >= MAX_HEAD_BYTES {
-            Phase::Between
-        } else {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut request = httparse::Request::new(&mut headers);
-            match request.parse(&self.head) {
-                Ok(httparse::Status::Complete(_)) => framing_of(&request),
-                Ok(httparse::Status::Partial) => return None,
-                Err(_) => Phase::Rest,
+    fn refuse(&mut self, refusal: Refusal, pass: usize) -> Timing {
+        self.phase = Phase::Rest;
+        self.head = Vec::new();
+        Timing::Refused { refusal, pass }
+    }
+
+    /// Takes `bytes` into the head in progress and parses it as actix would; what follows the
+    /// head if it has ended (then the phase is its body's), or a refusal.
+    fn head<'b>(&mut self, bytes: &'b [u8]) -> Result<&'b [u8], Refusal> {
+        let kept = self.head.len();
+        // One byte past the limit is enough to know a head is over it.
+        let taken = bytes.len().min((MAX_HEAD_BYTES + 1).saturating_sub(kept));
+        self.head.extend_from_slice(&bytes[..taken]);
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut request = httparse::Request::new(&mut headers);
+        match request.parse(&self.head) {
+            Ok(httparse::Status::Complete(length)) if length <= MAX_HEAD_BYTES => {
+                self.phase = framing_of(&request)?;
+                self.head.clear();
+                if self.head.capacity() > KEPT_CAPACITY {
+                    self.head = Vec::new();
+                }
+                // The head's own bytes among these: `length` in all, `kept` of them before.
+                Ok(&bytes[length - kept..])
             }
-        };
-        self.head.clear();
-        if self.head.capacity() > KEPT_CAPACITY {
-            self.head = Vec::new();
+            Ok(httparse::Status::Partial) if self.head.len() < MAX_HEAD_BYTES => {
+                Ok(&bytes[taken..])
+            }
+            Ok(_) | Err(httparse::Error::TooManyHeaders) => Err(Refusal::HeadTooLarge),
+            Err(_) => Err(Refusal::BadHead),
         }
-        Some(next)
     }
 }
 
@@ -152,85 +183,69 @@ impl Default for Requests {
     }
 }
 
-/// The body that follows a parsed head, by actix's rules (see the module doc).
-fn framing_of(request: &httparse::Request<'_, '_>) -> Phase {
-    let value = |name: &str| {
-        request
-            .headers
+/// The body that follows a complete head, or its refusal, by actix's rules (see the module doc;
+/// `MessageType::set_headers` and `Request::decode` in actix-http's `h1/decoder.rs`).
+fn framing_of(request: &httparse::Request<'_, '_>) -> Result<Phase, Refusal> {
+    use Refusal::BadHead;
+    let method = request.method.ok_or(BadHead)?;
+    let method = actix_http::Method::from_bytes(method.as_bytes()).map_err(|_| BadHead)?;
+    actix_http::Uri::try_from(request.path.ok_or(BadHead)?).map_err(|_| BadHead)?;
+    let http11 = request.version == Some(1);
+    let mut content_length = None;
+    let (mut encodings, mut chunked, mut hosts, mut websocket) = (0, false, 0, false);
+    for header in request.headers.iter() {
+        let name = header.name;
+        // `HeaderValue::to_str`: visible ASCII and tabs only.
+        let value = header
+            .value
             .iter()
-            .find(|header| header.name.eq_ignore_ascii_case(name))
-            .map(|header| std::str::from_utf8(header.value).map(str::trim))
-    };
-    let is = |name: &str, token: &str| {
-        request.headers.iter().any(|header| {
-            header.name.eq_ignore_ascii_case(name)
-                && std::str::from_utf8(header.value)
-                    .is_ok_and(|value| value.trim().eq_ignore_ascii_case(token))
-        })
-    };
-    if is("transfer-encoding", "chunked") {
-        return Phase::Chunked(Chunked::SizeFirst);
+            .all(|&b| b == b'\t' || (32..127).contains(&b))
+            .then(|| std::str::from_utf8(header.value).ok())
+            .flatten()
+            .map(str::trim);
+        if name.eq_ignore_ascii_case("content-length") {
+            let length = value.filter(|v| content_length.is_none() && !v.starts_with('+'));
+            content_length = Some(length.and_then(|v| v.parse::<u64>().ok()).ok_or(BadHead)?);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            encodings += 1;
+            if http11 {
+                match value {
+                    _ if encodings > 1 => return Err(BadHead),
+                    Some(v) if v.eq_ignore_ascii_case("chunked") => chunked = true,
+                    Some(v) if v.eq_ignore_ascii_case("identity") => {}
+                    _ => return Err(BadHead),
+                }
+            }
+        } else if name.eq_ignore_ascii_case("host") {
+            hosts += 1;
+            if hosts > 1 {
+                return Err(BadHead);
+            }
+        } else if name.eq_ignore_ascii_case("upgrade") {
+            websocket |= value.is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+        }
     }
-    if is("upgrade", "websocket") {
-        return Phase::Rest;
+    let refused = (http11 && hosts == 0)
+        // Any in HTTP/1.0; in HTTP/1.1 it must be chunked, and not beside a length.
+        || (encodings > 0 && (!http11 || !chunked || content_length.is_some()))
+        || (!http11
+            && method == actix_http::Method::POST
+            && content_length.is_none()
+            && !websocket);
+    if refused {
+        return Err(BadHead);
     }
-    match value("content-length") {
-        Some(Ok(length)) if !length.starts_with('+') => match length.parse::<u64>() {
-            Ok(0) => {}
-            Ok(length) => return Phase::Body(length),
-            Err(_) => return Phase::Rest,
-        },
-        Some(_) => return Phase::Rest,
-        None => {}
-    }
-    if request.method == Some("CONNECT") {
+    Ok(if chunked {
+        Phase::Chunked(Chunked::SizeFirst)
+    } else if websocket {
+        Phase::Rest
+    } else if let Some(length @ 1..) = content_length {
+        Phase::Body(length)
+    } else if method == actix_http::Method::CONNECT {
         Phase::Rest
     } else {
         Phase::Between
-    }
-}
-
-/// Where a head's scan is: before its request line, within a line, or at the start of one.
-#[derive(Debug, Default)]
-struct Lines {
-    /// A byte other than CR or LF has come: the request line has begun.
-    begun: bool,
-    /// The last byte was the LF that ends a line.
-    at_line_start: bool,
-    /// A CR has come at the start of a line: an LF now ends the head.
-    cr_at_line_start: bool,
-}
-
-impl Lines {
-    /// The length of the part of `bytes` up to and including the empty line that ends the
-    /// head, if it is in `bytes`.
-    fn find_end(&mut self, bytes: &[u8]) -> Option<usize> {
-        for (i, &byte) in bytes.iter().enumerate() {
-            if !self.begun {
-                self.begun = byte != b'\r' && byte != b'\n';
-                continue;
-            }
-            if self.cr_at_line_start {
-                // A CR not followed by LF is a head httparse refuses; scanning goes on.
-                self.cr_at_line_start = false;
-                if byte == b'\n' {
-                    return Some(i + 1);
-                }
-            } else if self.at_line_start {
-                self.at_line_start = false;
-                match byte {
-                    b'\n' => return Some(i + 1),
-                    b'\r' => {
-                        self.cr_at_line_start = true;
-                        continue;
-                    }
-                    _ => {}
-                }
-            }
-            self.at_line_start = byte == b'\n';
-        }
-        None
-    }
+    })
 }
 
 /// A chunked body actix refuses: it answers 400 and closes the connection.
@@ -306,3 +321,7 @@ fn hex(byte: u8) -> Option<u64> {
 #[cfg(test)]
 #[path = "scan_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "refusal_tests.rs"]
+mod refusal_tests;

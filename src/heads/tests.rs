@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::time::{timeout, Instant};
 
-use super::{http_date, timeout_answer, HeadTimeout};
+use super::{closing_answer, http_date, HeadTimeout};
+use crate::error::ApiError;
 
 const TIMEOUT: Duration = Duration::from_millis(200);
 
@@ -54,7 +55,7 @@ async fn a_head_that_stops_gets_a_408_at_shutdown_and_nothing_after_it() {
         .await
         .unwrap();
     drop(server);
-    let answer = String::from_utf8(timeout_answer()).unwrap();
+    let answer = String::from_utf8(closing_answer(&ApiError::HeaderTimeout)).unwrap();
     assert_eq!(
         without_date(&received(&mut client).await),
         without_date(&answer)
@@ -92,6 +93,54 @@ async fn an_answer_owed_to_a_pipelined_request_goes_before_the_408() {
 }
 
 #[tokio::test]
+async fn a_refused_head_never_reaches_the_dispatcher_and_is_answered_after_the_earlier_request() {
+    let (mut client, mut server) = pipe();
+    client
+        .write_all(b"GET /a HTTP/1.1\r\nhost: a\r\n\r\nGET /b HTTP/1.1\r\nno colon\r\n\r\n")
+        .await
+        .unwrap();
+    // The first request, and perhaps the start of the refused head (read in pieces), which
+    // actix takes as incomplete: never its refused bytes.
+    let (read, _) = read_to_end(&mut server).await;
+    let first = b"GET /a HTTP/1.1\r\nhost: a\r\n\r\n";
+    assert!(
+        read.starts_with(first),
+        "{:?}",
+        String::from_utf8_lossy(&read)
+    );
+    assert!(b"GET /b HTTP/1.1\r\n".starts_with(&read[first.len()..]));
+    server.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+    // The client is still sending: after the answer, that is read and dropped until it closes.
+    client.write_all(b"x-more: 1\r\n").await.unwrap();
+    let closing = tokio::spawn(async move { server.shutdown().await });
+    let text = received(&mut client).await;
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK\r\n\r\nHTTP/1.1 400 Bad Request\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("urn:hotline-gateway:problem:malformed-request"),
+        "{text}"
+    );
+    client.shutdown().await.unwrap();
+    timeout(10 * TIMEOUT, closing)
+        .await
+        .expect("the shutdown did not end when the client closed")
+        .unwrap()
+        .unwrap();
+}
+
+#[test]
+fn a_head_too_large_gets_a_431() {
+    let answer = String::from_utf8(closing_answer(&ApiError::HeadTooLarge)).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("urn:hotline-gateway:problem:head-too-large"));
+}
+
+#[tokio::test]
 async fn no_clock_runs_between_requests_or_during_a_body() {
     let (mut client, mut server) = pipe();
     let head = b"POST /v1/reports HTTP/1.1\r\nhost: a\r\nexpect: 100-continue\r\ncontent-length: 4\r\n\r\n";
@@ -115,7 +164,7 @@ async fn no_clock_runs_between_requests_or_during_a_body() {
 
 #[test]
 fn the_answer_is_complete_problem_json() {
-    let answer = String::from_utf8(timeout_answer()).unwrap();
+    let answer = String::from_utf8(closing_answer(&ApiError::HeaderTimeout)).unwrap();
     let (head, body) = answer.split_once("\r\n\r\n").unwrap();
     let mut lines = head.split("\r\n");
     assert_eq!(lines.next(), Some("HTTP/1.1 408 Request Timeout"));

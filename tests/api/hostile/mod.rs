@@ -1,6 +1,8 @@
 //! Hostile connections, each case ending with the gateway still serving a real member and
 //! nothing stored: clients that never finish their TLS handshake or their request head
-//! (slowloris), thousands of idle connections against the connection limit, and lookalike hosts.
+//! (slowloris), thousands of idle connections against the connection limit, one source against
+//! its own limit and connections that never send a byte, heads actix refuses (answered
+//! problem+json), and lookalike hosts.
 //! (Hostile bodies are in `errors/`.)
 //!
 //! Timing: the gateways here run on short timeouts, and the tests only bound from above, far
@@ -8,6 +10,8 @@
 
 mod connections;
 mod lookalikes;
+mod per_source;
+mod refused_heads;
 mod slowloris;
 mod unread_bodies;
 
