@@ -31,6 +31,7 @@
 mod audit;
 mod commit;
 mod inbox;
+pub mod postgres;
 mod records;
 mod reports;
 mod retention;
