@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use rustls::RootCertStore;
 use tokio_postgres::config::{Host, SslMode as WireMode};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -90,11 +90,14 @@ impl Database {
     /// health check. An error says what failed, without the password.
     pub async fn probe(&self, within: Duration) -> anyhow::Result<()> {
         let check = async {
-            let client = self.pool.get().await.map_err(|e| self.failed(&e))?;
+            let client = self.pool.get().await.map_err(|e| match e {
+                PoolError::Backend(e) => self.failed("cannot connect", &e),
+                other => self.failed("no connection", &other),
+            })?;
             client
                 .simple_query("SELECT 1")
                 .await
-                .map_err(|e| self.failed(&e))?;
+                .map_err(|e| self.failed("SELECT 1 failed", &e))?;
             Ok(())
         };
         tokio::time::timeout(within, check).await.map_err(|_| {
@@ -106,8 +109,12 @@ impl Database {
         })?
     }
 
-    fn failed(&self, error: &(dyn std::error::Error + 'static)) -> anyhow::Error {
-        anyhow!("PostgreSQL {}: {}", self.target, self.explain(error))
+    fn failed(&self, what: &str, error: &(dyn std::error::Error + 'static)) -> anyhow::Error {
+        anyhow!(
+            "PostgreSQL {}: {what}: {}",
+            self.target,
+            self.explain(error)
+        )
     }
 }
 

@@ -69,6 +69,14 @@ impl Uri {
         // As tokio-postgres reads it: the user info runs to the first `@`, the query starts
         // at the first `?` after it.
         let after_user = rest.find('@').map_or(0, |at| at + 1);
+        // A second `@` would leave the end of the password in the host (and in messages).
+        if rest[after_user..]
+            .split(['/', '?'])
+            .next()
+            .is_some_and(|h| h.contains('@'))
+        {
+            bail!("store.url: write an `@` in the user name or password as %40");
+        }
         let (base, query) = match rest[after_user..].find('?') {
             Some(q) => url.split_at(url.len() - rest.len() + after_user + q),
             None => (url, ""),
@@ -282,6 +290,7 @@ mod tests {
             ),
             ("postgres://u@h/db?sslcert=c.pem", "sslcert"),
             ("postgres:///db", "no host"),
+            ("postgres://u:p@ss@h/db", "%40"),
         ] {
             let error = Uri::parse(url).err().map(|e| format!("{e:#}"));
             assert!(
