@@ -13,6 +13,7 @@
 pub mod counters;
 mod error;
 mod ops;
+pub mod postgres;
 mod sled;
 
 pub use self::sled::write_probe;
