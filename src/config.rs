@@ -226,6 +226,13 @@ impl Default for RetentionSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSettings {
+    /// Where everything is kept: `sled`, embedded under `gateway.data_dir` (one process), or
+    /// `postgres`, a PostgreSQL database that several gateways may share.
+    pub backend: Backend,
+    /// `postgres`: a connection URI (`postgres://user:password@host:port/db?sslmode=…`).
+    pub url: String,
+    /// `postgres`: connections per gateway.
+    pub pool_size: usize,
     /// sled's page cache, in MiB. sled counts what it caches by its size on disk, so the
     /// memory it takes is several times this (docs/PERFORMANCE.md). What does not fit is read
     /// from the (operating system's cache of the) data directory.
@@ -247,12 +254,25 @@ pub struct StoreSettings {
 impl Default for StoreSettings {
     fn default() -> Self {
         StoreSettings {
+            backend: Backend::Sled,
+            url: String::new(),
+            pool_size: 16,
             cache_mb: 16,
             compression: false,
             flush_timeout_ms: 60_000,
             min_free_mb: 64,
         }
     }
+}
+
+/// A storage backend (`store.backend`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// Embedded, under `gateway.data_dir`: one gateway process.
+    Sled,
+    /// PostgreSQL at `store.url`: several gateways may share it.
+    Postgres,
 }
 
 impl StoreSettings {
@@ -399,6 +419,17 @@ impl Settings {
         }
         if self.store.cache_mb == 0 || self.store.flush_timeout_ms == 0 {
             bail!("store.cache_mb and store.flush_timeout_ms must be more than 0");
+        }
+        if self.store.backend == Backend::Postgres {
+            if self.store.url.trim().is_empty() {
+                bail!(
+                    "store.backend is \"postgres\" but store.url is empty: give the database's \
+                     connection URI, e.g. postgres://hgw:PASSWORD@db.example:5432/hgw?sslmode=verify-full"
+                );
+            }
+            if self.store.pool_size == 0 {
+                bail!("store.pool_size must be more than 0");
+            }
         }
         if self.delivery.max_attempts == 0 {
             bail!("delivery.max_attempts must be at least 1");

@@ -9,7 +9,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{AuditVerdict, StoreError};
+use time::OffsetDateTime;
+
+use super::{AuditVerdict, NewReport, StoreError};
+use crate::clock;
+use crate::domain::{ItemRecord, Status};
 
 /// The `prev` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -105,4 +109,33 @@ pub fn verify(
         return broken(last, "the last event does not match the head's hash".into());
     }
     Ok(AuditVerdict::Intact { events: last })
+}
+
+/// The event of an accepted report: its ids and digest, and each item's first status and
+/// recipients (never a URL).
+pub fn report_event(new: &NewReport, items: &[ItemRecord]) -> Value {
+    json!({
+        "kind": "report.accepted",
+        "at": clock::format(new.received_at),
+        "member": new.member,
+        "report_id": new.report.report_id(),
+        "content_sha256": new.content_sha256,
+        "items": items.iter().map(|r| json!({
+            "item_id": r.item_id,
+            "status": r.status,
+            "routed_to": r.routed_to,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The event of a status change of `item` (before it moves) to `to`, made by `by` at `at`.
+pub fn status_event(item: &ItemRecord, to: Status, (by, at): (&str, OffsetDateTime)) -> Value {
+    json!({
+        "kind": "status.changed",
+        "at": clock::format(at),
+        "by": by,
+        "item_id": item.item_id,
+        "from": item.status,
+        "to": to,
+    })
 }

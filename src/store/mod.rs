@@ -10,7 +10,7 @@
 //! HTTP; the JSON shapes members see are made in `wire.rs` (a backend asks it for a receipt's
 //! shape when it stores the receipt with the change). Nothing outside this module knows sled.
 
-mod chain;
+pub(crate) mod chain;
 pub mod counters;
 mod error;
 mod ops;

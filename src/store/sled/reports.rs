@@ -3,16 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::json;
 
 use super::seal::{pending, Stored};
 use super::tx::{corrupt, open_url_key, report_key, Abort, EntryFacts, Tree, Tx, TxResult};
 use super::{from_json, SledStore, StoreError};
-use crate::clock;
 use crate::domain::{holds_url_open, EntryKind, Follower, HistoryEntry, ItemRecord, ReportRecord};
 use crate::receipts::Signer;
 use crate::routing::initial_status;
-use crate::store::{Accepted, NewReport};
+use crate::store::{chain, Accepted, NewReport};
 use crate::wire::{self, ReportReceipt};
 
 impl SledStore {
@@ -183,18 +181,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
             tx.append(member, &referral, &record.item_id, record.status)?;
         }
     }
-    tx.audit(json!({
-        "kind": "report.accepted",
-        "at": clock::format(new.received_at),
-        "member": new.member,
-        "report_id": new.report.report_id(),
-        "content_sha256": new.content_sha256,
-        "items": records.iter().map(|r| json!({
-            "item_id": r.item_id,
-            "status": r.status,
-            "routed_to": r.routed_to,
-        })).collect::<Vec<_>>(),
-    }))?;
+    tx.audit(chain::report_event(new, &records))?;
     let report = ReportRecord {
         report_id: new.report.report_id().as_str().to_owned(),
         member: new.member.clone(),

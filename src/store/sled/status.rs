@@ -4,19 +4,18 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
 use time::OffsetDateTime;
 
 use super::reports::release_url;
 use super::seal::{pending, Stored};
 use super::tx::{closed_key, refuse, status_receipt_key, EntryFacts, Tree, Tx, TxResult};
 use super::{SledStore, StoreError};
-use crate::clock;
 use crate::domain::{
     decide_change, holds_url_open, ChangeDecision, EntryKind, HistoryEntry, ItemRecord, Status,
     StatusChange, StatusRefusal,
 };
 use crate::receipts::Signer;
+use crate::store::chain;
 use crate::store::StatusOutcome;
 use crate::wire;
 
@@ -114,14 +113,7 @@ pub(super) fn record_change(
     now: OffsetDateTime,
 ) -> TxResult<()> {
     super::stats::status_moved(tx, (item.status, status), item.received_at, facts.at)?;
-    tx.audit(json!({
-        "kind": "status.changed",
-        "at": clock::format(facts.at),
-        "by": facts.by,
-        "item_id": item.item_id,
-        "from": item.status,
-        "to": status,
-    }))?;
+    tx.audit(chain::status_event(item, status, (facts.by, facts.at)))?;
     item.status = status;
     item.history.push(HistoryEntry {
         status,
