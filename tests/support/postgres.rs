@@ -4,8 +4,9 @@
 //! server, started on first use, or [`PgServer::launch`] for one of its own (to stop and
 //! start it: never stop the shared one, other tests are using it).
 //!
-//! Each server: a temporary directory (0700, owned by the `postgres` user when the tests run
-//! as root, since `initdb` refuses root), a free port on 127.0.0.1, its unix socket in that
+//! Each server: a temporary directory (under `TMPDIR`, which the `postgres` user must be able
+//! to enter; 0700, owned by the `postgres` user when the tests run as root, since `initdb`
+//! refuses root), a free port on 127.0.0.1, its unix socket in that
 //! directory, `fsync` on (PostgreSQL's default), TLS with a certificate for `localhost`,
 //! 127.0.0.1 and ::1 from a CA made here ([`PgServer::ca`]), and scram-sha-256 passwords over
 //! TCP. Each [`PgServer::database`] is a fresh database owned by the role `hgw`.
@@ -164,16 +165,22 @@ impl PgServer {
 
     /// `sh` ignores the terminal's signals (a Ctrl-C of `cargo test` reaches the whole process
     /// group), waits until its standard input closes, then stops the server and removes its
-    /// directory.
+    /// directory. It tries again while the directory is still there: a `pg_ctl start` of the
+    /// dead test process may still be writing its log. A server that such a `pg_ctl` started
+    /// after the stop finds its data directory gone and shuts itself down (PostgreSQL checks
+    /// its lock file every minute).
     fn spawn_watchdog(&mut self) -> Result<(), String> {
-        let stop = if self.as_postgres {
+        let pg_ctl = if self.as_postgres {
             "runuser -u postgres -- \"$1/pg_ctl\""
         } else {
             "\"$1/pg_ctl\""
         };
         let script = format!(
             "trap '' INT TERM HUP; cat >/dev/null; \
-             {stop} stop -D \"$2/data\" -m immediate -w -t 30 >/dev/null 2>&1; rm -rf \"$2\""
+             for try in 1 2 3 4 5 6 7 8 9 10; do \
+               {pg_ctl} stop -D \"$2/data\" -m immediate -w -t 30 >/dev/null 2>&1; \
+               rm -rf \"$2\"; [ -e \"$2\" ] || break; sleep 1; \
+             done"
         );
         let mut child = Command::new("sh")
             .args(["-c", &script, "hgw-pg-watchdog", BIN])

@@ -98,9 +98,10 @@ impl Uri {
                 bail!("store.url: `{}` is given twice", decode(key));
             }
         }
-        let rebuilt = match kept.is_empty() {
-            true => base.to_owned(),
-            false => format!("{base}?{}", kept.join("&")),
+        let rebuilt = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
         };
         let config = tokio_postgres::Config::from_str(&rebuilt)
             .map_err(|e| anyhow!("store.url is not a valid PostgreSQL URI: {}", chain(&e)))?;
@@ -209,7 +210,7 @@ impl Redactor {
             .filter(|secret| !secret.is_empty())
             .collect();
         // The longest first, so that no part of a password is left behind a shorter one.
-        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
         Self { secrets }
     }

@@ -45,7 +45,7 @@ pub(super) fn verifying(roots: RootCertStore, mode: SslMode) -> anyhow::Result<C
         .context("the TLS provider supports no protocol version")?;
     let config = match mode {
         SslMode::VerifyFull => builder.with_root_certificates(roots),
-        _ => builder
+        SslMode::Disable | SslMode::Prefer | SslMode::Require | SslMode::VerifyCa => builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(ChainOnly { roots, provider })),
     };
