@@ -49,8 +49,15 @@ pub enum Command {
         /// The report, a JSON file.
         file: PathBuf,
     },
-    /// The audit trail: `audit verify` walks the hash chain (with the gateway stopped: sled
-    /// locks its directory) and names the first broken event. Exit status 0 if intact.
+    /// Bring a PostgreSQL store's schema up to date (`store.backend = "postgres"`), as `serve`
+    /// does when it starts; refuses a schema newer than this binary knows.
+    Migrate {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// The audit trail: `audit verify` walks the hash chain and names the first broken event
+    /// (with the embedded store, the gateway stopped: sled locks its directory; with
+    /// PostgreSQL, while the gateways run). Exit status 0 if intact.
     Audit {
         #[command(subcommand)]
         action: AuditAction,
@@ -106,6 +113,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let settings = Settings::load(&ConfigSource::from_arg(config))?;
             commands::submit::run(&settings, &member, url.as_deref(), &file).await
+        }
+        Command::Migrate { config } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            commands::migrate::run(&settings).await
         }
         Command::Audit {
             action: AuditAction::Verify { config },

@@ -159,10 +159,35 @@ struct Worker {
     bell: Arc<Notify>,
 }
 
+/// How long the lease on pushing to a member lasts unrenewed: another gateway sharing the store
+/// takes over within this (and `LEASE_RETRY`) after the one pushing stops or dies.
+const PUSH_LEASE: Duration = Duration::from_secs(15);
+
+/// How often a gateway without the lease asks for it again.
+const LEASE_RETRY: Duration = Duration::from_secs(5);
+
+/// With a shared store, how often the gateway pushing to a member looks for entries that other
+/// gateways wrote (their requests ring no bell here), and renews its lease.
+const SHARED_POLL: Duration = Duration::from_secs(1);
+
 impl Worker {
     async fn run(self, mut stop: watch::Receiver<bool>) {
+        let lease = format!("push:{}", self.member);
         while !*stop.borrow() {
-            let wait = match self.step(&stop).await {
+            // One gateway at a time pushes to a member, in order (one per embedded store anyway).
+            let held = self.state.store.lease(&lease, PUSH_LEASE).await;
+            let outcome = match held {
+                Ok(true) => self
+                    .step(&stop)
+                    .await
+                    .map(|wait| match self.state.store.is_shared() {
+                        true => Some(wait.map_or(SHARED_POLL, |w| w.min(SHARED_POLL))),
+                        false => wait,
+                    }),
+                Ok(false) => Ok(Some(LEASE_RETRY)),
+                Err(e) => Err(e.into()),
+            };
+            let wait = match outcome {
                 Ok(wait) => wait,
                 Err(e) => {
                     tracing::error!(member = %Escaped(&self.member), error = %Escaped(&format!("{e:#}")), "push delivery failed to use the store");

@@ -1,5 +1,7 @@
 //! The retention job: every hour (and whenever a test's clock moves), purge the items closed
-//! more than `retention.closed_item_days` ago (see `store::retention`).
+//! more than `retention.closed_item_days` ago. With a store shared by several gateways it runs
+//! on one of them: the one holding the `retention` lease, which another takes over once it has
+//! gone unrenewed for two periods.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +17,15 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     loop {
         let cutoff = state.clock.now()
             - time::Duration::days(i64::from(state.settings.retention.closed_item_days));
-        match state.store.purge_closed(cutoff).await {
+        let ours = state.store.lease("retention", 2 * EVERY).await;
+        let purge = async {
+            match ours {
+                Ok(true) => state.store.purge_closed(cutoff).await,
+                Ok(false) => Ok(0),
+                Err(e) => Err(e),
+            }
+        };
+        match purge.await {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "retention: purged closed items"),
             Err(e) => tracing::error!(error = ?e, "retention: purge failed; will retry"),

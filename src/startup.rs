@@ -46,15 +46,11 @@ impl Application {
         let signer = Arc::new(Signer::load_or_create(&settings.signing.key)?);
         check_data_dir(&settings.gateway.data_dir)?;
         private_data_dir(&settings.gateway.data_dir)?;
-        let store = Store::open(&settings)?;
+        let store = Store::open(&settings).await?;
         store
             .remember_key(signer.jwk())
             .await
             .context("cannot record the signing key")?;
-        let keys = store
-            .known_keys(signer.jwk())
-            .await
-            .context("cannot read the signing keys")?;
         let server_tls = tls::server_config(&settings.tls)?;
         // Fail at start, not at the first push, if the delivery certificate is unusable.
         if settings.members.iter().any(|m| m.endpoint.is_some()) {
@@ -69,7 +65,6 @@ impl Application {
         let parts = StateParts {
             store,
             signer,
-            keys,
             schemas: Schemas::compile()?,
             geoip,
             clock,

@@ -11,7 +11,7 @@ use crate::delivery::Deliveries;
 use crate::geoip::GeoIp;
 use crate::members::{Directory, SharedDirectory};
 use crate::metrics::Metrics;
-use crate::receipts::{Jwk, Signer};
+use crate::receipts::Signer;
 use crate::schemas::Schemas;
 use crate::store::Store;
 
@@ -21,8 +21,6 @@ pub struct AppState {
     pub members: SharedDirectory,
     pub store: Store,
     pub signer: Arc<Signer>,
-    /// The JWK Set of `GET /v1/keys`: the current key first, then every earlier one.
-    pub keys: Vec<Jwk>,
     pub schemas: Schemas,
     pub geoip: Option<GeoIp>,
     /// Rings the push workers of members whose inbox changed.
@@ -47,7 +45,6 @@ impl AppState {
             settings,
             store: parts.store,
             signer: parts.signer,
-            keys: parts.keys,
             schemas: parts.schemas,
             geoip: parts.geoip,
             clock: parts.clock,
@@ -72,7 +69,6 @@ impl AppState {
 pub struct StateParts {
     pub store: Store,
     pub signer: Arc<Signer>,
-    pub keys: Vec<Jwk>,
     pub schemas: Schemas,
     pub geoip: Option<GeoIp>,
     pub clock: Clock,

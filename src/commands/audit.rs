@@ -8,7 +8,7 @@ use crate::store::{AuditVerdict, Store};
 pub async fn verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     // Opening creates a store where there is none: a wrong path must not look like an intact,
     // empty chain.
-    let store = Store::open_existing(settings)?;
+    let store = Store::open_existing(settings).await?;
     match store.verify_audit().await? {
         AuditVerdict::Intact { events } => {
             println!("audit chain intact: {events} events");

@@ -30,7 +30,7 @@ pub use ops::{
     PushState, StatusOutcome,
 };
 
-use crate::config::Settings;
+use crate::config::{Backend, Settings};
 use crate::domain::{ItemRecord, ReportRecord, StatusChange};
 use crate::receipts::{Jwk, Signer};
 
@@ -39,16 +39,21 @@ use crate::receipts::{Jwk, Signer};
 pub enum Store {
     /// The embedded store under `gateway.data_dir`: one process at a time.
     Sled(sled::SledStore),
+    /// A PostgreSQL database that several gateways may share.
+    Postgres(postgres::PgStore),
 }
 
 impl Store {
     /// Opens the configured backend (creating what is missing). Fails if it cannot be used, for
     /// example another process holding an embedded store.
-    pub fn open(settings: &Settings) -> anyhow::Result<Store> {
-        Ok(Store::Sled(sled::SledStore::open(
-            &settings.gateway.data_dir,
-            &settings.store,
-        )?))
+    pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
+        Ok(match settings.store.backend {
+            Backend::Sled => Store::Sled(sled::SledStore::open(
+                &settings.gateway.data_dir,
+                &settings.store,
+            )?),
+            Backend::Postgres => Store::Postgres(postgres::PgStore::open(&settings.store).await?),
+        })
     }
 
     /// Stores a report with its items, their referrals and its receipt in one transaction,
@@ -60,17 +65,18 @@ impl Store {
     ) -> Result<Accepted, StoreError> {
         match self {
             Store::Sled(s) => s.accept_report(new, signer).await,
+            Store::Postgres(s) => s.accept_report(new, signer).await,
         }
     }
 
     /// Opens a store that exists, for the commands that read one: refuses where there is
     /// none, rather than create an empty one (a wrong path must not look like an empty store).
-    pub fn open_existing(settings: &Settings) -> anyhow::Result<Store> {
+    pub async fn open_existing(settings: &Settings) -> anyhow::Result<Store> {
         let dir = &settings.gateway.data_dir;
-        if !sled::SledStore::exists(dir) {
+        if settings.store.backend == Backend::Sled && !sled::SledStore::exists(dir) {
             anyhow::bail!("there is no gateway store in {}", dir.display());
         }
-        Store::open(settings)
+        Store::open(settings).await
     }
 
     /// A member's report and its items, in the report's order; `None` if it has no such report.
@@ -80,10 +86,10 @@ impl Store {
         report_id: &str,
     ) -> Result<Option<(ReportRecord, Vec<ItemRecord>)>, StoreError> {
         let (member, report_id) = (member.to_owned(), report_id.to_owned());
-        self.blocking(move |s| match s {
-            Store::Sled(s) => s.report(&member, &report_id),
-        })
-        .await
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.report(&member, &report_id)).await,
+            Store::Postgres(s) => s.report(&member, &report_id).await,
+        }
     }
 
     /// Applies a member's status change, durably, or refuses it (`StoreError::Refused`).
@@ -94,6 +100,7 @@ impl Store {
     ) -> Result<StatusOutcome, StoreError> {
         match self {
             Store::Sled(s) => s.change_status(change, signer).await,
+            Store::Postgres(s) => s.change_status(change, signer).await,
         }
     }
 
@@ -107,6 +114,7 @@ impl Store {
     ) -> Result<InboxPage, StoreError> {
         match self {
             Store::Sled(s) => s.inbox_page(member, after, limit).await,
+            Store::Postgres(s) => s.inbox_page(member, after, limit).await,
         }
     }
 
@@ -118,6 +126,7 @@ impl Store {
     ) -> Result<Option<InboxEntry>, StoreError> {
         match self {
             Store::Sled(s) => s.inbox_entry_from(member, from).await,
+            Store::Postgres(s) => s.inbox_entry_from(member, from).await,
         }
     }
 
@@ -126,79 +135,83 @@ impl Store {
     pub async fn acknowledge(&self, ack: Acknowledgement) -> Result<Vec<String>, StoreError> {
         match self {
             Store::Sled(s) => s.acknowledge(ack).await,
+            Store::Postgres(s) => s.acknowledge(ack).await,
         }
     }
 
     /// Where `member`'s inbox stands: last entry, last acknowledged, backlog.
     pub async fn inbox_position(&self, member: &str) -> Result<InboxPosition, StoreError> {
         let member = member.to_owned();
-        self.blocking(move |s| match s {
-            Store::Sled(s) => s.inbox_position(&member),
-        })
-        .await
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.inbox_position(&member)).await,
+            Store::Postgres(s) => s.inbox_position(&member).await,
+        }
     }
 
     /// Where push delivery to `member` stands.
     pub async fn push_state(&self, member: &str) -> Result<PushState, StoreError> {
         let member = member.to_owned();
-        self.blocking(move |s| match s {
-            Store::Sled(s) => s.push_state(&member),
-        })
-        .await
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.push_state(&member)).await,
+            Store::Postgres(s) => s.push_state(&member).await,
+        }
     }
 
     /// Records where push delivery to `member` stands, durably.
     pub async fn set_push_state(&self, member: &str, state: &PushState) -> Result<(), StoreError> {
         match self {
             Store::Sled(s) => s.set_push_state(member, state).await,
+            Store::Postgres(s) => s.set_push_state(member, state).await,
         }
     }
 
     /// The statistics.
     pub async fn stats(&self) -> Result<Stats, StoreError> {
-        self.blocking(|s| match s {
-            Store::Sled(s) => s.stats(),
-        })
-        .await
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.stats()).await,
+            Store::Postgres(s) => s.stats().await,
+        }
     }
 
     /// Walks the whole audit chain from the first event.
     pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
-        self.blocking(|s| match s {
-            Store::Sled(s) => s.verify_audit(),
-        })
-        .await
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.verify_audit()).await,
+            Store::Postgres(s) => s.verify_audit().await,
+        }
     }
 
     /// Removes items that reached a final status before `cutoff`, with their receipts and the
     /// inbox entries about them; the audit chain and the statistics stay. Returns how many.
     pub async fn purge_closed(&self, cutoff: OffsetDateTime) -> Result<usize, StoreError> {
-        self.blocking(move |s| match s {
-            Store::Sled(s) => s.purge_closed(cutoff),
-        })
-        .await
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.purge_closed(cutoff)).await,
+            Store::Postgres(s) => s.purge_closed(cutoff).await,
+        }
     }
 
     /// Records a receipt key, durably, so that it stays listed after a rotation.
     pub async fn remember_key(&self, jwk: &Jwk) -> Result<(), StoreError> {
         match self {
             Store::Sled(s) => s.remember_key(jwk).await,
+            Store::Postgres(s) => s.remember_key(jwk).await,
         }
     }
 
     /// Every receipt key ever used, `current` first.
     pub async fn known_keys(&self, current: &Jwk) -> Result<Vec<Jwk>, StoreError> {
         let current = current.clone();
-        self.blocking(move |s| match s {
-            Store::Sled(s) => s.known_keys(&current),
-        })
-        .await
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.known_keys(&current)).await,
+            Store::Postgres(s) => s.known_keys(&current).await,
+        }
     }
 
     /// Whether the store takes a write and makes it durable now.
     pub async fn health_check(&self) -> Result<(), StoreError> {
         match self {
             Store::Sled(s) => s.health_check().await,
+            Store::Postgres(s) => s.health_check().await,
         }
     }
 
@@ -207,6 +220,11 @@ impl Store {
     pub async fn run_background(self, stop: tokio::sync::watch::Receiver<bool>) {
         match self {
             Store::Sled(s) => s.keep_recovering(stop).await,
+            // The database is its own: a pool reconnects by itself.
+            Store::Postgres(_) => {
+                let mut stop = stop;
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            }
         }
     }
 
@@ -220,17 +238,34 @@ impl Store {
                     .await?;
                 flushed
             }
+            // Every transaction committed before it answered; the pool closes as it goes.
+            Store::Postgres(s) => Ok(s.release_leases().await?),
         }
     }
 
-    /// Runs a blocking read on a blocking thread (the embedded store reads from disk).
-    async fn blocking<T: Send + 'static>(
-        &self,
-        read: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || read(&store))
-            .await
-            .map_err(|e| StoreError::Corrupt(anyhow::anyhow!("a store task failed: {e}")))?
+    /// Whether other gateways may share this store (and write to it unseen by this one).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Store::Postgres(_))
     }
+
+    /// Takes or keeps the lease `name` (push to one member, retention) for `ttl`: `true` while
+    /// this gateway holds it, so that such work runs on one gateway at a time, and another
+    /// takes it over once it has not been renewed for `ttl`. One embedded store has one gateway.
+    pub async fn lease(&self, name: &str, ttl: std::time::Duration) -> Result<bool, StoreError> {
+        match self {
+            Store::Sled(_) => Ok(true),
+            Store::Postgres(s) => s.lease(name, ttl).await,
+        }
+    }
+}
+
+/// Runs a read of the embedded store on a blocking thread (it reads from disk).
+async fn blocking<T: Send + 'static>(
+    store: &sled::SledStore,
+    read: impl FnOnce(&sled::SledStore) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || read(&store))
+        .await
+        .map_err(|e| StoreError::Corrupt(anyhow::anyhow!("a store task failed: {e}")))?
 }

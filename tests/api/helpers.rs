@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_gateway::clock::Clock;
-use hotline_gateway::config::Settings;
+use hotline_gateway::config::{Backend, Settings};
 use hotline_gateway::domain::Member;
 use hotline_gateway::pki::{ensure_dev_pki, member_cert_paths};
 use hotline_gateway::startup::Application;
@@ -47,6 +47,13 @@ pub fn test_settings(dir: &Path) -> Settings {
     s.delivery.client_key = dir.join("certs/gateway-client.key");
     s.routing.fallback = "fallback".into();
     s.members = test_members();
+    if crate::BACKEND == Backend::Postgres {
+        // A fresh database of the binary's one throwaway server, for this gateway alone (a
+        // restart keeps the settings, and so the database).
+        s.store.backend = Backend::Postgres;
+        s.store.url = crate::postgres::shared().database().url();
+        s.store.pool_size = 4;
+    }
     s
 }
 

@@ -1,4 +1,5 @@
-//! A restart keeps everything: reports, routing, receipts, keys, the duplicate index.
+//! A restart keeps everything: reports, routing, receipts, keys, the duplicate index; and an
+//! embedded store written by an older version is read (its open-URL index rewritten).
 
 use serde_json::{json, Value};
 
@@ -6,6 +7,7 @@ use hotline_gateway::clock::Clock;
 use hotline_gateway::startup::Application;
 
 use crate::helpers::{spawn_app, spawn_keeping, TestApp};
+use crate::routing::{assert_duplicate, assert_routing};
 use crate::support::bodies::report;
 
 /// Submits report FR-1 (hosted in NL), restarts the gateway, and checks that the report's view
@@ -101,4 +103,50 @@ async fn a_compressed_store_keeps_everything_across_a_restart_and_keeps_its_form
     };
     assert!(error.contains("cannot open the store"), "{error}");
     assert!(error.contains("compression"), "{error}");
+}
+
+/// A store written before the hosting country was part of the duplicate rule indexed open URLs
+/// by the URL alone; the gateway rewrites that index when it opens such a store, so an item
+/// open before the upgrade still has its duplicates (and only in its own hosting country).
+#[tokio::test]
+async fn an_open_url_indexed_by_an_older_version_keeps_its_duplicates() {
+    let app = spawn_app().await;
+    let url = "https://files.example.nl/before-the-upgrade.jpg";
+    let first = app
+        .submit_items("hotline-fr", &report("FR-1", url, json!({"country": "NL"})))
+        .await;
+    let data = app.settings.gateway.data_dir.clone();
+    let app = app
+        .restart_with(move || {
+            // The index as older versions wrote it: table 4 of the tree `store`, keyed by the
+            // normalised URL alone.
+            let db = sled::open(&data).unwrap();
+            let tree = db.open_tree("store").unwrap();
+            let entries: Vec<_> = tree.scan_prefix([4u8]).map(Result::unwrap).collect();
+            assert_eq!(entries.len(), 1, "one open URL");
+            for (key, value) in entries {
+                let url_end = key
+                    .iter()
+                    .position(|b| *b == 0)
+                    .expect("a country in the key");
+                tree.remove(&key).unwrap();
+                tree.insert(&key[..url_end], value).unwrap();
+            }
+            db.flush().unwrap();
+        })
+        .await;
+    let same_country = app
+        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "NL"})))
+        .await;
+    assert_duplicate(&same_country[0], &first[0], Some("NL"), "sender");
+    let elsewhere = app
+        .submit_items("hotline-de", &report("DE-2", url, json!({"country": "BE"})))
+        .await;
+    assert_routing(
+        &elsewhere[0],
+        Some("BE"),
+        "sender",
+        "routed",
+        &["police-be"],
+    );
 }

@@ -10,7 +10,7 @@ use hotline_gateway::clock::Clock;
 use serde_json::{json, Value};
 
 use crate::helpers::spawn_keeping;
-use crate::support::audit::assert_intact;
+use crate::support::audit::assert_store_intact;
 use crate::support::bodies::{item, report, report_of, START};
 use crate::support::checks::item_ids;
 use crate::support::metrics::metric;
@@ -155,9 +155,9 @@ async fn closed_items_go_after_the_retention_period_with_duplicates_and_inbox_en
     assert_eq!(app.get_report("hotline-fr", "FR-A2").await.status(), 200);
 
     // The audit chain is whole: 8 reports, 7 status changes, nothing purged from it.
-    let data_dir = app.settings.gateway.data_dir.clone();
+    let settings = app.settings.clone();
     app.stop().await;
-    assert_intact(&data_dir, 15);
+    assert_store_intact(&settings, 15);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use hotline_gateway::clock::Clock;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_clock, spawn_keeping};
-use crate::support::audit::assert_intact;
+use crate::support::audit::assert_store_intact;
 use crate::support::bodies::{item, report, report_of, START};
 use crate::support::checks::item_ids;
 
@@ -196,7 +196,7 @@ async fn removed_within_72h_counts_72_hours_to_the_second_and_no_more() {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_reports_and_changes_are_each_counted_once_in_one_unbroken_chain() {
     let (_keep, app) = spawn_keeping(|_| {}, Clock::system()).await;
-    let data_dir = app.settings.gateway.data_dir.clone();
+    let settings = app.settings.clone();
     let be = json!({"country": "BE"});
     let gw = &app;
     let sends = (0..30).map(|i| {
@@ -214,5 +214,5 @@ async fn concurrent_reports_and_changes_are_each_counted_once_in_one_unbroken_ch
     assert_eq!(seen["items"]["by_status"], json!({"removed": 30}));
     assert_eq!(seen["time_to_removal_seconds"]["count"], 30);
     app.stop().await;
-    assert_intact(&data_dir, 60);
+    assert_store_intact(&settings, 60);
 }

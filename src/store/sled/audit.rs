@@ -24,9 +24,11 @@ impl SledStore {
             let (key, bytes) = entry?;
             Ok((decode_u64(&key), bytes.to_vec()))
         });
-        chain::verify(events, || match self.tree(Tree::AuditHead)?.get(b"head")? {
-            Some(bytes) => super::from_json(&bytes).map(Some),
-            None => Ok(None),
+        chain::verify(events, || {
+            match self.tree(Tree::AuditHead)?.get(b"head")? {
+                Some(bytes) => super::from_json(&bytes).map(Some),
+                None => Ok(None),
+            }
         })
     }
 }

@@ -37,7 +37,7 @@ fn unhosted(url: &str) -> Value {
 
 /// Asserts a receipt (or view) item's routing; `routed_to` in its exact order.
 #[track_caller]
-fn assert_routing(
+pub(crate) fn assert_routing(
     item: &Value,
     hosting_country: Option<&str>,
     basis: &str,
@@ -61,7 +61,12 @@ fn assert_routing(
 
 /// Asserts that `item` is a duplicate of `original` (a receipt item): not routed again.
 #[track_caller]
-fn assert_duplicate(item: &Value, original: &Value, hosting_country: Option<&str>, basis: &str) {
+pub(crate) fn assert_duplicate(
+    item: &Value,
+    original: &Value,
+    hosting_country: Option<&str>,
+    basis: &str,
+) {
     let url = item["url"].as_str().unwrap_or("?");
     assert_eq!(item["status"], "duplicate", "status of {url}");
     assert_eq!(

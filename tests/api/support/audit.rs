@@ -4,17 +4,25 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use hotline_gateway::config::{Backend, Settings};
+
 /// What `audit verify` said: exit code and stdout.
 pub struct Verdict {
     pub code: Option<i32>,
     pub stdout: String,
 }
 
-/// One run of `hotline-gateway audit verify --config FILE`, FILE naming `data_dir`.
+/// One run of `hotline-gateway audit verify --config FILE`, FILE naming `data_dir` (and the
+/// embedded store).
 pub fn run_verify(data_dir: &Path) -> std::process::Output {
+    run_verify_with(data_dir, "")
+}
+
+/// As [`run_verify`], with `store` (TOML) as the configuration's `[store]` section.
+fn run_verify_with(data_dir: &Path, store: &str) -> std::process::Output {
     let config = data_dir.with_extension("toml");
     let toml = format!(
-        "[gateway]\ndata_dir = {:?}\n",
+        "[gateway]\ndata_dir = {:?}\n\n[store]\n{store}",
         data_dir.display().to_string()
     );
     std::fs::write(&config, toml).unwrap();
@@ -50,6 +58,30 @@ pub fn assert_intact(data_dir: &Path, events: usize) {
     assert_eq!(verdict.code, Some(0), "{}", verdict.stdout);
     assert_eq!(
         verdict.stdout.trim(),
+        format!("audit chain intact: {events} events")
+    );
+}
+
+/// `audit verify` on the store of a gateway configured by `settings` (either backend; a
+/// PostgreSQL store may be verified while gateways run), finds the chain intact with `events`.
+pub fn assert_store_intact(settings: &Settings, events: usize) {
+    let store = match settings.store.backend {
+        Backend::Sled => String::new(),
+        Backend::Postgres => format!("backend = \"postgres\"\nurl = {:?}\n", settings.store.url),
+    };
+    if settings.store.backend == Backend::Sled {
+        return assert_intact(&settings.gateway.data_dir, events);
+    }
+    let output = run_verify_with(&settings.gateway.data_dir, &store);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout.trim(),
         format!("audit chain intact: {events} events")
     );
 }

@@ -1,0 +1,268 @@
+//! One write transaction and the writes every operation shares: the audit chain, inbox entries,
+//! counters, items and the open URL index.
+//!
+//! Every write transaction first locks the audit chain's head (`SELECT … FOR UPDATE` of its one
+//! row): writers on every gateway take turns there, so each sees what the one before it
+//! committed (the duplicate rule, idempotent resubmission, the order of inbox cursors), and no
+//! two can wait for each other in a cycle: a transaction takes no other lock before it holds
+//! the head, and none waits for a lock held by a transaction that does not hold it.
+
+use deadpool_postgres::Transaction;
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::{corrupt, db_error};
+use crate::clock;
+use crate::domain::{holds_url_open, EntryKind, ItemRecord, Status, StoredEntry};
+use crate::store::chain::{self, Head};
+use crate::store::{counters, StoreError};
+
+/// A write transaction in progress: the chain's head it holds, and the members whose inbox got
+/// entries (to ring their push workers once it commits).
+pub(super) struct Work<'a> {
+    pub tx: Transaction<'a>,
+    head: Head,
+    linked: bool,
+    pub touched: Vec<String>,
+}
+
+/// What an inbox entry tells, to append it.
+pub(super) struct Facts<'a> {
+    pub kind: EntryKind,
+    pub at: OffsetDateTime,
+    pub by: &'a str,
+    pub note: Option<&'a str>,
+    /// The gateway's id: who relays an original's change to a duplicate's submitter.
+    pub gateway: &'a str,
+}
+
+impl<'a> Work<'a> {
+    /// Begins a write: locks the chain's head (see the module doc).
+    pub async fn begin(tx: Transaction<'a>) -> Result<Work<'a>, StoreError> {
+        let row = tx
+            .query_one(
+                "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+        let seq: i64 = row.get(0);
+        let head = Head {
+            seq: u64::try_from(seq).map_err(corrupt)?,
+            hash: row.get(1),
+        };
+        Ok(Work {
+            tx,
+            head,
+            linked: false,
+            touched: Vec::new(),
+        })
+    }
+
+    /// Commits, with the chain's new head.
+    pub async fn commit(self) -> Result<Vec<String>, StoreError> {
+        if self.linked {
+            let seq = i64::try_from(self.head.seq).map_err(corrupt)?;
+            self.tx
+                .execute(
+                    "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+                    &[&seq, &self.head.hash],
+                )
+                .await
+                .map_err(db_error)?;
+        }
+        self.tx.commit().await.map_err(db_error)?;
+        Ok(self.touched)
+    }
+
+    /// Appends an event to the audit chain.
+    pub async fn audit(&mut self, event: Value) -> Result<(), StoreError> {
+        let (event, head) = chain::link(event, &self.head).map_err(StoreError::Corrupt)?;
+        let bytes = serde_json::to_vec(&event).map_err(corrupt)?;
+        let seq = i64::try_from(head.seq).map_err(corrupt)?;
+        self.tx
+            .execute(
+                "INSERT INTO audit (seq, event) VALUES ($1, $2)",
+                &[&seq, &bytes],
+            )
+            .await
+            .map_err(db_error)?;
+        self.head = head;
+        self.linked = true;
+        Ok(())
+    }
+
+    /// Moves each counter by its amount.
+    pub async fn count(&self, counts: Vec<(String, i64)>) -> Result<(), StoreError> {
+        for (name, n) in counts {
+            self.tx
+                .execute(
+                    "INSERT INTO counters (name, n) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET n = counters.n + excluded.n",
+                    &[&name, &n],
+                )
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    /// The item `item_id`, if there is one.
+    pub async fn item(&self, item_id: &str) -> Result<Option<ItemRecord>, StoreError> {
+        let row = self
+            .tx
+            .query_opt(
+                "SELECT record::text FROM items WHERE item_id = $1",
+                &[&item_id],
+            )
+            .await
+            .map_err(db_error)?;
+        row.map(|row| from_json(row.get(0))).transpose()
+    }
+
+    /// Writes `item` (new or changed); `closed_at`: when it reached a final status.
+    pub async fn put_item(
+        &self,
+        item: &ItemRecord,
+        closed_at: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        let closed_at = closed_at.map(clock::format);
+        self.tx
+            .execute(
+                "INSERT INTO items (item_id, record, closed_at) \
+                 VALUES ($1, $2::text::jsonb, $3::text::timestamptz) \
+                 ON CONFLICT (item_id) DO UPDATE SET record = excluded.record, \
+                 closed_at = coalesce(items.closed_at, excluded.closed_at)",
+                &[&item.item_id, &to_json(item)?, &closed_at],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Appends an entry to `member`'s inbox, at the cursor after its last; returns the cursor.
+    /// The member's row is locked until the commit, so cursors become visible in order.
+    pub async fn append(
+        &mut self,
+        member: &str,
+        facts: &Facts<'_>,
+        (item_id, status): (&str, Status),
+        duplicate_of: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let cursor: i64 = self
+            .tx
+            .query_one(
+                "INSERT INTO inbox_heads (member, head) VALUES ($1, 1) \
+                 ON CONFLICT (member) DO UPDATE SET head = inbox_heads.head + 1 RETURNING head",
+                &[&member],
+            )
+            .await
+            .map_err(db_error)?
+            .get(0);
+        let entry = StoredEntry {
+            kind: facts.kind,
+            at: facts.at,
+            by: facts.by.to_owned(),
+            item_id: item_id.to_owned(),
+            status,
+            note: facts.note.map(str::to_owned),
+            duplicate_of: duplicate_of.map(str::to_owned),
+        };
+        self.tx
+            .execute(
+                "INSERT INTO inbox (member, cursor, item_id, entry) \
+                 VALUES ($1, $2, $3, $4::text::jsonb)",
+                &[&member, &cursor, &item_id, &to_json(&entry)?],
+            )
+            .await
+            .map_err(db_error)?;
+        if !self.touched.iter().any(|m| m == member) {
+            self.touched.push(member.to_owned());
+        }
+        Ok(cursor)
+    }
+
+    /// Takes `item` out of the open URL index, if it is the open item there.
+    pub async fn release_url(&self, item: &ItemRecord) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "DELETE FROM open_urls WHERE url = $1 AND country = $2 AND item_id = $3",
+                &[
+                    &item.item.url.normalized(),
+                    &country_key(item),
+                    &item.item_id,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Moves `item` to `status`: counters, the audit event, its history, and the entries that
+    /// tell its submitter and the submitters of its duplicates (relayed by the gateway: never
+    /// who set it, or their note). Closes its URL once it no longer holds it open. The caller
+    /// writes the item back.
+    pub async fn record_change(
+        &mut self,
+        item: &mut ItemRecord,
+        status: Status,
+        facts: &Facts<'_>,
+    ) -> Result<(), StoreError> {
+        self.count(counters::status_moved(
+            (item.status, status),
+            item.received_at,
+            facts.at,
+        ))
+        .await?;
+        self.audit(chain::status_event(item, status, (facts.by, facts.at)))
+            .await?;
+        item.status = status;
+        item.history.push(crate::domain::HistoryEntry {
+            status,
+            at: facts.at,
+            by: facts.by.to_owned(),
+            note: facts.note.map(str::to_owned),
+        });
+        if !holds_url_open(status) {
+            self.release_url(item).await?;
+        }
+        let submitter = item.submitter.clone();
+        self.append(&submitter, facts, (&item.item_id, status), None)
+            .await?;
+        let relayed = Facts {
+            by: facts.gateway,
+            note: None,
+            ..*facts
+        };
+        for follower in item.followers.clone() {
+            if self.item(&follower.item_id).await?.is_none() {
+                continue;
+            }
+            self.append(
+                &follower.member,
+                &relayed,
+                (&follower.item_id, status),
+                Some(&item.item_id),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The country part of an open URL's key: its code, or '' for none.
+pub(super) fn country_key(item: &ItemRecord) -> String {
+    item.hosting_country
+        .as_ref()
+        .map_or_else(String::new, |c| c.as_str().to_owned())
+}
+
+pub(super) fn to_json(value: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(corrupt)
+}
+
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(anyhow::anyhow!("corrupt record: {e}")))
+}

@@ -1,0 +1,57 @@
+//! The black-box suites that hold for every backend (`tests/api/`), run on PostgreSQL: the same
+//! files, with `BACKEND` telling `helpers::test_settings` to give each gateway a fresh database
+//! of one throwaway PostgreSQL server (`tests/support/postgres.rs`, started on first use). Left
+//! out: what is about the embedded store itself (its files, its storage faults, sled's lock,
+//! tampering with sled's tables) or not about storage at all (TLS, slow clients, the CLI's
+//! defaults), which the `api` binary runs once; and, for PostgreSQL alone, `multi`: several
+//! gateways on one database.
+//!
+//! Some helpers of the shared files are not used by the suites run here.
+#![allow(dead_code)]
+
+/// The store this test binary runs the gateways on.
+pub const BACKEND: hotline_gateway::config::Backend = hotline_gateway::config::Backend::Postgres;
+
+#[path = "../support/postgres.rs"]
+mod postgres;
+
+#[path = "../api/admin.rs"]
+mod admin;
+#[path = "../api/conformance.rs"]
+mod conformance;
+#[path = "../api/errors/mod.rs"]
+mod errors;
+#[path = "../api/helpers.rs"]
+mod helpers;
+#[path = "../api/inbox.rs"]
+mod inbox;
+#[path = "../api/lifecycle.rs"]
+mod lifecycle;
+#[path = "../api/lifecycle_paths.rs"]
+mod lifecycle_paths;
+#[path = "../api/process.rs"]
+mod process;
+#[path = "../api/push.rs"]
+mod push;
+#[path = "../api/receipts.rs"]
+mod receipts;
+#[path = "../api/receiver.rs"]
+mod receiver;
+#[path = "../api/retention.rs"]
+mod retention;
+#[path = "../api/routing/mod.rs"]
+mod routing;
+#[path = "../api/stats.rs"]
+mod stats;
+#[path = "../api/status_rules.rs"]
+mod status_rules;
+#[path = "../api/status_rules_auth.rs"]
+mod status_rules_auth;
+#[path = "../api/status_rules_machine.rs"]
+mod status_rules_machine;
+#[path = "../api/status_rules_repeat.rs"]
+mod status_rules_repeat;
+#[path = "../api/submit.rs"]
+mod submit;
+#[path = "../api/support/mod.rs"]
+mod support;
