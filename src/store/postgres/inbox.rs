@@ -6,6 +6,7 @@
 //! the ones below it are committed; an acknowledgement is that row's `acked`, seen by all.
 
 use super::work::{from_json, to_json, Facts, Work};
+use super::writer::{Done, Job};
 use super::{db_error, PgStore};
 use crate::domain::{delivered_by_ack, EntryKind, ItemRecord, Status, StoredEntry};
 use crate::store::{Acknowledgement, InboxEntry, InboxPage, InboxPosition, PushState, StoreError};
@@ -101,64 +102,12 @@ impl PgStore {
     /// Acknowledges every entry of `member` up to `cursor`; referrals so acknowledged become
     /// `delivered`. Returns the members whose inbox got entries.
     pub async fn acknowledge(&self, ack: Acknowledgement) -> Result<Vec<String>, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(db_error)?;
-        let mut work = Work::begin(tx).await?;
-        let row = work
-            .tx
-            .query_opt(
-                "SELECT head, acked FROM inbox_heads WHERE member = $1 FOR UPDATE",
-                &[&ack.member],
-            )
-            .await
-            .map_err(db_error)?;
-        let (head, acked): (i64, i64) = row.map_or((0, 0), |row| (row.get(0), row.get(1)));
-        let cursor = i64::try_from(ack.cursor).unwrap_or(i64::MAX);
-        if cursor > head {
-            return Err(StoreError::NoSuchCursor);
+        match self.writer.run(Job::Ack(ack)).await? {
+            Done::Ack(notify) => Ok(notify),
+            _ => Err(StoreError::Corrupt(anyhow::anyhow!(
+                "the writer answered another job"
+            ))),
         }
-        if cursor <= acked {
-            return Ok(Vec::new());
-        }
-        let rows = work
-            .tx
-            .query(
-                "SELECT i.entry::text, it.record::text FROM inbox i \
-                 JOIN items it ON it.item_id = i.item_id \
-                 WHERE i.member = $1 AND i.cursor > $2 AND i.cursor <= $3 \
-                 AND i.entry->>'kind' = 'referral' ORDER BY i.cursor",
-                &[&ack.member, &acked, &cursor],
-            )
-            .await
-            .map_err(db_error)?;
-        let facts = Facts {
-            kind: EntryKind::Status,
-            at: ack.now,
-            by: &ack.gateway,
-            note: None,
-            gateway: &ack.gateway,
-        };
-        for row in rows {
-            let entry: StoredEntry = from_json(row.get(0))?;
-            let stale: ItemRecord = from_json(row.get(1))?;
-            // Read again in this transaction: an earlier entry may have moved it already.
-            let Some(mut item) = work.item(&stale.item_id).await? else {
-                continue;
-            };
-            if delivered_by_ack(entry.kind, item.status) {
-                work.record_change(&mut item, Status::Delivered, &facts)
-                    .await?;
-                work.put_item(&item, None).await?;
-            }
-        }
-        work.tx
-            .execute(
-                "UPDATE inbox_heads SET acked = $2 WHERE member = $1",
-                &[&ack.member, &cursor],
-            )
-            .await
-            .map_err(db_error)?;
-        work.commit().await
     }
 
     /// Where push delivery to `member` stands.
@@ -191,4 +140,66 @@ impl PgStore {
             .map_err(db_error)?;
         Ok(())
     }
+}
+
+/// An acknowledgement in `work`: refused (`NoSuchCursor`) before anything is written.
+pub(super) async fn acknowledge_in(
+    work: &mut Work<'_>,
+    ack: &Acknowledgement,
+) -> Result<(), StoreError> {
+    let row = work
+        .tx
+        .query_opt(
+            "SELECT head, acked FROM inbox_heads WHERE member = $1 FOR UPDATE",
+            &[&ack.member],
+        )
+        .await
+        .map_err(db_error)?;
+    let (head, acked): (i64, i64) = row.map_or((0, 0), |row| (row.get(0), row.get(1)));
+    let cursor = i64::try_from(ack.cursor).unwrap_or(i64::MAX);
+    if cursor > head {
+        return Err(StoreError::NoSuchCursor);
+    }
+    if cursor <= acked {
+        return Ok(());
+    }
+    let rows = work
+        .tx
+        .query(
+            "SELECT i.entry::text, it.record::text FROM inbox i \
+                 JOIN items it ON it.item_id = i.item_id \
+                 WHERE i.member = $1 AND i.cursor > $2 AND i.cursor <= $3 \
+                 AND i.entry->>'kind' = 'referral' ORDER BY i.cursor",
+            &[&ack.member, &acked, &cursor],
+        )
+        .await
+        .map_err(db_error)?;
+    let facts = Facts {
+        kind: EntryKind::Status,
+        at: ack.now,
+        by: &ack.gateway,
+        note: None,
+        gateway: &ack.gateway,
+    };
+    for row in rows {
+        let entry: StoredEntry = from_json(row.get(0))?;
+        let stale: ItemRecord = from_json(row.get(1))?;
+        // Read again in this transaction: an earlier entry may have moved it already.
+        let Some(mut item) = work.item(&stale.item_id).await? else {
+            continue;
+        };
+        if delivered_by_ack(entry.kind, item.status) {
+            work.record_change(&mut item, Status::Delivered, &facts)
+                .await?;
+            work.put_item(&item, None).await?;
+        }
+    }
+    work.tx
+        .execute(
+            "UPDATE inbox_heads SET acked = $2 WHERE member = $1",
+            &[&ack.member, &cursor],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }

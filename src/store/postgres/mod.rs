@@ -4,6 +4,7 @@
 //! - `connect`: the URI, TLS by rustls, the connection pool and its health probe;
 //! - `schema`: the versioned migrations shipped in the binary;
 //! - `work`: a write transaction and the writes operations share; how writers take turns;
+//! - `writer`: every write of this gateway queued to one task, batched into transactions;
 //! - `reports`, `status`, `inbox`, `retention`: the operations.
 //!
 //! Records are the JSON the embedded store keeps (`domain::records`); receipts and audit events
@@ -18,6 +19,7 @@ mod retention;
 mod schema;
 mod status;
 mod work;
+mod writer;
 
 use std::time::Duration;
 
@@ -36,6 +38,8 @@ pub struct PgStore {
     db: Database,
     /// This gateway's name for the leases it holds (push to a member, retention).
     holder: String,
+    /// Where every write runs (`writer.rs`).
+    writer: writer::Writer,
 }
 
 impl PgStore {
@@ -59,7 +63,8 @@ impl PgStore {
             std::process::id(),
             uuid::Uuid::now_v7()
         );
-        Ok(PgStore { db, holder })
+        let writer = writer::Writer::start(db.clone());
+        Ok(PgStore { db, holder, writer })
     }
 
     /// Runs the migrations alone (`hotline-gateway migrate`); the versions applied.

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::work::{country_key, from_json, to_json, Facts, Work};
+use super::writer::{Done, Job};
 use super::{db_error, PgStore};
 use crate::domain::{holds_url_open, EntryKind, Follower, HistoryEntry, ItemRecord, ReportRecord};
 use crate::receipts::Signer;
@@ -20,142 +21,12 @@ impl PgStore {
         new: NewReport,
         signer: Arc<Signer>,
     ) -> Result<Accepted, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(db_error)?;
-        let mut work = Work::begin(tx).await?;
-        let report_id = new.report.report_id().as_str();
-        if let Some(row) = work
-            .tx
-            .query_opt(
-                "SELECT record::text, receipt FROM reports WHERE member = $1 AND report_id = $2",
-                &[&new.member, &report_id],
-            )
-            .await
-            .map_err(db_error)?
-        {
-            let record: ReportRecord = from_json(row.get(0))?;
-            if record.content_sha256 != new.content_sha256 {
-                return Err(StoreError::Conflict);
-            }
-            return Ok(Accepted::Replay(row.get(1)));
+        match self.writer.run(Job::Report(new, signer)).await? {
+            Done::Report(accepted) => Ok(accepted),
+            _ => Err(StoreError::Corrupt(anyhow::anyhow!(
+                "the writer answered another job"
+            ))),
         }
-
-        // The open items at each item's URL and hosting country, this report's own included.
-        let mut in_this_report: HashMap<(String, String), String> = HashMap::new();
-        let mut records: Vec<ItemRecord> = Vec::with_capacity(new.routings.len());
-        for (item, routing) in new.report.items().iter().zip(&new.routings) {
-            let item_id = uuid::Uuid::now_v7().to_string();
-            let country = routing
-                .hosting_country
-                .as_ref()
-                .map_or_else(String::new, |c| c.as_str().to_owned());
-            let key = (item.url.normalized().to_owned(), country);
-            let original = match in_this_report.get(&key) {
-                Some(id) => Some(id.clone()),
-                None => open_original(&work, &key).await?,
-            };
-            let (status, routed_to) = initial_status(original.is_some(), &routing.destination);
-            match &original {
-                Some(original) => {
-                    let follower = Follower {
-                        item_id: item_id.clone(),
-                        member: new.member.clone(),
-                    };
-                    match records.iter_mut().find(|r| &r.item_id == original) {
-                        Some(record) => record.followers.push(follower),
-                        None => {
-                            let mut record = work.item(original).await?.ok_or_else(|| {
-                                StoreError::Corrupt(anyhow::anyhow!(
-                                    "indexed item {original} is missing"
-                                ))
-                            })?;
-                            record.followers.push(follower);
-                            work.put_item(&record, None).await?;
-                        }
-                    }
-                }
-                None if !holds_url_open(status) => {}
-                None => {
-                    work.tx
-                        .execute(
-                            "INSERT INTO open_urls (url, country, item_id) VALUES ($1, $2, $3) \
-                             ON CONFLICT (url, country) DO UPDATE SET item_id = excluded.item_id",
-                            &[&key.0, &key.1, &item_id],
-                        )
-                        .await
-                        .map_err(db_error)?;
-                    in_this_report.insert(key, item_id.clone());
-                }
-            }
-            records.push(ItemRecord {
-                item_id,
-                submitter: new.member.clone(),
-                report_id: report_id.to_owned(),
-                received_at: new.received_at,
-                item: item.clone(),
-                hosting_country: routing.hosting_country.clone(),
-                basis: routing.basis,
-                routed_to,
-                duplicate_of: original,
-                status,
-                history: vec![HistoryEntry {
-                    status,
-                    at: new.received_at,
-                    by: new.gateway.clone(),
-                    note: None,
-                }],
-                followers: Vec::new(),
-                notified: Vec::new(),
-            });
-        }
-        // Signed here, inside the transaction: what is stored is what is sent.
-        let receipt = signer
-            .receipt(wire::report_receipt(&ReportReceipt {
-                gateway: &new.gateway,
-                member: &new.member,
-                report_id,
-                content_sha256: &new.content_sha256,
-                received_at: new.received_at,
-                items: &records,
-            }))
-            .map_err(StoreError::Corrupt)?;
-        let referral = Facts {
-            kind: EntryKind::Referral,
-            at: new.received_at,
-            by: &new.gateway,
-            note: None,
-            gateway: &new.gateway,
-        };
-        for record in &records {
-            work.put_item(record, None).await?;
-            work.count(counters::new_item(
-                record.status,
-                record.hosting_country.as_ref(),
-            ))
-            .await?;
-            for member in &record.routed_to {
-                work.append(member, &referral, (&record.item_id, record.status), None)
-                    .await?;
-            }
-        }
-        work.audit(chain::report_event(&new, &records)).await?;
-        let report = ReportRecord {
-            report_id: report_id.to_owned(),
-            member: new.member.clone(),
-            received_at: new.received_at,
-            content_sha256: new.content_sha256.clone(),
-            item_ids: records.iter().map(|r| r.item_id.clone()).collect(),
-        };
-        work.tx
-            .execute(
-                "INSERT INTO reports (member, report_id, record, receipt) \
-                 VALUES ($1, $2, $3::text::jsonb, $4)",
-                &[&new.member, &report_id, &to_json(&report)?, &receipt],
-            )
-            .await
-            .map_err(db_error)?;
-        let notify = work.commit().await?;
-        Ok(Accepted::New { receipt, notify })
     }
 
     /// A member's report and its items, in the report's order; `None` if it has no such report.
@@ -198,6 +69,150 @@ impl PgStore {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some((report, items)))
     }
+}
+
+/// A report in `work`: refused (`Conflict`) or answered with its first receipt (`Replay`) before
+/// anything is written.
+pub(super) async fn accept_in(
+    work: &mut Work<'_>,
+    new: &NewReport,
+    signer: &Signer,
+) -> Result<Accepted, StoreError> {
+    let report_id = new.report.report_id().as_str();
+    if let Some(row) = work
+        .tx
+        .query_opt(
+            "SELECT record::text, receipt FROM reports WHERE member = $1 AND report_id = $2",
+            &[&new.member, &report_id],
+        )
+        .await
+        .map_err(db_error)?
+    {
+        let record: ReportRecord = from_json(row.get(0))?;
+        if record.content_sha256 != new.content_sha256 {
+            return Err(StoreError::Conflict);
+        }
+        return Ok(Accepted::Replay(row.get(1)));
+    }
+
+    // The open items at each item's URL and hosting country, this report's own included.
+    let mut in_this_report: HashMap<(String, String), String> = HashMap::new();
+    let mut records: Vec<ItemRecord> = Vec::with_capacity(new.routings.len());
+    for (item, routing) in new.report.items().iter().zip(&new.routings) {
+        let item_id = uuid::Uuid::now_v7().to_string();
+        let country = routing
+            .hosting_country
+            .as_ref()
+            .map_or_else(String::new, |c| c.as_str().to_owned());
+        let key = (item.url.normalized().to_owned(), country);
+        let original = match in_this_report.get(&key) {
+            Some(id) => Some(id.clone()),
+            None => open_original(&work, &key).await?,
+        };
+        let (status, routed_to) = initial_status(original.is_some(), &routing.destination);
+        match &original {
+            Some(original) => {
+                let follower = Follower {
+                    item_id: item_id.clone(),
+                    member: new.member.clone(),
+                };
+                match records.iter_mut().find(|r| &r.item_id == original) {
+                    Some(record) => record.followers.push(follower),
+                    None => {
+                        let mut record = work.item(original).await?.ok_or_else(|| {
+                            StoreError::Corrupt(anyhow::anyhow!(
+                                "indexed item {original} is missing"
+                            ))
+                        })?;
+                        record.followers.push(follower);
+                        work.put_item(&record, None).await?;
+                    }
+                }
+            }
+            None if !holds_url_open(status) => {}
+            None => {
+                work.tx
+                    .execute(
+                        "INSERT INTO open_urls (url, country, item_id) VALUES ($1, $2, $3) \
+                             ON CONFLICT (url, country) DO UPDATE SET item_id = excluded.item_id",
+                        &[&key.0, &key.1, &item_id],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                in_this_report.insert(key, item_id.clone());
+            }
+        }
+        records.push(ItemRecord {
+            item_id,
+            submitter: new.member.clone(),
+            report_id: report_id.to_owned(),
+            received_at: new.received_at,
+            item: item.clone(),
+            hosting_country: routing.hosting_country.clone(),
+            basis: routing.basis,
+            routed_to,
+            duplicate_of: original,
+            status,
+            history: vec![HistoryEntry {
+                status,
+                at: new.received_at,
+                by: new.gateway.clone(),
+                note: None,
+            }],
+            followers: Vec::new(),
+            notified: Vec::new(),
+        });
+    }
+    // Signed here, inside the transaction: what is stored is what is sent.
+    let receipt = signer
+        .receipt(wire::report_receipt(&ReportReceipt {
+            gateway: &new.gateway,
+            member: &new.member,
+            report_id,
+            content_sha256: &new.content_sha256,
+            received_at: new.received_at,
+            items: &records,
+        }))
+        .map_err(StoreError::Corrupt)?;
+    let referral = Facts {
+        kind: EntryKind::Referral,
+        at: new.received_at,
+        by: &new.gateway,
+        note: None,
+        gateway: &new.gateway,
+    };
+    for record in &records {
+        work.put_item(record, None).await?;
+        work.count(counters::new_item(
+            record.status,
+            record.hosting_country.as_ref(),
+        ))
+        .await?;
+        for member in &record.routed_to {
+            work.append(member, &referral, (&record.item_id, record.status), None)
+                .await?;
+        }
+    }
+    work.audit(chain::report_event(new, &records)).await?;
+    let report = ReportRecord {
+        report_id: report_id.to_owned(),
+        member: new.member.clone(),
+        received_at: new.received_at,
+        content_sha256: new.content_sha256.clone(),
+        item_ids: records.iter().map(|r| r.item_id.clone()).collect(),
+    };
+    work.tx
+        .execute(
+            "INSERT INTO reports (member, report_id, record, receipt) \
+                 VALUES ($1, $2, $3::text::jsonb, $4)",
+            &[&new.member, &report_id, &to_json(&report)?, &receipt],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(Accepted::New {
+        receipt,
+        notify: Vec::new(),
+    })
 }
 
 /// The open item at `(url, country)`, if any: the index entry, checked against the item's own

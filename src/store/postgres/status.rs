@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::work::{Facts, Work};
+use super::writer::{Done, Job};
 use super::{db_error, PgStore};
 use crate::domain::{decide_change, ChangeDecision, EntryKind, StatusChange, StatusRefusal};
 use crate::receipts::Signer;
@@ -17,73 +18,87 @@ impl PgStore {
         change: StatusChange,
         signer: Arc<Signer>,
     ) -> Result<StatusOutcome, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(db_error)?;
-        let mut work = Work::begin(tx).await?;
-        let mut item = work.item(&change.item_id).await?;
-        let notices = match decide_change(item.as_ref(), &change) {
-            Err(refusal) => return Err(StoreError::Refused(refusal)),
-            Ok(ChangeDecision::Replay { index }) => {
-                let index = i32::try_from(index).map_err(super::corrupt)?;
-                let row = work
-                    .tx
-                    .query_opt(
-                        "SELECT receipt FROM status_receipts WHERE item_id = $1 AND idx = $2",
-                        &[&change.item_id, &index],
-                    )
-                    .await
-                    .map_err(db_error)?;
-                return match row {
-                    Some(row) => Ok(StatusOutcome::Replay(row.get(0))),
-                    None => Err(StoreError::Refused(StatusRefusal::Conflict(change.status))),
-                };
-            }
-            Ok(ChangeDecision::Apply { notices }) => notices,
-        };
-        let Some(item) = item.as_mut() else {
-            return Err(StoreError::Refused(StatusRefusal::NotFound));
-        };
-        let caller = &change.caller;
-        let facts = Facts {
-            kind: EntryKind::Status,
-            at: change.at,
-            by: &caller.id,
-            note: change.note.as_deref(),
-            gateway: &change.gateway,
-        };
-        work.record_change(item, change.status, &facts).await?;
-        // A notice tells the provider what it needs to act, and who notified it: no note.
-        let notice = Facts {
-            kind: EntryKind::Notice,
-            note: None,
-            ..facts
-        };
-        for provider in notices {
-            if !item.notified.contains(&provider) {
-                item.notified.push(provider.clone());
-            }
-            work.append(&provider, &notice, (&item.item_id, item.status), None)
-                .await?;
+        match self.writer.run(Job::Status(change, signer)).await? {
+            Done::Status(outcome) => Ok(outcome),
+            _ => Err(StoreError::Corrupt(anyhow::anyhow!(
+                "the writer answered another job"
+            ))),
         }
-        let receipt = signer
-            .receipt(wire::status_receipt(
-                &change.gateway,
-                &caller.id,
-                &item.item_id,
-                (change.status, change.at),
-            ))
-            .map_err(StoreError::Corrupt)?;
-        let index = i32::try_from(item.history.len() - 1).map_err(super::corrupt)?;
-        work.tx
-            .execute(
-                "INSERT INTO status_receipts (item_id, idx, receipt) VALUES ($1, $2, $3)",
-                &[&item.item_id, &index, &receipt],
-            )
-            .await
-            .map_err(db_error)?;
-        let closed_at = change.status.is_final().then_some(change.now);
-        work.put_item(item, closed_at).await?;
-        let notify = work.commit().await?;
-        Ok(StatusOutcome::Changed { receipt, notify })
     }
+}
+
+/// A status change in `work`: refused (`Refused`) or answered with the member's earlier
+/// receipt (`Replay`) before anything is written.
+pub(super) async fn change_in(
+    work: &mut Work<'_>,
+    change: &StatusChange,
+    signer: &Signer,
+) -> Result<StatusOutcome, StoreError> {
+    let mut item = work.item(&change.item_id).await?;
+    let notices = match decide_change(item.as_ref(), change) {
+        Err(refusal) => return Err(StoreError::Refused(refusal)),
+        Ok(ChangeDecision::Replay { index }) => {
+            let index = i32::try_from(index).map_err(super::corrupt)?;
+            let row = work
+                .tx
+                .query_opt(
+                    "SELECT receipt FROM status_receipts WHERE item_id = $1 AND idx = $2",
+                    &[&change.item_id, &index],
+                )
+                .await
+                .map_err(db_error)?;
+            return match row {
+                Some(row) => Ok(StatusOutcome::Replay(row.get(0))),
+                None => Err(StoreError::Refused(StatusRefusal::Conflict(change.status))),
+            };
+        }
+        Ok(ChangeDecision::Apply { notices }) => notices,
+    };
+    let Some(item) = item.as_mut() else {
+        return Err(StoreError::Refused(StatusRefusal::NotFound));
+    };
+    let caller = &change.caller;
+    let facts = Facts {
+        kind: EntryKind::Status,
+        at: change.at,
+        by: &caller.id,
+        note: change.note.as_deref(),
+        gateway: &change.gateway,
+    };
+    work.record_change(item, change.status, &facts).await?;
+    // A notice tells the provider what it needs to act, and who notified it: no note.
+    let notice = Facts {
+        kind: EntryKind::Notice,
+        note: None,
+        ..facts
+    };
+    for provider in notices {
+        if !item.notified.contains(&provider) {
+            item.notified.push(provider.clone());
+        }
+        work.append(&provider, &notice, (&item.item_id, item.status), None)
+            .await?;
+    }
+    let receipt = signer
+        .receipt(wire::status_receipt(
+            &change.gateway,
+            &caller.id,
+            &item.item_id,
+            (change.status, change.at),
+        ))
+        .map_err(StoreError::Corrupt)?;
+    let index = i32::try_from(item.history.len() - 1).map_err(super::corrupt)?;
+    work.tx
+        .execute(
+            "INSERT INTO status_receipts (item_id, idx, receipt) VALUES ($1, $2, $3)",
+            &[&item.item_id, &index, &receipt],
+        )
+        .await
+        .map_err(db_error)?;
+    let closed_at = change.status.is_final().then_some(change.now);
+    work.put_item(item, closed_at).await?;
+    Ok(StatusOutcome::Changed {
+        receipt,
+        notify: Vec::new(),
+    })
 }

@@ -19,7 +19,7 @@ use crate::store::chain::{self, Head};
 use crate::store::{counters, StoreError};
 
 /// A write transaction in progress: the chain's head it holds, and the members whose inbox got
-/// entries (to ring their push workers once it commits).
+/// entries from the job running in it (to ring their push workers once it commits).
 pub(super) struct Work<'a> {
     pub tx: Transaction<'a>,
     head: Head,
@@ -61,7 +61,7 @@ impl<'a> Work<'a> {
     }
 
     /// Commits, with the chain's new head.
-    pub async fn commit(self) -> Result<Vec<String>, StoreError> {
+    pub async fn commit(self) -> Result<(), StoreError> {
         if self.linked {
             let seq = i64::try_from(self.head.seq).map_err(corrupt)?;
             self.tx
@@ -72,8 +72,7 @@ impl<'a> Work<'a> {
                 .await
                 .map_err(db_error)?;
         }
-        self.tx.commit().await.map_err(db_error)?;
-        Ok(self.touched)
+        self.tx.commit().await.map_err(db_error)
     }
 
     /// Appends an event to the audit chain.
