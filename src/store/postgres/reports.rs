@@ -107,7 +107,7 @@ pub(super) async fn accept_in(
         let key = (item.url.normalized().to_owned(), country);
         let original = match in_this_report.get(&key) {
             Some(id) => Some(id.clone()),
-            None => open_original(&work, &key).await?,
+            None => open_original(work, &key).await?,
         };
         let (status, routed_to) = initial_status(original.is_some(), &routing.destination);
         match &original {
