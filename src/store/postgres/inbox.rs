@@ -148,13 +148,11 @@ pub(super) async fn acknowledge_in(
     ack: &Acknowledgement,
 ) -> Result<(), StoreError> {
     let row = work
-        .tx
         .query_opt(
             "SELECT head, acked FROM inbox_heads WHERE member = $1 FOR UPDATE",
             &[&ack.member],
         )
-        .await
-        .map_err(db_error)?;
+        .await?;
     let (head, acked): (i64, i64) = row.map_or((0, 0), |row| (row.get(0), row.get(1)));
     let cursor = i64::try_from(ack.cursor).unwrap_or(i64::MAX);
     if cursor > head {
@@ -164,16 +162,14 @@ pub(super) async fn acknowledge_in(
         return Ok(());
     }
     let rows = work
-        .tx
         .query(
             "SELECT i.entry::text, it.record::text FROM inbox i \
-                 JOIN items it ON it.item_id = i.item_id \
-                 WHERE i.member = $1 AND i.cursor > $2 AND i.cursor <= $3 \
-                 AND i.entry->>'kind' = 'referral' ORDER BY i.cursor",
+             JOIN items it ON it.item_id = i.item_id \
+             WHERE i.member = $1 AND i.cursor > $2 AND i.cursor <= $3 \
+             AND i.entry->>'kind' = 'referral' ORDER BY i.cursor",
             &[&ack.member, &acked, &cursor],
         )
-        .await
-        .map_err(db_error)?;
+        .await?;
     let facts = Facts {
         kind: EntryKind::Status,
         at: ack.now,
@@ -191,15 +187,12 @@ pub(super) async fn acknowledge_in(
         if delivered_by_ack(entry.kind, item.status) {
             work.record_change(&mut item, Status::Delivered, &facts)
                 .await?;
-            work.put_item(&item, None).await?;
+            work.put_item(&item, None)?;
         }
     }
-    work.tx
-        .execute(
-            "UPDATE inbox_heads SET acked = $2 WHERE member = $1",
-            &[&ack.member, &cursor],
-        )
-        .await
-        .map_err(db_error)?;
+    work.queue(
+        "UPDATE inbox_heads SET acked = $2 WHERE member = $1",
+        vec![Box::new(ack.member.clone()), Box::new(cursor)],
+    );
     Ok(())
 }

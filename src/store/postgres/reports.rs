@@ -1,6 +1,6 @@
 //! Accepting a report in one transaction, and reading it back for its submitter.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::work::{country_key, from_json, to_json, Facts, Work};
@@ -80,13 +80,11 @@ pub(super) async fn accept_in(
 ) -> Result<Accepted, StoreError> {
     let report_id = new.report.report_id().as_str();
     if let Some(row) = work
-        .tx
         .query_opt(
             "SELECT record::text, receipt FROM reports WHERE member = $1 AND report_id = $2",
             &[&new.member, &report_id],
         )
-        .await
-        .map_err(db_error)?
+        .await?
     {
         let record: ReportRecord = from_json(row.get(0))?;
         if record.content_sha256 != new.content_sha256 {
@@ -98,6 +96,8 @@ pub(super) async fn accept_in(
     // The open items at each item's URL and hosting country, this report's own included.
     let mut in_this_report: HashMap<(String, String), String> = HashMap::new();
     let mut records: Vec<ItemRecord> = Vec::with_capacity(new.routings.len());
+    // Earlier items this report makes duplicates of, with their new followers, written once.
+    let mut originals: Vec<ItemRecord> = Vec::new();
     for (item, routing) in new.report.items().iter().zip(&new.routings) {
         let item_id = uuid::Uuid::now_v7().to_string();
         let country = routing
@@ -116,7 +116,11 @@ pub(super) async fn accept_in(
                     item_id: item_id.clone(),
                     member: new.member.clone(),
                 };
-                match records.iter_mut().find(|r| &r.item_id == original) {
+                let known = records
+                    .iter_mut()
+                    .chain(originals.iter_mut())
+                    .find(|r| &r.item_id == original);
+                match known {
                     Some(record) => record.followers.push(follower),
                     None => {
                         let mut record = work.item(original).await?.ok_or_else(|| {
@@ -125,20 +129,21 @@ pub(super) async fn accept_in(
                             ))
                         })?;
                         record.followers.push(follower);
-                        work.put_item(&record, None).await?;
+                        originals.push(record);
                     }
                 }
             }
             None if !holds_url_open(status) => {}
             None => {
-                work.tx
-                    .execute(
-                        "INSERT INTO open_urls (url, country, item_id) VALUES ($1, $2, $3) \
-                             ON CONFLICT (url, country) DO UPDATE SET item_id = excluded.item_id",
-                        &[&key.0, &key.1, &item_id],
-                    )
-                    .await
-                    .map_err(db_error)?;
+                work.queue(
+                    "INSERT INTO open_urls (url, country, item_id) VALUES ($1, $2, $3) \
+                     ON CONFLICT (url, country) DO UPDATE SET item_id = excluded.item_id",
+                    vec![
+                        Box::new(key.0.clone()),
+                        Box::new(key.1.clone()),
+                        Box::new(item_id.clone()),
+                    ],
+                );
                 in_this_report.insert(key, item_id.clone());
             }
         }
@@ -181,19 +186,21 @@ pub(super) async fn accept_in(
         note: None,
         gateway: &new.gateway,
     };
+    for record in &originals {
+        work.put_item(record, None)?;
+    }
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
     for record in &records {
-        work.put_item(record, None).await?;
-        work.count(counters::new_item(
-            record.status,
-            record.hosting_country.as_ref(),
-        ))
-        .await?;
+        work.put_item(record, None)?;
+        for (name, n) in counters::new_item(record.status, record.hosting_country.as_ref()) {
+            *counts.entry(name).or_default() += n;
+        }
         for member in &record.routed_to {
-            work.append(member, &referral, (&record.item_id, record.status), None)
-                .await?;
+            work.append(member, &referral, (&record.item_id, record.status), None)?;
         }
     }
-    work.audit(chain::report_event(new, &records)).await?;
+    work.count(counts.into_iter().collect());
+    work.audit(chain::report_event(new, &records))?;
     let report = ReportRecord {
         report_id: report_id.to_owned(),
         member: new.member.clone(),
@@ -201,14 +208,16 @@ pub(super) async fn accept_in(
         content_sha256: new.content_sha256.clone(),
         item_ids: records.iter().map(|r| r.item_id.clone()).collect(),
     };
-    work.tx
-        .execute(
-            "INSERT INTO reports (member, report_id, record, receipt) \
-                 VALUES ($1, $2, $3::text::jsonb, $4)",
-            &[&new.member, &report_id, &to_json(&report)?, &receipt],
-        )
-        .await
-        .map_err(db_error)?;
+    work.queue(
+        "INSERT INTO reports (member, report_id, record, receipt) \
+         VALUES ($1, $2, $3::text::jsonb, $4)",
+        vec![
+            Box::new(new.member.clone()),
+            Box::new(report_id.to_owned()),
+            Box::new(to_json(&report)?),
+            Box::new(receipt.clone()),
+        ],
+    );
     Ok(Accepted::New {
         receipt,
         notify: Vec::new(),
@@ -222,13 +231,11 @@ async fn open_original(
     (url, country): &(String, String),
 ) -> Result<Option<String>, StoreError> {
     let Some(row) = work
-        .tx
         .query_opt(
             "SELECT item_id FROM open_urls WHERE url = $1 AND country = $2",
             &[url, country],
         )
-        .await
-        .map_err(db_error)?
+        .await?
     else {
         return Ok(None);
     };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::work::{Facts, Work};
 use super::writer::{Done, Job};
-use super::{db_error, PgStore};
+use super::PgStore;
 use crate::domain::{decide_change, ChangeDecision, EntryKind, StatusChange, StatusRefusal};
 use crate::receipts::Signer;
 use crate::store::{StatusOutcome, StoreError};
@@ -40,13 +40,11 @@ pub(super) async fn change_in(
         Ok(ChangeDecision::Replay { index }) => {
             let index = i32::try_from(index).map_err(super::corrupt)?;
             let row = work
-                .tx
                 .query_opt(
                     "SELECT receipt FROM status_receipts WHERE item_id = $1 AND idx = $2",
                     &[&change.item_id, &index],
                 )
-                .await
-                .map_err(db_error)?;
+                .await?;
             return match row {
                 Some(row) => Ok(StatusOutcome::Replay(row.get(0))),
                 None => Err(StoreError::Refused(StatusRefusal::Conflict(change.status))),
@@ -76,8 +74,7 @@ pub(super) async fn change_in(
         if !item.notified.contains(&provider) {
             item.notified.push(provider.clone());
         }
-        work.append(&provider, &notice, (&item.item_id, item.status), None)
-            .await?;
+        work.append(&provider, &notice, (&item.item_id, item.status), None)?;
     }
     let receipt = signer
         .receipt(wire::status_receipt(
@@ -88,15 +85,16 @@ pub(super) async fn change_in(
         ))
         .map_err(StoreError::Corrupt)?;
     let index = i32::try_from(item.history.len() - 1).map_err(super::corrupt)?;
-    work.tx
-        .execute(
-            "INSERT INTO status_receipts (item_id, idx, receipt) VALUES ($1, $2, $3)",
-            &[&item.item_id, &index, &receipt],
-        )
-        .await
-        .map_err(db_error)?;
+    work.queue(
+        "INSERT INTO status_receipts (item_id, idx, receipt) VALUES ($1, $2, $3)",
+        vec![
+            Box::new(item.item_id.clone()),
+            Box::new(index),
+            Box::new(receipt.clone()),
+        ],
+    );
     let closed_at = change.status.is_final().then_some(change.now);
-    work.put_item(item, closed_at).await?;
+    work.put_item(item, closed_at)?;
     Ok(StatusOutcome::Changed {
         receipt,
         notify: Vec::new(),

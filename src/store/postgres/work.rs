@@ -9,6 +9,7 @@
 
 use deadpool_postgres::Transaction;
 use serde::Serialize;
+use tokio_postgres::types::ToSql;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -25,7 +26,13 @@ pub(super) struct Work<'a> {
     head: Head,
     linked: bool,
     pub touched: Vec<String>,
+    /// Writes queued since the last [`Work::flush`]: sent together (pipelined) when the job
+    /// that made them ends, so a job costs a few round trips, not one per row.
+    pending: Vec<Write>,
 }
+
+/// A statement and its parameters, queued.
+type Write = (&'static str, Vec<Box<dyn ToSql + Sync + Send>>);
 
 /// What an inbox entry tells, to append it.
 pub(super) struct Facts<'a> {
@@ -57,11 +64,56 @@ impl<'a> Work<'a> {
             head,
             linked: false,
             touched: Vec::new(),
+            pending: Vec::new(),
         })
     }
 
-    /// Commits, with the chain's new head.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Queues a write, sent with the others at the next [`Work::flush`].
+    pub fn queue(&mut self, sql: &'static str, params: Vec<Box<dyn ToSql + Sync + Send>>) {
+        self.pending.push((sql, params));
+    }
+
+    /// Sends every queued write at once (tokio-postgres pipelines requests made together on one
+    /// connection), each a cached prepared statement. Their order does not matter: no queued
+    /// write reads what another writes. Whatever reads them (the next job) comes after.
+    pub async fn flush(&mut self) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.pending);
+        let tx = &self.tx;
+        let sends = pending.iter().map(|(sql, params)| async move {
+            let statement = tx.prepare_cached(sql).await.map_err(db_error)?;
+            let params: Vec<&(dyn ToSql + Sync)> = params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            tx.execute(&statement, &params).await.map_err(db_error)
+        });
+        futures_util::future::try_join_all(sends).await?;
+        Ok(())
+    }
+
+    /// A read, as a cached prepared statement.
+    pub async fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<tokio_postgres::Row>, StoreError> {
+        let statement = self.tx.prepare_cached(sql).await.map_err(db_error)?;
+        self.tx.query_opt(&statement, params).await.map_err(db_error)
+    }
+
+    /// A read of several rows, as a cached prepared statement.
+    pub async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
+        let statement = self.tx.prepare_cached(sql).await.map_err(db_error)?;
+        self.tx.query(&statement, params).await.map_err(db_error)
+    }
+
+    /// Commits, with the chain's new head (after the writes still queued).
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.flush().await?;
         if self.linked {
             let seq = i64::try_from(self.head.seq).map_err(corrupt)?;
             self.tx
@@ -76,89 +128,68 @@ impl<'a> Work<'a> {
     }
 
     /// Appends an event to the audit chain.
-    pub async fn audit(&mut self, event: Value) -> Result<(), StoreError> {
+    pub fn audit(&mut self, event: Value) -> Result<(), StoreError> {
         let (event, head) = chain::link(event, &self.head).map_err(StoreError::Corrupt)?;
         let bytes = serde_json::to_vec(&event).map_err(corrupt)?;
         let seq = i64::try_from(head.seq).map_err(corrupt)?;
-        self.tx
-            .execute(
-                "INSERT INTO audit (seq, event) VALUES ($1, $2)",
-                &[&seq, &bytes],
-            )
-            .await
-            .map_err(db_error)?;
+        self.queue(
+            "INSERT INTO audit (seq, event) VALUES ($1, $2)",
+            vec![Box::new(seq), Box::new(bytes)],
+        );
         self.head = head;
         self.linked = true;
         Ok(())
     }
 
     /// Moves each counter by its amount.
-    pub async fn count(&self, counts: Vec<(String, i64)>) -> Result<(), StoreError> {
+    pub fn count(&mut self, counts: Vec<(String, i64)>) {
         for (name, n) in counts {
-            self.tx
-                .execute(
-                    "INSERT INTO counters (name, n) VALUES ($1, $2) \
-                     ON CONFLICT (name) DO UPDATE SET n = counters.n + excluded.n",
-                    &[&name, &n],
-                )
-                .await
-                .map_err(db_error)?;
+            self.queue(
+                "INSERT INTO counters (name, n) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET n = counters.n + excluded.n",
+                vec![Box::new(name), Box::new(n)],
+            );
         }
-        Ok(())
     }
 
     /// The item `item_id`, if there is one.
     pub async fn item(&self, item_id: &str) -> Result<Option<ItemRecord>, StoreError> {
         let row = self
-            .tx
             .query_opt(
                 "SELECT record::text FROM items WHERE item_id = $1",
                 &[&item_id],
             )
-            .await
-            .map_err(db_error)?;
+            .await?;
         row.map(|row| from_json(row.get(0))).transpose()
     }
 
     /// Writes `item` (new or changed); `closed_at`: when it reached a final status.
-    pub async fn put_item(
-        &self,
+    pub fn put_item(
+        &mut self,
         item: &ItemRecord,
         closed_at: Option<OffsetDateTime>,
     ) -> Result<(), StoreError> {
         let closed_at = closed_at.map(clock::format);
-        self.tx
-            .execute(
-                "INSERT INTO items (item_id, record, closed_at) \
-                 VALUES ($1, $2::text::jsonb, $3::text::timestamptz) \
-                 ON CONFLICT (item_id) DO UPDATE SET record = excluded.record, \
-                 closed_at = coalesce(items.closed_at, excluded.closed_at)",
-                &[&item.item_id, &to_json(item)?, &closed_at],
-            )
-            .await
-            .map_err(db_error)?;
+        let record = to_json(item)?;
+        self.queue(
+            "INSERT INTO items (item_id, record, closed_at) \
+             VALUES ($1, $2::text::jsonb, $3::text::timestamptz) \
+             ON CONFLICT (item_id) DO UPDATE SET record = excluded.record, \
+             closed_at = coalesce(items.closed_at, excluded.closed_at)",
+            vec![Box::new(item.item_id.clone()), Box::new(record), Box::new(closed_at)],
+        );
         Ok(())
     }
 
-    /// Appends an entry to `member`'s inbox, at the cursor after its last; returns the cursor.
-    /// The member's row is locked until the commit, so cursors become visible in order.
-    pub async fn append(
+    /// Appends an entry to `member`'s inbox, at the cursor after its last. The member's row
+    /// stays locked until the commit, so cursors become visible in order.
+    pub fn append(
         &mut self,
         member: &str,
         facts: &Facts<'_>,
         (item_id, status): (&str, Status),
         duplicate_of: Option<&str>,
-    ) -> Result<i64, StoreError> {
-        let cursor: i64 = self
-            .tx
-            .query_one(
-                "INSERT INTO inbox_heads (member, head) VALUES ($1, 1) \
-                 ON CONFLICT (member) DO UPDATE SET head = inbox_heads.head + 1 RETURNING head",
-                &[&member],
-            )
-            .await
-            .map_err(db_error)?
-            .get(0);
+    ) -> Result<(), StoreError> {
         let entry = StoredEntry {
             kind: facts.kind,
             at: facts.at,
@@ -168,34 +199,33 @@ impl<'a> Work<'a> {
             note: facts.note.map(str::to_owned),
             duplicate_of: duplicate_of.map(str::to_owned),
         };
-        self.tx
-            .execute(
-                "INSERT INTO inbox (member, cursor, item_id, entry) \
-                 VALUES ($1, $2, $3, $4::text::jsonb)",
-                &[&member, &cursor, &item_id, &to_json(&entry)?],
-            )
-            .await
-            .map_err(db_error)?;
+        self.queue(
+            "WITH head AS (INSERT INTO inbox_heads (member, head) VALUES ($1, 1) \
+             ON CONFLICT (member) DO UPDATE SET head = inbox_heads.head + 1 RETURNING head) \
+             INSERT INTO inbox (member, cursor, item_id, entry) \
+             SELECT $1, head.head, $2, $3::text::jsonb FROM head",
+            vec![
+                Box::new(member.to_owned()),
+                Box::new(item_id.to_owned()),
+                Box::new(to_json(&entry)?),
+            ],
+        );
         if !self.touched.iter().any(|m| m == member) {
             self.touched.push(member.to_owned());
         }
-        Ok(cursor)
+        Ok(())
     }
 
     /// Takes `item` out of the open URL index, if it is the open item there.
-    pub async fn release_url(&self, item: &ItemRecord) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "DELETE FROM open_urls WHERE url = $1 AND country = $2 AND item_id = $3",
-                &[
-                    &item.item.url.normalized(),
-                    &country_key(item),
-                    &item.item_id,
-                ],
-            )
-            .await
-            .map_err(db_error)?;
-        Ok(())
+    pub fn release_url(&mut self, item: &ItemRecord) {
+        self.queue(
+            "DELETE FROM open_urls WHERE url = $1 AND country = $2 AND item_id = $3",
+            vec![
+                Box::new(item.item.url.normalized().to_owned()),
+                Box::new(country_key(item)),
+                Box::new(item.item_id.clone()),
+            ],
+        );
     }
 
     /// Moves `item` to `status`: counters, the audit event, its history, and the entries that
@@ -212,10 +242,8 @@ impl<'a> Work<'a> {
             (item.status, status),
             item.received_at,
             facts.at,
-        ))
-        .await?;
-        self.audit(chain::status_event(item, status, (facts.by, facts.at)))
-            .await?;
+        ));
+        self.audit(chain::status_event(item, status, (facts.by, facts.at)))?;
         item.status = status;
         item.history.push(crate::domain::HistoryEntry {
             status,
@@ -224,11 +252,10 @@ impl<'a> Work<'a> {
             note: facts.note.map(str::to_owned),
         });
         if !holds_url_open(status) {
-            self.release_url(item).await?;
+            self.release_url(item);
         }
         let submitter = item.submitter.clone();
-        self.append(&submitter, facts, (&item.item_id, status), None)
-            .await?;
+        self.append(&submitter, facts, (&item.item_id, status), None)?;
         let relayed = Facts {
             by: facts.gateway,
             note: None,
@@ -243,8 +270,7 @@ impl<'a> Work<'a> {
                 &relayed,
                 (&follower.item_id, status),
                 Some(&item.item_id),
-            )
-            .await?;
+            )?;
         }
         Ok(())
     }

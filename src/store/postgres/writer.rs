@@ -141,6 +141,8 @@ async fn run_job(work: &mut Work<'_>, job: &Job) -> Result<Done, StoreError> {
             Done::Ack(Vec::new())
         }
     };
+    // The job's writes, pipelined; the next job reads after them.
+    work.flush().await?;
     let touched = std::mem::take(&mut work.touched);
     Ok(match done {
         Done::Report(Accepted::New { receipt, .. }) => Done::Report(Accepted::New {
