@@ -80,7 +80,7 @@ impl PgStore {
             .client()
             .await?
             .query(
-                "SELECT i.cursor, i.entry::text, it.record::text FROM inbox i \
+                "SELECT i.cursor, i.entry, it.record FROM inbox i \
                  JOIN items it ON it.item_id = i.item_id \
                  WHERE i.member = $1 AND i.cursor > $2 ORDER BY i.cursor LIMIT $3",
                 &[&member, &after, &limit],
@@ -116,7 +116,7 @@ impl PgStore {
             .client()
             .await?
             .query_opt(
-                "SELECT state::text FROM push_state WHERE member = $1",
+                "SELECT state FROM push_state WHERE member = $1",
                 &[&member],
             )
             .await
@@ -132,7 +132,7 @@ impl PgStore {
         self.client()
             .await?
             .execute(
-                "INSERT INTO push_state (member, state) VALUES ($1, $2::text::jsonb) \
+                "INSERT INTO push_state (member, state) VALUES ($1, $2) \
                  ON CONFLICT (member) DO UPDATE SET state = excluded.state",
                 &[&member, &to_json(state)?],
             )
@@ -163,10 +163,9 @@ pub(super) async fn acknowledge_in(
     }
     let rows = work
         .query(
-            "SELECT i.entry::text, it.record::text FROM inbox i \
+            "SELECT i.entry, it.record FROM inbox i \
              JOIN items it ON it.item_id = i.item_id \
-             WHERE i.member = $1 AND i.cursor > $2 AND i.cursor <= $3 \
-             AND i.entry->>'kind' = 'referral' ORDER BY i.cursor",
+             WHERE i.member = $1 AND i.cursor > $2 AND i.cursor <= $3 ORDER BY i.cursor",
             &[&ack.member, &acked, &cursor],
         )
         .await?;
@@ -179,6 +178,9 @@ pub(super) async fn acknowledge_in(
     };
     for row in rows {
         let entry: StoredEntry = from_json(row.get(0))?;
+        if entry.kind != EntryKind::Referral {
+            continue;
+        }
         let stale: ItemRecord = from_json(row.get(1))?;
         // Read again in this transaction: an earlier entry may have moved it already.
         let Some(mut item) = work.item(&stale.item_id).await? else {

@@ -7,7 +7,8 @@
 //! - `writer`: every write of this gateway queued to one task, batched into transactions;
 //! - `reports`, `status`, `inbox`, `retention`: the operations.
 //!
-//! Records are the JSON the embedded store keeps (`domain::records`); receipts and audit events
+//! Records are the JSON the embedded store keeps (`domain::records`), as text (the database
+//! never looks inside them: what the rules look up has a column); receipts and audit events
 //! are stored as the exact bytes sent or hashed. A transaction commits before an operation
 //! returns, with PostgreSQL's `synchronous_commit` (on by default): what a member was answered
 //! is on disk.
@@ -153,7 +154,7 @@ impl PgStore {
         self.client()
             .await?
             .execute(
-                "INSERT INTO keys (kid, jwk) VALUES ($1, $2::text::jsonb) ON CONFLICT (kid) DO NOTHING",
+                "INSERT INTO keys (kid, jwk) VALUES ($1, $2) ON CONFLICT (kid) DO NOTHING",
                 &[&jwk.kid, &json],
             )
             .await
@@ -166,7 +167,7 @@ impl PgStore {
         let rows = self
             .client()
             .await?
-            .query("SELECT jwk::text FROM keys ORDER BY kid", &[])
+            .query("SELECT jwk FROM keys ORDER BY kid", &[])
             .await
             .map_err(db_error)?;
         let mut keys = vec![current.clone()];

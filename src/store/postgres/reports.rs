@@ -38,7 +38,7 @@ impl PgStore {
         let client = self.client().await?;
         let Some(row) = client
             .query_opt(
-                "SELECT record::text FROM reports WHERE member = $1 AND report_id = $2",
+                "SELECT record FROM reports WHERE member = $1 AND report_id = $2",
                 &[&member, &report_id],
             )
             .await
@@ -49,7 +49,7 @@ impl PgStore {
         let report: ReportRecord = from_json(row.get(0))?;
         let rows = client
             .query(
-                "SELECT item_id, record::text FROM items WHERE item_id = ANY($1)",
+                "SELECT item_id, record FROM items WHERE item_id = ANY($1)",
                 &[&report.item_ids],
             )
             .await
@@ -81,7 +81,7 @@ pub(super) async fn accept_in(
     let report_id = new.report.report_id().as_str();
     if let Some(row) = work
         .query_opt(
-            "SELECT record::text, receipt FROM reports WHERE member = $1 AND report_id = $2",
+            "SELECT record, receipt FROM reports WHERE member = $1 AND report_id = $2",
             &[&new.member, &report_id],
         )
         .await?
@@ -210,7 +210,7 @@ pub(super) async fn accept_in(
     };
     work.queue(
         "INSERT INTO reports (member, report_id, record, receipt) \
-         VALUES ($1, $2, $3::text::jsonb, $4)",
+         VALUES ($1, $2, $3, $4)",
         vec![
             Box::new(new.member.clone()),
             Box::new(report_id.to_owned()),

@@ -24,7 +24,7 @@ impl PgStore {
             let rows = work
                 .tx
                 .query(
-                    "SELECT record::text FROM items \
+                    "SELECT record FROM items \
                      WHERE closed_at < $1::text::timestamptz ORDER BY closed_at LIMIT $2",
                     &[&cutoff, &BATCH],
                 )
@@ -62,7 +62,7 @@ async fn remove_item(work: &Work<'_>, item: &ItemRecord) -> Result<(), StoreErro
     }
     let Some(row) = tx
         .query_opt(
-            "SELECT record::text FROM reports WHERE member = $1 AND report_id = $2 FOR UPDATE",
+            "SELECT record FROM reports WHERE member = $1 AND report_id = $2 FOR UPDATE",
             &[&item.submitter, &item.report_id],
         )
         .await
@@ -81,7 +81,7 @@ async fn remove_item(work: &Work<'_>, item: &ItemRecord) -> Result<(), StoreErro
         .map_err(db_error)?;
     } else {
         tx.execute(
-            "UPDATE reports SET record = $3::text::jsonb WHERE member = $1 AND report_id = $2",
+            "UPDATE reports SET record = $3 WHERE member = $1 AND report_id = $2",
             &[&item.submitter, &item.report_id, &to_json(&report)?],
         )
         .await

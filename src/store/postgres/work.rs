@@ -156,7 +156,7 @@ impl<'a> Work<'a> {
     pub async fn item(&self, item_id: &str) -> Result<Option<ItemRecord>, StoreError> {
         let row = self
             .query_opt(
-                "SELECT record::text FROM items WHERE item_id = $1",
+                "SELECT record FROM items WHERE item_id = $1",
                 &[&item_id],
             )
             .await?;
@@ -173,7 +173,7 @@ impl<'a> Work<'a> {
         let record = to_json(item)?;
         self.queue(
             "INSERT INTO items (item_id, record, closed_at) \
-             VALUES ($1, $2::text::jsonb, $3::text::timestamptz) \
+             VALUES ($1, $2, $3::text::timestamptz) \
              ON CONFLICT (item_id) DO UPDATE SET record = excluded.record, \
              closed_at = coalesce(items.closed_at, excluded.closed_at)",
             vec![Box::new(item.item_id.clone()), Box::new(record), Box::new(closed_at)],
@@ -203,7 +203,7 @@ impl<'a> Work<'a> {
             "WITH head AS (INSERT INTO inbox_heads (member, head) VALUES ($1, 1) \
              ON CONFLICT (member) DO UPDATE SET head = inbox_heads.head + 1 RETURNING head) \
              INSERT INTO inbox (member, cursor, item_id, entry) \
-             SELECT $1, head.head, $2, $3::text::jsonb FROM head",
+             SELECT $1, head.head, $2, $3 FROM head",
             vec![
                 Box::new(member.to_owned()),
                 Box::new(item_id.to_owned()),

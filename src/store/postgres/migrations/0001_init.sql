@@ -1,11 +1,11 @@
--- The gateway's tables (version 1). Records are the JSON the embedded store keeps too; what
--- the rules look up has a column and an index of its own.
+-- The gateway's tables (version 1). Records are the JSON the embedded store keeps too, as
+-- text; what the rules look up has a column and an index of its own.
 
 -- Every accepted report, by its submitter and id, with the exact receipt bytes first sent.
 CREATE TABLE reports (
     member      text    NOT NULL,
     report_id   text    NOT NULL,
-    record      jsonb   NOT NULL,
+    record      text    NOT NULL,
     receipt     bytea   NOT NULL,
     PRIMARY KEY (member, report_id)
 );
@@ -13,7 +13,7 @@ CREATE TABLE reports (
 -- Every item, with its routing, status and history; closed_at once it is final (retention).
 CREATE TABLE items (
     item_id     text        PRIMARY KEY,
-    record      jsonb       NOT NULL,
+    record      text        NOT NULL,
     closed_at   timestamptz
 );
 CREATE INDEX items_closed_at ON items (closed_at) WHERE closed_at IS NOT NULL;
@@ -44,7 +44,7 @@ CREATE TABLE inbox (
     member      text    NOT NULL,
     cursor      bigint  NOT NULL,
     item_id     text    NOT NULL,
-    entry       jsonb   NOT NULL,
+    entry       text    NOT NULL,
     PRIMARY KEY (member, cursor)
 );
 CREATE INDEX inbox_item_id ON inbox (item_id);
@@ -52,7 +52,7 @@ CREATE INDEX inbox_item_id ON inbox (item_id);
 -- Where push delivery to each member stands, and which gateway pushes to it now.
 CREATE TABLE push_state (
     member      text    PRIMARY KEY,
-    state       jsonb   NOT NULL
+    state       text    NOT NULL
 );
 CREATE TABLE leases (
     name        text        PRIMARY KEY,
@@ -82,5 +82,5 @@ CREATE TABLE counters (
 -- Every receipt key any gateway ever signed with.
 CREATE TABLE keys (
     kid         text    PRIMARY KEY,
-    jwk         jsonb   NOT NULL
+    jwk         text    NOT NULL
 );
