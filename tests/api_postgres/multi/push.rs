@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::gateways::{accepted_within, delivered_pushes, spawn_two, TAKEOVER};
@@ -85,4 +87,33 @@ async fn push_runs_on_one_gateway_and_the_other_takes_over_when_it_stops() {
             m
         });
     assert!(by_cursor.values().all(|&n| n == 1), "{by_cursor:?}");
+}
+
+/// Entries in the slow endpoint's backlog, and how long it takes to answer each: together
+/// longer than the push lease (15 s) and its retry (5 s).
+const SLOW_BACKLOG: usize = 16;
+const SLOW_ANSWER: Duration = Duration::from_millis(1500);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_longer_than_the_lease_is_still_pushed_by_one_gateway_in_order() {
+    let (listener, endpoint) = reserve();
+    let pair = spawn_two(|s| {
+        let member = s.members.iter_mut().find(|m| m.id == "hotline-nl").unwrap();
+        member.endpoint = Some(endpoint.clone());
+    })
+    .await;
+    let receiver = Receiver::start(listener, &pair.a.settings.tls);
+    receiver.answer_after(SLOW_ANSWER);
+    for n in 1..=SLOW_BACKLOG {
+        push_report(pair.both()[n % 2], n).await;
+    }
+    let limit = SLOW_ANSWER * SLOW_BACKLOG as u32 + TAKEOVER;
+    accepted_within(&receiver, SLOW_BACKLOG, limit).await;
+    // Every push so far (an entry pushed again by a second gateway would show here).
+    once_in_order(&receiver.pushes(), SLOW_BACKLOG as u64);
+    let counts = [
+        pushed_by(&pair.a, "hotline-nl").await,
+        pushed_by(&pair.b, "hotline-nl").await,
+    ];
+    assert!(counts.contains(&0), "both gateways pushed: {counts:?}");
 }
