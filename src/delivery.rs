@@ -176,17 +176,17 @@ impl Worker {
         while !*stop.borrow() {
             // One gateway at a time pushes to a member, in order (one per embedded store anyway).
             let held = self.state.store.lease(&lease, PUSH_LEASE).await;
-            let outcome = match held {
-                Ok(true) => self
-                    .step(&stop)
-                    .await
-                    .map(|wait| match self.state.store.is_shared() {
-                        true => Some(wait.map_or(SHARED_POLL, |w| w.min(SHARED_POLL))),
-                        false => wait,
+            let outcome =
+                match held {
+                    Ok(true) => self.step(&lease, &stop).await.map(|wait| {
+                        match self.state.store.is_shared() {
+                            true => Some(wait.map_or(SHARED_POLL, |w| w.min(SHARED_POLL))),
+                            false => wait,
+                        }
                     }),
-                Ok(false) => Ok(Some(LEASE_RETRY)),
-                Err(e) => Err(e.into()),
-            };
+                    Ok(false) => Ok(Some(LEASE_RETRY)),
+                    Err(e) => Err(e.into()),
+                };
             let wait = match outcome {
                 Ok(wait) => wait,
                 Err(e) => {
@@ -202,13 +202,22 @@ impl Worker {
         }
     }
 
-    /// Pushes what can be pushed now; returns how long to wait before trying again (`None`:
-    /// until the bell rings).
-    async fn step(&self, stop: &watch::Receiver<bool>) -> anyhow::Result<Option<Duration>> {
+    /// Pushes what can be pushed now, while this gateway holds `lease`; returns how long to
+    /// wait before trying again (`None`: until the bell rings).
+    async fn step(
+        &self,
+        lease: &str,
+        stop: &watch::Receiver<bool>,
+    ) -> anyhow::Result<Option<Duration>> {
         let app = &self.state;
         let store = &app.store;
         // Stopping finishes the push in flight, not the backlog.
         while !*stop.borrow() {
+            // Renewed before each push: a backlog that takes longer than the lease would
+            // otherwise be pushed by another gateway too, at the same time.
+            if !store.lease(lease, PUSH_LEASE).await? {
+                return Ok(Some(LEASE_RETRY));
+            }
             if app
                 .directory()
                 .get(&self.member)

@@ -119,7 +119,9 @@ pub async fn spawn_keeping(
     (keep, app)
 }
 
-async fn start(settings: Settings, clock: Clock) -> TestApp {
+/// A gateway on `settings` as they are (no test PKI made, no directory kept): for a gateway
+/// started beside another, on files and a database the test already has.
+pub async fn start(settings: Settings, clock: Clock) -> TestApp {
     // A stopped gateway releases sled's lock on its directory a moment after it stops.
     let mut tries = 0;
     let app = loop {

@@ -3,8 +3,10 @@
 //! of one throwaway PostgreSQL server (`tests/support/postgres.rs`, started on first use). Left
 //! out: what is about the embedded store itself (its files, its storage faults, sled's lock,
 //! tampering with sled's tables) or not about storage at all (TLS, slow clients, the CLI's
-//! defaults), which the `api` binary runs once; and, for PostgreSQL alone, `multi`: several
-//! gateways on one database.
+//! defaults), which the `api` binary runs once. For PostgreSQL alone: `multi`, two gateways on
+//! one database (started by `gateways`), each rule of the contract across them; `faults`, a
+//! gateway killed under load while another serves on, and the database stopped and started
+//! under load.
 //!
 //! Some helpers of the shared files are not used by the suites run here.
 #![allow(dead_code)]
@@ -21,6 +23,8 @@ mod admin;
 mod conformance;
 #[path = "../api/errors/mod.rs"]
 mod errors;
+mod faults;
+mod gateways;
 #[path = "../api/helpers.rs"]
 mod helpers;
 #[path = "../api/inbox.rs"]
@@ -29,6 +33,7 @@ mod inbox;
 mod lifecycle;
 #[path = "../api/lifecycle_paths.rs"]
 mod lifecycle_paths;
+mod multi;
 #[path = "../api/process.rs"]
 mod process;
 #[path = "../api/push.rs"]

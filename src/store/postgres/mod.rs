@@ -182,7 +182,12 @@ impl PgStore {
 
     /// Gives back every lease this gateway holds (at shutdown), so that another gateway, or
     /// this one restarted, takes the work over at once rather than when the leases expire.
+    ///
+    /// The pool's idle connections are let go first: a connection runs on the runtime of the
+    /// task that opened it, often one of the API's workers, and those have stopped by now, so
+    /// such a connection is closed or closes under the query. A new one is opened here.
     pub async fn release_leases(&self) -> Result<(), StoreError> {
+        self.db.pool().retain(|_, _| false);
         self.client()
             .await?
             .execute("DELETE FROM leases WHERE holder = $1", &[&self.holder])

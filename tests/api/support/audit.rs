@@ -63,25 +63,34 @@ pub fn assert_intact(data_dir: &Path, events: usize) {
 }
 
 /// `audit verify` on the store of a gateway configured by `settings` (either backend; a
+/// PostgreSQL store may be verified while gateways run): its verdict.
+pub fn store_verdict(settings: &Settings) -> Verdict {
+    match settings.store.backend {
+        Backend::Sled => audit_verify(&settings.gateway.data_dir),
+        Backend::Postgres => {
+            let store = format!("backend = \"postgres\"\nurl = {:?}\n", settings.store.url);
+            let output = run_verify_with(&settings.gateway.data_dir, &store);
+            let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            assert!(
+                !stdout.is_empty(),
+                "no verdict; stderr: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            Verdict {
+                code: output.status.code(),
+                stdout,
+            }
+        }
+    }
+}
+
+/// `audit verify` on the store of a gateway configured by `settings` (either backend; a
 /// PostgreSQL store may be verified while gateways run), finds the chain intact with `events`.
 pub fn assert_store_intact(settings: &Settings, events: usize) {
-    let store = match settings.store.backend {
-        Backend::Sled => String::new(),
-        Backend::Postgres => format!("backend = \"postgres\"\nurl = {:?}\n", settings.store.url),
-    };
-    if settings.store.backend == Backend::Sled {
-        return assert_intact(&settings.gateway.data_dir, events);
-    }
-    let output = run_verify_with(&settings.gateway.data_dir, &store);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let verdict = store_verdict(settings);
+    assert_eq!(verdict.code, Some(0), "{}", verdict.stdout);
     assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        stdout.trim(),
+        verdict.stdout.trim(),
         format!("audit chain intact: {events} events")
     );
 }
