@@ -119,6 +119,14 @@ pub async fn spawn_keeping(
     (keep, app)
 }
 
+/// A gateway on `settings` as they are: the caller made its certificates (`ensure_dev_pki`)
+/// and keeps its files, so that another gateway may start on the same ones. (The `api_postgres`
+/// suite's `store_copy` uses it; the `api` binary does not.)
+#[allow(dead_code)]
+pub async fn spawn_on(settings: Settings, clock: Clock) -> TestApp {
+    start(settings, clock).await
+}
+
 async fn start(settings: Settings, clock: Clock) -> TestApp {
     // A stopped gateway releases sled's lock on its directory a moment after it stops.
     let mut tries = 0;

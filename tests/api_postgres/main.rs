@@ -4,7 +4,7 @@
 //! out: what is about the embedded store itself (its files, its storage faults, sled's lock,
 //! tampering with sled's tables) or not about storage at all (TLS, slow clients, the CLI's
 //! defaults), which the `api` binary runs once; and, for PostgreSQL alone, `multi`: several
-//! gateways on one database.
+//! gateways on one database, and `store_copy`: a store copied from sled to PostgreSQL and back.
 //!
 //! Some helpers of the shared files are not used by the suites run here.
 #![allow(dead_code)]
@@ -51,6 +51,7 @@ mod status_rules_auth;
 mod status_rules_machine;
 #[path = "../api/status_rules_repeat.rs"]
 mod status_rules_repeat;
+mod store_copy;
 #[path = "../api/submit.rs"]
 mod submit;
 #[path = "../api/support/mod.rs"]

@@ -4,7 +4,8 @@
 //! - `connect`: the URI, TLS by rustls, the connection pool and its health probe;
 //! - `schema`: the versioned migrations shipped in the binary;
 //! - `work`: a write transaction and the writes operations share; how writers take turns;
-//! - `reports`, `status`, `inbox`, `retention`: the operations.
+//! - `reports`, `status`, `inbox`, `retention`: the operations;
+//! - `copy`: `store copy`, reading every table from one snapshot and writing in one transaction.
 //!
 //! Records are the JSON the embedded store keeps (`domain::records`); receipts and audit events
 //! are stored as the exact bytes sent or hashed. A transaction commits before an operation
@@ -12,6 +13,7 @@
 //! is on disk.
 
 pub mod connect;
+mod copy;
 mod inbox;
 mod reports;
 mod retention;
