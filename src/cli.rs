@@ -98,8 +98,9 @@ pub enum AuditAction {
 
 #[derive(Debug, Subcommand)]
 pub enum StoreAction {
-    /// Copy everything the store of one configuration keeps into the store of another, which
-    /// must be empty: sled to PostgreSQL, PostgreSQL to sled (or to the same backend). Reports
+    /// Copy everything one configuration's store keeps into another's, which must be empty.
+    ///
+    /// From sled to PostgreSQL, from PostgreSQL to sled (or to the same backend). Reports
     /// and their receipts byte for byte, items with their history and close times, the open-URL
     /// index, status receipts byte for byte, inboxes with their cursors and acknowledgements,
     /// push state, the audit chain (it still verifies), statistics and keys. Stop the gateways
