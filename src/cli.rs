@@ -62,6 +62,12 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// The store: `store copy` moves everything one configuration's store keeps into another's
+    /// (sled to PostgreSQL, or back), the gateways stopped.
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+    },
     /// Load a running gateway as several members over mutual TLS; print throughput, latency
     /// percentiles and errors.
     Bench(crate::commands::bench::BenchArgs),
@@ -87,6 +93,27 @@ pub enum AuditAction {
     Verify {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreAction {
+    /// Copy everything one configuration's store keeps into another's, which must be empty.
+    ///
+    /// From sled to PostgreSQL, from PostgreSQL to sled (or to the same backend). Reports
+    /// and their receipts byte for byte, items with their history and close times, the open-URL
+    /// index, status receipts byte for byte, inboxes with their cursors and acknowledgements,
+    /// push state, the audit chain (it still verifies), statistics and keys. Stop the gateways
+    /// of both first. A target that holds anything is refused, naming a table that does;
+    /// prints how many records of each kind were copied.
+    Copy {
+        /// The configuration whose store is read.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The configuration whose store is written: a new sled data directory, or a
+        /// PostgreSQL database with nothing in it (its schema is made if missing).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
     },
 }
 
@@ -124,6 +151,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = Settings::load(&ConfigSource::from_arg(config))?;
             commands::audit::verify(&settings).await
         }
+        Command::Store {
+            action: StoreAction::Copy { from, to },
+        } => commands::store_copy::run(&from, &to).await,
         Command::Bench(args) => commands::bench::run(args).await,
         Command::Verify { file, keys, config } => {
             commands::verify::run(&file, keys.as_deref(), config).map(|ok| {

@@ -15,7 +15,8 @@
 //!   alone.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
 //! - [`routing`], [`geoip`], [`members`]: where an item goes.
-//! - [`store`]: the sled tree, the writer thread and group commit; [`receipts`]: what is signed, and how;
+//! - [`store`]: the sled tree, the writer thread and group commit (and `store::copy`, which moves
+//!   a store to the other backend); [`receipts`]: what is signed, and how;
 //!   [`documents`]: a saved receipt or inbox entry, told apart strictly before it is verified.
 //! - [`delivery`]: push of inbox entries to members' endpoints.
 //! - [`routes`], [`error`]: HTTP handlers and the one mapping of errors to problem+json.

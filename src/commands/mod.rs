@@ -4,5 +4,6 @@ pub mod audit;
 pub mod bench;
 pub mod migrate;
 pub mod serve;
+pub mod store_copy;
 pub mod submit;
 pub mod verify;

@@ -9,8 +9,12 @@
 //! its transaction, so that backends decide alike by construction. The store knows nothing of
 //! HTTP; the JSON shapes members see are made in `wire.rs` (a backend asks it for a receipt's
 //! shape when it stores the receipt with the change). Nothing outside this module knows sled.
+//!
+//! `copy` moves everything one store keeps into another, empty one, of either backend, through
+//! a backend-neutral stream of records ([`Store::export`], [`Store::import`]).
 
 pub(crate) mod chain;
+pub mod copy;
 pub mod counters;
 mod error;
 mod ops;
@@ -240,6 +244,41 @@ impl Store {
             }
             // Every transaction committed before it answered; the pool closes as it goes.
             Store::Postgres(s) => Ok(s.release_leases().await?),
+        }
+    }
+
+    /// The first table that holds anything (named as the backend names it); `None` when the
+    /// store is empty, as `store copy` wants its target.
+    pub async fn occupied(&self) -> Result<Option<&'static str>, StoreError> {
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.occupied()).await,
+            Store::Postgres(s) => s.occupied().await,
+        }
+    }
+
+    /// Reads everything the store keeps into `dump`, in batches (`copy` has the records).
+    /// `signer`: the key this store's gateway signs with, for a receipt it left unsigned.
+    pub async fn export(
+        &self,
+        dump: &copy::Dump,
+        signer: Option<Arc<Signer>>,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sled(s) => {
+                let dump = dump.clone();
+                blocking(s, move |s| s.export(&dump, signer.as_deref())).await
+            }
+            // Every receipt it keeps was signed in the transaction that stored it.
+            Store::Postgres(s) => s.export(dump).await,
+        }
+    }
+
+    /// Writes what an export gives into this store, which must be empty; durable when it
+    /// returns. Returns how many records of each kind it wrote.
+    pub async fn import(&self, load: copy::Load) -> Result<copy::Copied, copy::CopyError> {
+        match self {
+            Store::Sled(s) => s.import(load).await,
+            Store::Postgres(s) => s.import(load).await,
         }
     }
 

@@ -6,7 +6,7 @@
 //! defaults), which the `api` binary runs once. For PostgreSQL alone: `multi`, two gateways on
 //! one database (started by `gateways`), each rule of the contract across them; `faults`, a
 //! gateway killed under load while another serves on, and the database stopped and started
-//! under load.
+//! under load; `store_copy`, a store copied from sled to PostgreSQL and back.
 //!
 //! Some helpers of the shared files are not used by the suites run here.
 #![allow(dead_code)]
@@ -56,6 +56,7 @@ mod status_rules_auth;
 mod status_rules_machine;
 #[path = "../api/status_rules_repeat.rs"]
 mod status_rules_repeat;
+mod store_copy;
 #[path = "../api/submit.rs"]
 mod submit;
 #[path = "../api/support/mod.rs"]

@@ -115,10 +115,7 @@ impl PgStore {
         let row = self
             .client()
             .await?
-            .query_opt(
-                "SELECT state FROM push_state WHERE member = $1",
-                &[&member],
-            )
+            .query_opt("SELECT state FROM push_state WHERE member = $1", &[&member])
             .await
             .map_err(db_error)?;
         match row {

@@ -5,7 +5,8 @@
 //! - `schema`: the versioned migrations shipped in the binary;
 //! - `work`: a write transaction and the writes operations share; how writers take turns;
 //! - `writer`: every write of this gateway queued to one task, batched into transactions;
-//! - `reports`, `status`, `inbox`, `retention`: the operations.
+//! - `reports`, `status`, `inbox`, `retention`: the operations;
+//! - `copy`: `store copy`, reading every table from one snapshot and writing in one transaction.
 //!
 //! Records are the JSON the embedded store keeps (`domain::records`), as text (the database
 //! never looks inside them: what the rules look up has a column); receipts and audit events
@@ -14,6 +15,7 @@
 //! is on disk.
 
 pub mod connect;
+mod copy;
 mod inbox;
 mod reports;
 mod retention;

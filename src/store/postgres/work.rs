@@ -9,9 +9,9 @@
 
 use deadpool_postgres::Transaction;
 use serde::Serialize;
-use tokio_postgres::types::ToSql;
 use serde_json::Value;
 use time::OffsetDateTime;
+use tokio_postgres::types::ToSql;
 
 use super::{corrupt, db_error};
 use crate::clock;
@@ -98,7 +98,10 @@ impl<'a> Work<'a> {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<tokio_postgres::Row>, StoreError> {
         let statement = self.tx.prepare_cached(sql).await.map_err(db_error)?;
-        self.tx.query_opt(&statement, params).await.map_err(db_error)
+        self.tx
+            .query_opt(&statement, params)
+            .await
+            .map_err(db_error)
     }
 
     /// A read of several rows, as a cached prepared statement.
@@ -155,10 +158,7 @@ impl<'a> Work<'a> {
     /// The item `item_id`, if there is one.
     pub async fn item(&self, item_id: &str) -> Result<Option<ItemRecord>, StoreError> {
         let row = self
-            .query_opt(
-                "SELECT record FROM items WHERE item_id = $1",
-                &[&item_id],
-            )
+            .query_opt("SELECT record FROM items WHERE item_id = $1", &[&item_id])
             .await?;
         row.map(|row| from_json(row.get(0))).transpose()
     }
@@ -176,7 +176,11 @@ impl<'a> Work<'a> {
              VALUES ($1, $2, $3::text::timestamptz) \
              ON CONFLICT (item_id) DO UPDATE SET record = excluded.record, \
              closed_at = coalesce(items.closed_at, excluded.closed_at)",
-            vec![Box::new(item.item_id.clone()), Box::new(record), Box::new(closed_at)],
+            vec![
+                Box::new(item.item_id.clone()),
+                Box::new(record),
+                Box::new(closed_at),
+            ],
         );
         Ok(())
     }

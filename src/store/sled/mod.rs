@@ -22,7 +22,8 @@
 //! - `purged`: `member \0 seq` -> empty: inbox entries retention removed (for the backlog)
 //!
 //! Beside it, two sled trees of their own: `keys`: `kid` -> public JWK of every receipt key ever
-//! used, so old receipts still verify; `meta`: `health` -> the time of the last health check.
+//! used, so old receipts still verify; `meta`: `health` -> the time of the last health check,
+//! and `copying` while `store copy` writes the store (`copy.rs`: such a store is not opened).
 //!
 //! Invariants: every change runs on the writer thread and reaches sled in one atomic batch
 //! (never half a report, never a status without its inbox entries); nothing
@@ -30,7 +31,9 @@
 
 mod audit;
 mod commit;
+mod copy;
 mod inbox;
+mod keys;
 mod reports;
 mod retention;
 mod room;
@@ -142,6 +145,18 @@ impl Engine {
                 .with_context(|| format!("cannot open tree {name} in {}", dir.display()))
         };
         let data = tree("store")?;
+        let meta = tree("meta")?;
+        if meta
+            .get(copy::COPYING)
+            .with_context(|| format!("cannot read the store in {}", dir.display()))?
+            .is_some()
+        {
+            bail!(
+                "the store in {} is an unfinished copy: `hotline-gateway store copy` stopped \
+                 before it ended (it says why); remove the directory and copy again",
+                dir.display()
+            );
+        }
         let rewritten = tx::upgrade_open_urls(&data)
             .with_context(|| format!("cannot upgrade the store in {}", dir.display()))?;
         if rewritten > 0 {
@@ -167,7 +182,7 @@ impl Engine {
             room,
             data,
             keys: tree("keys")?,
-            meta: tree("meta")?,
+            meta,
             writer,
             commit,
             // The writer first: it holds the counter of writes, not the flusher's queue.

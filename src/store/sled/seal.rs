@@ -24,6 +24,17 @@ pub(super) fn pending(payload: &Value) -> TxResult<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Whether stored receipt bytes are a receipt still to be signed.
+pub(super) fn is_pending(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&PENDING)
+}
+
+/// The signed receipt for pending receipt bytes (see [`is_pending`]).
+pub(super) fn sign_pending(bytes: &[u8], signer: &Signer) -> Result<Vec<u8>, StoreError> {
+    let payload: Value = super::from_json(bytes.get(1..).unwrap_or_default())?;
+    signer.receipt(payload).map_err(StoreError::Unavailable)
+}
+
 /// A receipt as a job read or wrote it, with where it is stored.
 #[derive(Debug)]
 pub(super) struct Stored {
@@ -40,11 +51,10 @@ impl Engine {
         receipt: Stored,
         signer: &Signer,
     ) -> Result<Vec<u8>, StoreError> {
-        if receipt.bytes.first() != Some(&PENDING) {
+        if !is_pending(&receipt.bytes) {
             return Ok(receipt.bytes);
         }
-        let payload: Value = super::from_json(&receipt.bytes[1..])?;
-        let signed = signer.receipt(payload).map_err(StoreError::Unavailable)?;
+        let signed = sign_pending(&receipt.bytes, signer)?;
         // Only over the pending bytes: never brings back a receipt that retention removed.
         let _ = self.table(receipt.table).compare_and_swap(
             &receipt.key,

@@ -1,6 +1,6 @@
 //! The store's one sled tree, split into tables by a one-byte key prefix; a writer job's view of
 //! it (reads that see the job's own writes and those of the batch before it); and the only place
-//! keys are encoded.
+//! keys are encoded (`keys.rs` reads them back).
 //!
 //! Why one tree and batches instead of sled transactions: sled 0.34 runs every transaction under
 //! one global lock that also stops every reader for the whole closure, and keeps a view per
@@ -122,12 +122,12 @@ pub(super) fn status_receipt_key(item_id: &str, index: usize) -> Vec<u8> {
 /// serialisation percent-encodes it). Stores written before the country was part of the key
 /// are rewritten at opening (`upgrade_open_urls`).
 pub(super) fn open_url_key(url: &str, country: Option<&Country>) -> Vec<u8> {
-    [
-        url.as_bytes(),
-        b"\0",
-        country.map_or(&b""[..], |c| c.as_str().as_bytes()),
-    ]
-    .concat()
+    open_url_key_in(url, country.map_or("", |c| c.as_str()))
+}
+
+/// As [`open_url_key`], with the country as its code (empty: none).
+pub(super) fn open_url_key_in(url: &str, country: &str) -> Vec<u8> {
+    [url.as_bytes(), b"\0", country.as_bytes()].concat()
 }
 
 /// Rewrites the `open_urls` keys of a store written before the hosting country was part of the

@@ -1,0 +1,111 @@
+//! What `store copy` refuses, and what a copy that stops leaves behind.
+
+use hotline_gateway::clock::Clock;
+use hotline_gateway::startup::Application;
+use serde_json::json;
+
+use super::{copied, count, on_postgres, on_sled, open_sled, refused, send, sled_settings};
+use crate::helpers::start;
+use crate::support::audit::assert_store_intact;
+use crate::support::bodies::{report, START};
+
+#[tokio::test]
+async fn a_target_that_holds_anything_is_refused_and_left_as_it_was() {
+    let keep = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(START);
+    let on_source = sled_settings(keep.path());
+    let source = start(on_source.clone(), clock.clone()).await;
+    let body = report(
+        "FR-1",
+        "https://files.example.nl/a.jpg",
+        json!({"country": "NL"}),
+    );
+    send(&source, "hotline-fr", body).await;
+    source.stop().await;
+
+    let targets = [
+        on_postgres(&on_source),
+        on_sled(&on_source, keep.path().join("other")),
+    ];
+    for on_target in targets {
+        let target = start(on_target.clone(), clock.clone()).await;
+        let body = report(
+            "NL-1",
+            "https://files.example.be/n.jpg",
+            json!({"country": "BE"}),
+        );
+        send(&target, "hotline-nl", body).await;
+        let view = target.view_text("hotline-nl", "NL-1").await;
+        target.stop().await;
+
+        let said = refused(&on_source, &on_target);
+        assert!(said.contains("not empty"), "{said}");
+        assert!(said.contains("table reports"), "{said}");
+        let target = start(on_target.clone(), clock.clone()).await;
+        assert_eq!(target.view_text("hotline-nl", "NL-1").await, view);
+        assert_eq!(target.get_report("hotline-fr", "FR-1").await.status(), 404);
+        target.stop().await;
+        assert_store_intact(&on_target, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_copy_that_stops_leaves_postgres_as_it_was_and_sled_unopenable() {
+    let keep = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(START);
+    let on_source = sled_settings(keep.path());
+    let source = start(on_source.clone(), clock.clone()).await;
+    let body = report(
+        "FR-1",
+        "https://files.example.nl/a.jpg",
+        json!({"country": "NL"}),
+    );
+    let item_id = send(&source, "hotline-fr", body).await.id(0);
+    source.stop().await;
+
+    // More counters than one batch, read before the items, then an item that is not JSON:
+    // the target has taken a batch when the source fails.
+    let db = open_sled(&on_source.gateway.data_dir);
+    let tree = db.open_tree("store").unwrap();
+    let item_key = [&[3u8][..], item_id.as_bytes()].concat();
+    let record = tree.get(&item_key).unwrap().unwrap();
+    let filler: Vec<Vec<u8>> = (0..300)
+        .map(|i| [&[12u8][..], format!("zz/{i:03}").as_bytes()].concat())
+        .collect();
+    for key in &filler {
+        tree.insert(key, &1u64.to_be_bytes()).unwrap();
+    }
+    tree.insert(&item_key, &b"not JSON"[..]).unwrap();
+    db.flush().unwrap();
+    drop((tree, db));
+
+    let on_pg = on_postgres(&on_source);
+    let said = refused(&on_source, &on_pg);
+    assert!(said.contains("corrupt record"), "{said}");
+    assert!(said.contains("as it was"), "{said}");
+    let on_sled_target = on_sled(&on_source, keep.path().join("half"));
+    let said = refused(&on_source, &on_sled_target);
+    assert!(said.contains("unfinished"), "{said}");
+
+    let db = open_sled(&on_source.gateway.data_dir);
+    let tree = db.open_tree("store").unwrap();
+    for key in &filler {
+        tree.remove(key).unwrap();
+    }
+    tree.insert(&item_key, record).unwrap();
+    db.flush().unwrap();
+    drop((tree, db));
+
+    // PostgreSQL kept nothing of the failed copy: the whole store copies into it now.
+    let counts = copied(&on_source, &on_pg);
+    assert_eq!(count(&counts, "reports"), 1, "{counts:?}");
+    assert!(count(&counts, "statistics counters") < 300, "{counts:?}");
+    // The sled directory is refused, by a copy and by a gateway, rather than served half.
+    let said = refused(&on_source, &on_sled_target);
+    assert!(said.contains("unfinished copy"), "{said}");
+    let error = match Application::build(on_sled_target).await {
+        Ok(_) => panic!("a gateway started on an unfinished copy"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(error.contains("unfinished copy"), "{error}");
+}
