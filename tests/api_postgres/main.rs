@@ -6,7 +6,8 @@
 //! defaults), which the `api` binary runs once. For PostgreSQL alone: `multi`, two gateways on
 //! one database (started by `gateways`), each rule of the contract across them; `faults`, a
 //! gateway killed under load while another serves on, and the database stopped and started
-//! under load; `store_copy`, a store copied from sled to PostgreSQL and back.
+//! under load; `store_copy`, a store copied from sled to PostgreSQL and back; `schema`, the
+//! migrations and a schema newer than the gateway.
 //!
 //! Some helpers of the shared files are not used by the suites run here.
 #![allow(dead_code)]
@@ -46,6 +47,7 @@ mod receiver;
 mod retention;
 #[path = "../api/routing/mod.rs"]
 mod routing;
+mod schema;
 #[path = "../api/stats.rs"]
 mod stats;
 #[path = "../api/status_rules.rs"]

@@ -1,0 +1,80 @@
+//! The database schema: `hotline-gateway migrate` brings a fresh database up to date (and says
+//! so, then that there is nothing to do); a gateway refuses to start on a schema newer than it
+//! knows, and so does `migrate`, saying why, and nothing is changed.
+
+use std::process::Command;
+
+use hotline_gateway::startup::Application;
+use hotline_gateway::store::postgres::connect::connect;
+
+use crate::helpers::test_settings;
+
+/// `hotline-gateway migrate --config FILE` on the database of `url`: exit code and output.
+fn migrate(dir: &std::path::Path, url: &str) -> (Option<i32>, String) {
+    let config = dir.join("migrate.toml");
+    std::fs::write(
+        &config,
+        format!("[store]\nbackend = \"postgres\"\nurl = {url:?}\n"),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_hotline-gateway"))
+        .args(["migrate", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), text)
+}
+
+#[tokio::test]
+async fn migrate_brings_a_fresh_database_up_to_date_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = test_settings(dir.path());
+    let (code, text) = migrate(dir.path(), &settings.store.url);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("schema migrated: applied [1]"), "{text}");
+    let (code, text) = migrate(dir.path(), &settings.store.url);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("schema up to date"), "{text}");
+}
+
+#[tokio::test]
+async fn a_schema_newer_than_the_gateway_is_refused_by_serve_and_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    let (code, text) = migrate(dir.path(), &settings.store.url);
+    assert_eq!(code, Some(0), "{text}");
+    // A newer gateway migrated the database past what this one knows.
+    let db = connect(&settings.store.url, 1).await.unwrap();
+    let client = db.pool().get().await.unwrap();
+    client
+        .batch_execute("INSERT INTO hgw_schema (version) VALUES (999)")
+        .await
+        .unwrap();
+
+    let (code, text) = migrate(dir.path(), &settings.store.url);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains("newer than this gateway knows"), "{text}");
+    hotline_gateway::pki::ensure_dev_pki(&settings).unwrap();
+    settings.gateway.listen = "127.0.0.1:0".into();
+    let refused = match Application::build(settings).await {
+        Ok(_) => panic!("a gateway started on a schema newer than it knows"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(refused.contains("version 999"), "{refused}");
+    assert!(
+        refused.contains("newer than this gateway knows"),
+        "{refused}"
+    );
+    // Nothing was changed: the newer version is still the newest.
+    let newest: i32 = client
+        .query_one("SELECT max(version) FROM hgw_schema", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(newest, 999);
+}
