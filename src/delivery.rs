@@ -13,16 +13,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::web;
 use anyhow::Context;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
-use crate::clock;
-use crate::config::Settings;
+use crate::clock::{self, Clock};
+use crate::config::{DeliverySettings, Settings};
+use crate::members::SharedDirectory;
 use crate::metrics::PushLabels;
-use crate::state::AppState;
-use crate::store::{Acknowledgement, PushState};
+use crate::receipts::Signer;
+use crate::store::{Acknowledgement, PushState, Store};
 use crate::telemetry::Escaped;
 use crate::{tls, wire};
 
@@ -124,15 +126,17 @@ impl Deliveries {
         self.wake(self.bells.keys());
     }
 
-    /// Starts a worker per member with an endpoint; they stop when `stop` turns true.
+    /// Starts a worker per member with an endpoint (in `settings`); they stop when `stop`
+    /// turns true.
     pub fn spawn(
         &self,
-        state: &web::Data<AppState>,
+        settings: &Settings,
+        pushing: &Pushing,
         stop: &watch::Receiver<bool>,
     ) -> anyhow::Result<JoinSet<()>> {
-        let pusher = Pusher::new(&state.settings)?;
+        let pusher = Pusher::new(settings)?;
         let mut workers = JoinSet::new();
-        for member in &state.settings.members {
+        for member in &settings.members {
             let (Some(endpoint), Some(bell)) = (&member.endpoint, self.bells.get(&member.id))
             else {
                 continue;
@@ -140,7 +144,7 @@ impl Deliveries {
             let worker = Worker {
                 member: member.id.clone(),
                 endpoint: endpoint.clone(),
-                state: state.clone(),
+                pushing: pushing.clone(),
                 pusher: pusher.clone(),
                 bell: Arc::clone(bell),
             };
@@ -151,10 +155,26 @@ impl Deliveries {
     }
 }
 
+/// What the push workers use, given to them explicitly: the store, the signer of the entries,
+/// the member directory in force, the doorbells of the others (an acknowledgement may write to
+/// another member's inbox), the clock, the push metric, and the delivery settings.
+#[derive(Clone)]
+pub struct Pushing {
+    pub store: Store,
+    pub signer: Arc<Signer>,
+    pub members: SharedDirectory,
+    pub deliveries: Deliveries,
+    pub clock: Clock,
+    pub pushes: Family<PushLabels, Counter>,
+    /// `gateway.id`: who acknowledges what an endpoint accepted.
+    pub gateway: String,
+    pub delivery: DeliverySettings,
+}
+
 struct Worker {
     member: String,
     endpoint: String,
-    state: web::Data<AppState>,
+    pushing: Pushing,
     pusher: Pusher,
     bell: Arc<Notify>,
 }
@@ -175,18 +195,17 @@ impl Worker {
         let lease = format!("push:{}", self.member);
         while !*stop.borrow() {
             // One gateway at a time pushes to a member, in order (one per embedded store anyway).
-            let held = self.state.store.lease(&lease, PUSH_LEASE).await;
-            let outcome =
-                match held {
-                    Ok(true) => self.step(&lease, &stop).await.map(|wait| {
-                        match self.state.store.is_shared() {
-                            true => Some(wait.map_or(SHARED_POLL, |w| w.min(SHARED_POLL))),
-                            false => wait,
-                        }
-                    }),
-                    Ok(false) => Ok(Some(LEASE_RETRY)),
-                    Err(e) => Err(e.into()),
-                };
+            let held = self.pushing.store.lease(&lease, PUSH_LEASE).await;
+            let outcome = match held {
+                Ok(true) => self.step(&lease, &stop).await.map(|wait| {
+                    match self.pushing.store.is_shared() {
+                        true => Some(wait.map_or(SHARED_POLL, |w| w.min(SHARED_POLL))),
+                        false => wait,
+                    }
+                }),
+                Ok(false) => Ok(Some(LEASE_RETRY)),
+                Err(e) => Err(e.into()),
+            };
             let wait = match outcome {
                 Ok(wait) => wait,
                 Err(e) => {
@@ -209,7 +228,7 @@ impl Worker {
         lease: &str,
         stop: &watch::Receiver<bool>,
     ) -> anyhow::Result<Option<Duration>> {
-        let app = &self.state;
+        let app = &self.pushing;
         let store = &app.store;
         // Stopping finishes the push in flight, not the backlog.
         while !*stop.borrow() {
@@ -219,7 +238,8 @@ impl Worker {
                 return Ok(Some(LEASE_RETRY));
             }
             if app
-                .directory()
+                .members
+                .current()
                 .get(&self.member)
                 .is_none_or(|m| m.suspended)
             {
@@ -255,8 +275,7 @@ impl Worker {
             let cursor = found.cursor;
             let entry = wire::signed_entry(&app.signer, cursor, &found.entry, &found.item)?;
             let outcome = self.pusher.push(&self.endpoint, entry).await;
-            app.metrics
-                .pushes
+            app.pushes
                 .get_or_create(&PushLabels {
                     member: self.member.clone(),
                     outcome: if outcome.is_ok() {
@@ -269,7 +288,7 @@ impl Worker {
             match outcome {
                 Ok(()) => {
                     let ack = Acknowledgement {
-                        gateway: app.settings.gateway.id.clone(),
+                        gateway: app.gateway.clone(),
                         member: self.member.clone(),
                         cursor,
                         now: app.clock.now(),
@@ -287,7 +306,7 @@ impl Worker {
                     store.set_push_state(&self.member, &state).await?;
                 }
                 Err(error) => {
-                    let delivery = &app.settings.delivery;
+                    let delivery = &app.delivery;
                     state.next = cursor;
                     state.attempts += 1;
                     state.failures += 1;

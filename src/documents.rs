@@ -6,7 +6,7 @@
 //! signature moved beside it as `{"receipt": entry, "signature": ...}` verifies as well; so does
 //! a receipt flattened into one object that carries its own `signature`; and a receipt with
 //! `"member"` twice verifies for serde_json (the last value wins) while another parser reads the
-//! first. A document is therefore read strictly ([`crate::json::parse_strict`]: a key twice in
+//! first. A document is therefore read strictly (`json::parse_strict`: a key twice in
 //! any object is refused), must be exactly one of the two things the gateway signs, and valid
 //! against that thing's published schema; only then is its signature checked.
 //!

@@ -6,54 +6,55 @@
 //! - [`cli`], [`commands`]: the subcommands; `main.rs` only parses and hands off.
 //! - [`config`]: the `Settings` tree (TOML, then `HGW__` environment overrides), checked on load.
 //! - [`startup`]: `Application::build` (binds, port 0 works) and the one route table;
-//!   [`server`]: the API server (actix-server, actix-tls, actix-http), with [`admission`]
-//!   deciding before TLS which connections keep a slot, [`heads`] timing every request head
+//!   `server`: the API server (actix-server, actix-tls, actix-http), with `admission`
+//!   deciding before TLS which connections keep a slot, `heads` timing every request head
 //!   between TLS and HTTP (and answering the heads actix-http would refuse), and
-//!   [`unread_body`] closing a connection whose request body an answer left unread.
-//! - [`tls`], [`pki`], [`identity`]: mutual TLS, development certificates, and the member behind
-//!   a connection; [`file_modes`]: the data directory and private keys are the gateway user's
+//!   `unread_body` closing a connection whose request body an answer left unread.
+//! - [`tls`], [`pki`], `identity`: mutual TLS, development certificates, and the member behind
+//!   a connection; `file_modes`: the data directory and private keys are the gateway user's
 //!   alone.
 //! - [`domain`]: validated types; [`schemas`]: the only way from a body to a `Report`.
 //! - [`routing`], [`geoip`], [`members`]: where an item goes.
-//! - [`store`]: the sled tree, the writer thread and group commit (and `store::copy`, which moves
-//!   a store to the other backend); [`receipts`]: what is signed, and how;
+//! - [`store`]: everything kept, behind one interface of domain-level operations, on sled
+//!   (embedded) or PostgreSQL (several gateways), and `store::copy`, which moves a store to the
+//!   other backend; `wire`: the JSON shapes members see; [`receipts`]: what is signed, and how;
 //!   [`documents`]: a saved receipt or inbox entry, told apart strictly before it is verified.
-//! - [`delivery`]: push of inbox entries to members' endpoints.
-//! - [`routes`], [`error`]: HTTP handlers and the one mapping of errors to problem+json.
+//! - `delivery`: push of inbox entries to members' endpoints.
+//! - `routes`, `error`: HTTP handlers and the one mapping of errors to problem+json.
 //!
 //! Invariants: nothing is acknowledged before it is durable; a report is stored whole or not at
 //! all; bad input changes nothing; a signature covers the canonical (RFC 8785) form.
 
 #![forbid(unsafe_code)]
 
-pub mod admission;
+pub(crate) mod admission;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
-pub mod delivery;
+pub(crate) mod delivery;
 pub mod documents;
 pub mod domain;
-pub mod error;
-pub mod file_modes;
+pub(crate) mod error;
+pub(crate) mod file_modes;
 pub mod geoip;
-pub mod heads;
-pub mod identity;
-pub mod json;
+pub(crate) mod heads;
+pub(crate) mod identity;
+pub(crate) mod json;
 pub mod members;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod observe;
 pub mod pki;
 pub mod receipts;
-pub mod retention;
-pub mod routes;
+pub(crate) mod retention;
+pub(crate) mod routes;
 pub mod routing;
 pub mod schemas;
-pub mod server;
+pub(crate) mod server;
 pub mod startup;
-pub mod state;
+pub(crate) mod state;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
 pub(crate) mod unread_body;
-pub mod wire;
+pub(crate) mod wire;

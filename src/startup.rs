@@ -133,7 +133,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let state = self.state;
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let mut workers = state.deliveries.spawn(&state, &stopped)?;
+        let mut workers = state
+            .deliveries
+            .spawn(&state.settings, &state.pushing(), &stopped)?;
         workers.spawn(retention::run(state.clone().into_inner(), stopped.clone()));
         workers.spawn(state.store.clone().run_background(stopped.clone()));
         let admin = self.admin.handle();

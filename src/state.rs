@@ -7,7 +7,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::delivery::Deliveries;
+use crate::delivery::{Deliveries, Pushing};
 use crate::geoip::GeoIp;
 use crate::members::{Directory, SharedDirectory};
 use crate::metrics::Metrics;
@@ -55,6 +55,20 @@ impl AppState {
     /// The member directory as it is now.
     pub fn directory(&self) -> Arc<Directory> {
         self.members.current()
+    }
+
+    /// What the push workers are given (they see no more of the state).
+    pub fn pushing(&self) -> Pushing {
+        Pushing {
+            store: self.store.clone(),
+            signer: Arc::clone(&self.signer),
+            members: self.members.clone(),
+            deliveries: self.deliveries.clone(),
+            clock: self.clock.clone(),
+            pushes: self.metrics.pushes.clone(),
+            gateway: self.settings.gateway.id.clone(),
+            delivery: self.settings.delivery.clone(),
+        }
     }
 
     /// Replaces the member list (SIGHUP); suspensions apply from the next request on.
