@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::{ItemRecord, Report, StoredEntry};
-use crate::routing::Routing;
+use crate::domain::{HistoryEntry, ItemRecord, Report, StoredEntry};
+use crate::routing::{initial_status, Routing};
 
 /// A validated, routed report, ready to store.
 pub struct NewReport {
@@ -15,6 +15,36 @@ pub struct NewReport {
     pub received_at: OffsetDateTime,
     /// One per item, in the report's order.
     pub routings: Vec<Routing>,
+}
+
+impl NewReport {
+    /// Item `index` of the report as every backend stores it, with id `item_id`: routed as its
+    /// routing says, or, as a duplicate of `original` (the open item at its URL, hosted in the
+    /// same country), routed to nobody.
+    pub fn item_record(&self, index: usize, item_id: &str, original: Option<&str>) -> ItemRecord {
+        let (item, routing) = (&self.report.items()[index], &self.routings[index]);
+        let (status, routed_to) = initial_status(original.is_some(), &routing.destination);
+        ItemRecord {
+            item_id: item_id.to_owned(),
+            submitter: self.member.clone(),
+            report_id: self.report.report_id().as_str().to_owned(),
+            received_at: self.received_at,
+            item: item.clone(),
+            hosting_country: routing.hosting_country.clone(),
+            basis: routing.basis,
+            routed_to,
+            duplicate_of: original.map(str::to_owned),
+            status,
+            history: vec![HistoryEntry {
+                status,
+                at: self.received_at,
+                by: self.gateway.clone(),
+                note: None,
+            }],
+            followers: Vec::new(),
+            notified: Vec::new(),
+        }
+    }
 }
 
 /// The outcome of a submission; both hold the receipt bytes to answer with.

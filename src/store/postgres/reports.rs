@@ -6,9 +6,8 @@ use std::sync::Arc;
 use super::work::{country_key, from_json, to_json, Facts, Work};
 use super::writer::{Done, Job};
 use super::{db_error, PgStore};
-use crate::domain::{holds_url_open, EntryKind, Follower, HistoryEntry, ItemRecord, ReportRecord};
+use crate::domain::{holds_url_open, EntryKind, Follower, ItemRecord, ReportRecord};
 use crate::receipts::Signer;
-use crate::routing::initial_status;
 use crate::store::{chain, counters, Accepted, NewReport, StoreError};
 use crate::wire::{self, ReportReceipt};
 
@@ -98,7 +97,7 @@ pub(super) async fn accept_in(
     let mut records: Vec<ItemRecord> = Vec::with_capacity(new.routings.len());
     // Earlier items this report makes duplicates of, with their new followers, written once.
     let mut originals: Vec<ItemRecord> = Vec::new();
-    for (item, routing) in new.report.items().iter().zip(&new.routings) {
+    for (index, (item, routing)) in new.report.items().iter().zip(&new.routings).enumerate() {
         let item_id = uuid::Uuid::now_v7().to_string();
         let country = routing
             .hosting_country
@@ -109,7 +108,8 @@ pub(super) async fn accept_in(
             Some(id) => Some(id.clone()),
             None => open_original(work, &key).await?,
         };
-        let (status, routed_to) = initial_status(original.is_some(), &routing.destination);
+        let record = new.item_record(index, &item_id, original.as_deref());
+        let status = record.status;
         match &original {
             Some(original) => {
                 let follower = Follower {
@@ -147,26 +147,7 @@ pub(super) async fn accept_in(
                 in_this_report.insert(key, item_id.clone());
             }
         }
-        records.push(ItemRecord {
-            item_id,
-            submitter: new.member.clone(),
-            report_id: report_id.to_owned(),
-            received_at: new.received_at,
-            item: item.clone(),
-            hosting_country: routing.hosting_country.clone(),
-            basis: routing.basis,
-            routed_to,
-            duplicate_of: original,
-            status,
-            history: vec![HistoryEntry {
-                status,
-                at: new.received_at,
-                by: new.gateway.clone(),
-                note: None,
-            }],
-            followers: Vec::new(),
-            notified: Vec::new(),
-        });
+        records.push(record);
     }
     // Signed here, inside the transaction: what is stored is what is sent.
     let receipt = signer

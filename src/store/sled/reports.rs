@@ -6,9 +6,8 @@ use std::sync::Arc;
 use super::seal::{pending, Stored};
 use super::tx::{corrupt, open_url_key, report_key, Abort, EntryFacts, Tree, Tx, TxResult};
 use super::{from_json, SledStore, StoreError};
-use crate::domain::{holds_url_open, EntryKind, Follower, HistoryEntry, ItemRecord, ReportRecord};
+use crate::domain::{holds_url_open, EntryKind, Follower, ItemRecord, ReportRecord};
 use crate::receipts::Signer;
-use crate::routing::initial_status;
 use crate::store::{chain, Accepted, NewReport};
 use crate::wire::{self, ReportReceipt};
 
@@ -97,7 +96,14 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
     // Open items of this very report, by their `open_urls` key.
     let mut in_this_report: HashMap<Vec<u8>, &str> = HashMap::new();
     let mut records = Vec::with_capacity(item_ids.len());
-    for ((item, routing), item_id) in new.report.items().iter().zip(&new.routings).zip(item_ids) {
+    for (index, ((item, routing), item_id)) in new
+        .report
+        .items()
+        .iter()
+        .zip(&new.routings)
+        .zip(item_ids)
+        .enumerate()
+    {
         // The same URL hosted in another country is another case: one member's wrong or false
         // claim of where it is hosted must not capture another member's report of it.
         let url_key = open_url_key(item.url.normalized(), routing.hosting_country.as_ref());
@@ -105,7 +111,8 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
             Some(id) => Some((*id).to_owned()),
             None => open_original(tx, &url_key)?,
         };
-        let (status, routed_to) = initial_status(original.is_some(), &routing.destination);
+        let record = new.item_record(index, item_id, original.as_deref());
+        let status = record.status;
         match &original {
             // The original may be in this very report: `records` holds it until written.
             Some(original) => {
@@ -136,26 +143,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
                 in_this_report.insert(url_key, item_id);
             }
         }
-        records.push(ItemRecord {
-            item_id: item_id.clone(),
-            submitter: new.member.clone(),
-            report_id: new.report.report_id().as_str().to_owned(),
-            received_at: new.received_at,
-            item: item.clone(),
-            hosting_country: routing.hosting_country.clone(),
-            basis: routing.basis,
-            routed_to,
-            duplicate_of: original,
-            status,
-            history: vec![HistoryEntry {
-                status,
-                at: new.received_at,
-                by: new.gateway.clone(),
-                note: None,
-            }],
-            followers: Vec::new(),
-            notified: Vec::new(),
-        });
+        records.push(record);
     }
     let receipt = pending(&wire::report_receipt(&ReportReceipt {
         gateway: &new.gateway,
