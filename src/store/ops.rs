@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use crate::domain::{HistoryEntry, ItemRecord, Report, StoredEntry};
 use crate::routing::{initial_status, Routing};
+use crate::store::StoreError;
 
 /// A validated, routed report, ready to store.
 pub struct NewReport {
@@ -101,6 +102,18 @@ pub struct InboxPosition {
     pub acked: u64,
     /// Entries written and neither acknowledged nor purged by retention since.
     pub backlog: u64,
+}
+
+impl InboxPosition {
+    /// Where a page asked for `after` a cursor starts: after it, or, without one, after the
+    /// last acknowledged entry. A cursor beyond the last entry names no place in this inbox.
+    pub fn page_start(&self, after: Option<u64>) -> Result<u64, StoreError> {
+        match after {
+            Some(after) if after > self.head => Err(StoreError::NoSuchCursor),
+            Some(after) => Ok(after),
+            None => Ok(self.acked),
+        }
+    }
 }
 
 /// Where push delivery to a member stands.

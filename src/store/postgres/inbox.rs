@@ -43,11 +43,7 @@ impl PgStore {
         limit: usize,
     ) -> Result<InboxPage, StoreError> {
         let position = self.inbox_position(member).await?;
-        let after = match after {
-            Some(after) if after > position.head => return Err(StoreError::NoSuchCursor),
-            Some(after) => after,
-            None => position.acked,
-        };
+        let after = position.page_start(after)?;
         let entries = self
             .entries(member, after, i64::try_from(limit).unwrap_or(i64::MAX))
             .await?;

@@ -46,7 +46,9 @@ struct Queued {
     answer: oneshot::Sender<Result<Done, StoreError>>,
 }
 
-/// Handle to the writer task; cheap to clone. The task ends when every handle is gone.
+/// Handle to the writer task; cheap to clone. The task ends when every handle is gone. Its
+/// queue needs no bound of its own: each job is a request waiting for its answer, and
+/// `gateway.max_connections` bounds the requests in flight.
 #[derive(Clone)]
 pub(super) struct Writer {
     queue: mpsc::UnboundedSender<Queued>,

@@ -58,11 +58,7 @@ impl SledStore {
         limit: usize,
     ) -> Result<InboxPage, StoreError> {
         let position = self.inbox_position(member)?;
-        let after = match after {
-            Some(after) if after > position.head => return Err(StoreError::NoSuchCursor),
-            Some(after) => after,
-            None => position.acked,
-        };
+        let after = position.page_start(after)?;
         let mut page = InboxPage {
             entries: Vec::with_capacity(limit.min(64)),
             next: after,
