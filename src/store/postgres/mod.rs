@@ -48,11 +48,7 @@ pub struct PgStore {
 impl PgStore {
     /// Connects and brings the schema up to date (refusing a schema newer than this binary).
     pub async fn open(settings: &StoreSettings) -> anyhow::Result<PgStore> {
-        let db = connect::connect(&settings.url, settings.pool_size).await?;
-        let mut client = db.pool().get().await.map_err(|e| {
-            anyhow::anyhow!("cannot connect to {}: {}", db.target(), db.explain(&e))
-        })?;
-        let applied = schema::migrate(&mut client).await?;
+        let (db, applied) = connect_and_migrate(settings).await?;
         if !applied.is_empty() {
             tracing::info!(
                 ?applied,
@@ -72,11 +68,7 @@ impl PgStore {
 
     /// Runs the migrations alone (`hotline-gateway migrate`); the versions applied.
     pub async fn migrate(settings: &StoreSettings) -> anyhow::Result<Vec<i32>> {
-        let db = connect::connect(&settings.url, settings.pool_size).await?;
-        let mut client = db.pool().get().await.map_err(|e| {
-            anyhow::anyhow!("cannot connect to {}: {}", db.target(), db.explain(&e))
-        })?;
-        schema::migrate(&mut client).await
+        Ok(connect_and_migrate(settings).await?.1)
     }
 
     /// A connection of the pool; 503 when none can be had.
@@ -218,6 +210,18 @@ impl PgStore {
             .map_err(db_error)?;
         Ok(held.is_some())
     }
+}
+
+/// The pool for `store.url`, and the migrations it took to bring the schema up to date.
+async fn connect_and_migrate(settings: &StoreSettings) -> anyhow::Result<(Database, Vec<i32>)> {
+    let db = connect::connect(&settings.url, settings.pool_size).await?;
+    let mut client =
+        db.pool().get().await.map_err(|e| {
+            anyhow::anyhow!("cannot connect to {}: {}", db.target(), db.explain(&e))
+        })?;
+    let applied = schema::migrate(&mut client).await?;
+    drop(client);
+    Ok((db, applied))
 }
 
 /// A database error as the caller should answer it: the connection or the server's state
