@@ -8,11 +8,24 @@ use clap::{Parser, Subcommand};
 use crate::commands;
 use crate::config::{ConfigSource, Settings};
 
+/// What `--help` says of the configuration, on every command that reads one.
+const OVERRIDES_HELP: &str = "Configuration: a TOML file (--config FILE; default \
+config/default.toml, else the copy built into the binary). Every key can be overridden by an \
+environment variable HGW__SECTION__KEY, the section and key in any case, e.g. \
+HGW__GATEWAY__LISTEN=127.0.0.1:9443 or HGW__LIMITS__REQUESTS_PER_SECOND=1000 (lists \
+comma-separated: HGW__TLS__CRLS=a.crl,b.crl). An unknown HGW__ variable stops the command.";
+
+/// The help of every `--config`.
+const CONFIG_HELP: &str = "The configuration file (TOML). Default: config/default.toml in the \
+working directory, else the copy built into the binary. HGW__SECTION__KEY environment \
+variables override its keys";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hotline-gateway",
     version,
-    about = "Exchange for hotline reports across borders"
+    about = "Exchange for hotline reports across borders",
+    after_help = OVERRIDES_HELP
 )]
 pub struct Cli {
     /// Log as JSON lines instead of human-readable text.
@@ -26,14 +39,20 @@ pub struct Cli {
 pub enum Command {
     /// Run the gateway. Without --config: config/default.toml (or the embedded copy), making
     /// development certificates if they are missing.
+    ///
+    /// Signals: SIGHUP reloads the member list and puts a rotated signing key in force;
+    /// SIGTERM or SIGINT stops it cleanly (exit 0). With gateway.pid_file set it writes its
+    /// process id there (kill -HUP "$(cat data/gateway.pid)") and refuses to start while the
+    /// file names a running gateway.
+    #[command(after_help = OVERRIDES_HELP)]
     Serve {
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
         config: Option<PathBuf>,
     },
     /// Make a development CA, the gateway's certificates and one client certificate per member
     /// (only the missing ones).
     DevPki {
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
         config: Option<PathBuf>,
     },
     /// Send a report as a member, with its development certificate; print the receipt.
@@ -41,7 +60,7 @@ pub enum Command {
         /// The member to send as (its certificate is certs/members/ID.crt).
         #[arg(long, value_name = "ID")]
         member: String,
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
         config: Option<PathBuf>,
         /// The gateway's base URL; default: https:// and the configured listen address.
         #[arg(long, value_name = "URL")]
@@ -52,7 +71,7 @@ pub enum Command {
     /// Bring a PostgreSQL store's schema up to date (`store.backend = "postgres"`), as `serve`
     /// does when it starts; refuses a schema newer than this binary knows.
     Migrate {
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
         config: Option<PathBuf>,
     },
     /// The audit trail: `audit verify` walks the hash chain and names the first broken event
@@ -68,30 +87,49 @@ pub enum Command {
         #[command(subcommand)]
         action: StoreAction,
     },
+    /// Receipt signing keys: `keys rotate` makes a new one.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Load a running gateway as several members over mutual TLS; print throughput, latency
     /// percentiles and errors.
     Bench(crate::commands::bench::BenchArgs),
-    /// Check a saved receipt or inbox entry offline: read strictly (a key twice anywhere is
-    /// refused), exactly one of the two and valid against its schema, then its signature.
-    /// Exit status 0 if it verifies; otherwise it says what the document is not, or that the
-    /// signature does not match.
-    Verify {
-        /// The receipt or inbox entry, a JSON file.
-        file: PathBuf,
-        /// A JWK Set (as GET /v1/keys gives); default: the public half of the configured
-        /// signing key.
-        #[arg(long, value_name = "JWKS_FILE")]
-        keys: Option<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-    },
+    /// Check a saved receipt or inbox entry: read strictly (a key twice anywhere is refused),
+    /// exactly one of the two and valid against its schema, then its signature against every
+    /// key the gateway knows.
+    ///
+    /// The keys: by default, those in the configuration's store (every key the gateway ever
+    /// signed with, as GET /v1/keys lists them) and its signing.key; --keys a saved JWK Set;
+    /// --url and --member those a running gateway publishes (GET /v1/keys). The embedded store
+    /// cannot be read while a gateway runs on it (sled locks it): then only the current key is
+    /// known, and an older receipt needs --keys or --url. Exit status 0 if it verifies;
+    /// otherwise it says what the document is not, or that the signature does not match.
+    Verify(crate::commands::verify::VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AuditAction {
     /// Check the chain from the first event to the head.
     Verify {
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Make a new Ed25519 signing key for receipts at signing.key (PKCS#8 DER, mode 0600).
+    ///
+    /// The old key file is kept beside it, named with its kid (certs/signing.<kid>.pk8), and
+    /// its public key stays listed in GET /v1/keys, so receipts signed with it still verify.
+    /// Both public keys are recorded in the store when it can be opened (PostgreSQL, or the
+    /// embedded store with no gateway running). A running gateway goes on signing with the old
+    /// key until SIGHUP (systemctl reload hotline-gateway, or kill -HUP "$(cat
+    /// data/gateway.pid)"): it then records the new key and signs with it from the next
+    /// receipt on; or until it restarts.
+    Rotate {
+        #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
         config: Option<PathBuf>,
     },
 }
@@ -154,15 +192,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Store {
             action: StoreAction::Copy { from, to },
         } => commands::store_copy::run(&from, &to).await,
-        Command::Bench(args) => commands::bench::run(args).await,
-        Command::Verify { file, keys, config } => {
-            commands::verify::run(&file, keys.as_deref(), config).map(|ok| {
-                if ok {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                }
-            })
+        Command::Keys {
+            action: KeysAction::Rotate { config },
+        } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            commands::keys::rotate(&settings).await
         }
+        Command::Bench(args) => commands::bench::run(args).await,
+        Command::Verify(args) => commands::verify::run(args).await.map(|ok| {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }),
     }
 }

@@ -83,6 +83,8 @@ pub struct GatewaySettings {
     /// counted with its /64), all workers together; a connection over it is closed at accept,
     /// before TLS (`admission`).
     pub max_connections_per_ip: usize,
+    /// Where `serve` writes its process id (`pid_file`); empty for none.
+    pub pid_file: String,
 }
 
 impl Default for GatewaySettings {
@@ -99,6 +101,7 @@ impl Default for GatewaySettings {
             first_byte_timeout_ms: 3_000,
             max_connections: 512,
             max_connections_per_ip: 64,
+            pid_file: String::new(),
         }
     }
 }
@@ -155,6 +158,13 @@ impl Default for RoutingSettings {
             fallback: String::new(),
             lea_copy: true,
         }
+    }
+}
+
+impl GatewaySettings {
+    /// `gateway.pid_file`, unless empty.
+    pub fn pid_file(&self) -> Option<&Path> {
+        non_empty(&self.pid_file).map(Path::new)
     }
 }
 
@@ -343,15 +353,32 @@ impl Settings {
             .try_parsing(true)
             .list_separator(",")
             .with_list_parse_key("tls.crls");
+        let overrides = crate::config_errors::overrides();
         let settings: Settings = config::Config::builder()
             .add_source(config::File::from_str(text, config::FileFormat::Toml))
             .add_source(environment)
             .build()
             .and_then(config::Config::try_deserialize)
-            .with_context(|| format!("cannot read the configuration from {origin}"))?;
-        settings
-            .check()
-            .with_context(|| format!("the configuration in {origin} is wrong"))?;
+            .map_err(|e| {
+                anyhow::anyhow!(crate::config_errors::explain(
+                    &e.to_string(),
+                    origin,
+                    &overrides
+                ))
+            })
+            .context("the configuration does not load")?;
+        settings.check().with_context(|| {
+            let from_environment: Vec<&str> =
+                overrides.iter().map(|o| o.variable.as_str()).collect();
+            if from_environment.is_empty() {
+                format!("the configuration in {origin} is wrong")
+            } else {
+                format!(
+                    "the configuration in {origin}, with {} from the environment, is wrong",
+                    from_environment.join(", ")
+                )
+            }
+        })?;
         Ok(settings)
     }
 

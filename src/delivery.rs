@@ -23,7 +23,7 @@ use crate::clock::{self, Clock};
 use crate::config::{DeliverySettings, Settings};
 use crate::members::SharedDirectory;
 use crate::metrics::PushLabels;
-use crate::receipts::Signer;
+use crate::receipts::CurrentSigner;
 use crate::store::{Acknowledgement, PushState, Store};
 use crate::telemetry::Escaped;
 use crate::{tls, wire};
@@ -161,7 +161,7 @@ impl Deliveries {
 #[derive(Clone)]
 pub struct Pushing {
     pub store: Store,
-    pub signer: Arc<Signer>,
+    pub signer: CurrentSigner,
     pub members: SharedDirectory,
     pub deliveries: Deliveries,
     pub clock: Clock,
@@ -273,7 +273,7 @@ impl Worker {
                 return Ok(None);
             };
             let cursor = found.cursor;
-            let entry = wire::signed_entry(&app.signer, cursor, &found.entry, &found.item)?;
+            let entry = wire::signed_entry(&app.signer.current(), cursor, &found.entry, &found.item)?;
             let outcome = self.pusher.push(&self.endpoint, entry).await;
             app.pushes
                 .get_or_create(&PushLabels {

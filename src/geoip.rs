@@ -53,8 +53,9 @@ impl GeoIp {
     pub fn open(path: &Path) -> anyhow::Result<GeoIp> {
         let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         if extension.eq_ignore_ascii_case("mmdb") {
+            // maxminddb's error says its cause and gives it again as its source: once is enough.
             let reader = maxminddb::Reader::open_readfile(path)
-                .with_context(|| format!("cannot open MaxMind DB {}", path.display()))?;
+                .map_err(|e| anyhow::anyhow!("cannot open MaxMind DB {}: {e}", path.display()))?;
             Ok(GeoIp {
                 source: Source::Mmdb(reader),
             })

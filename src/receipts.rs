@@ -6,6 +6,7 @@
 //! happened to be sent, so a receipt re-serialised by any JSON tool still verifies.
 
 use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use anyhow::{anyhow, Context};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -124,6 +125,30 @@ impl Signer {
         let signature = self.sign(&receipt)?;
         let envelope = serde_json::json!({ "receipt": receipt, "signature": signature });
         serde_json::to_vec(&envelope).context("cannot serialise a receipt")
+    }
+}
+
+/// The signing key in force, shared by the request handlers and the push workers; replaced
+/// whole when the key is rotated (`keys rotate`, then SIGHUP), never changed in place. Whoever
+/// signs takes the key once ([`CurrentSigner::current`]) and signs with that one to the end:
+/// a receipt being signed while the key is replaced is signed, and its `kid` named, by the old
+/// key, which stays listed in `GET /v1/keys`.
+#[derive(Clone)]
+pub struct CurrentSigner(Arc<RwLock<Arc<Signer>>>);
+
+impl CurrentSigner {
+    pub fn new(signer: Arc<Signer>) -> CurrentSigner {
+        CurrentSigner(Arc::new(RwLock::new(signer)))
+    }
+
+    /// The key in force now.
+    pub fn current(&self) -> Arc<Signer> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Puts `signer` in force for every signature from now on.
+    pub fn replace(&self, signer: Arc<Signer>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = signer;
     }
 }
 

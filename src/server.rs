@@ -23,6 +23,7 @@ use actix_service::{
     fn_factory, map_config, IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt,
 };
 use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
+use actix_tls::accept::TlsError;
 use actix_web::dev::AppConfig;
 use actix_web::rt::net::TcpStream;
 use futures_util::future::LocalBoxFuture;
@@ -141,7 +142,11 @@ struct Gate<T, H> {
 
 impl<T, H> Service<TcpStream> for Gate<T, H>
 where
-    T: Service<TcpStream, Response = TlsStream<TcpStream>> + 'static,
+    T: Service<
+            TcpStream,
+            Response = TlsStream<TcpStream>,
+            Error = TlsError<std::io::Error, std::convert::Infallible>,
+        > + 'static,
     H: Service<(Connection, Protocol, Option<SocketAddr>), Response = ()> + 'static,
 {
     type Response = ();
@@ -172,8 +177,13 @@ where
             };
             let peer = stream.peer_addr().ok();
             let handshake = tokio::time::timeout_at(handshake_deadline, tls.call(stream));
-            let Ok(Ok(tls)) = handshake.await else {
-                return Err(());
+            let tls = match handshake.await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(refused)) => {
+                    crate::tls::refusals::handshake_failed(peer, &refused);
+                    return Err(());
+                }
+                Err(_) => return Err(()),
             };
             let connection = HeadTimeout::new(tls, header_timeout);
             http.call((connection, Protocol::Http1, peer))

@@ -41,8 +41,20 @@ impl Application {
     /// As `build`, with the clock the gateway reads (tests pass a manual one).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
         // Before anything is created: a refused key leaves no data directory and no new key.
+        // Everything that is only read comes first: a configuration that names a missing or
+        // unusable file stops the start before the signing key or the data directory is made.
         file_modes::check_private_keys(&settings)?;
-        let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
+        let server_tls = tls::server_config(&settings.tls)?;
+        let geoip = settings
+            .routing
+            .geoip_path()
+            .map(GeoIp::open)
+            .transpose()
+            .context("routing.geoip")?;
+        // Fail at start, not at the first push, if the delivery certificate is unusable.
+        if settings.members.iter().any(|m| m.endpoint.is_some()) {
+            crate::delivery::Pusher::new(&settings)?;
+        }
         let signer = Arc::new(Signer::load_or_create(&settings.signing.key)?);
         check_data_dir(&settings.gateway.data_dir)?;
         private_data_dir(&settings.gateway.data_dir)?;
@@ -51,11 +63,6 @@ impl Application {
             .remember_key(signer.jwk())
             .await
             .context("cannot record the signing key")?;
-        let server_tls = tls::server_config(&settings.tls)?;
-        // Fail at start, not at the first push, if the delivery certificate is unusable.
-        if settings.members.iter().any(|m| m.endpoint.is_some()) {
-            crate::delivery::Pusher::new(&settings)?;
-        }
         let listener = TcpListener::bind(&settings.gateway.listen)
             .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;
         let admin_listener = TcpListener::bind(&settings.gateway.admin_listen)

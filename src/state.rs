@@ -11,7 +11,7 @@ use crate::delivery::{Deliveries, Pushing};
 use crate::geoip::GeoIp;
 use crate::members::{Directory, SharedDirectory};
 use crate::metrics::Metrics;
-use crate::receipts::Signer;
+use crate::receipts::{CurrentSigner, Signer};
 use crate::schemas::Schemas;
 use crate::store::Store;
 
@@ -20,7 +20,8 @@ pub struct AppState {
     /// The member list in force; replaced whole on reload.
     pub members: SharedDirectory,
     pub store: Store,
-    pub signer: Arc<Signer>,
+    /// The receipt key in force; replaced on SIGHUP after `keys rotate`.
+    pub signer: CurrentSigner,
     pub schemas: Schemas,
     pub geoip: Option<GeoIp>,
     /// Rings the push workers of members whose inbox changed.
@@ -44,7 +45,7 @@ impl AppState {
             ),
             settings,
             store: parts.store,
-            signer: parts.signer,
+            signer: CurrentSigner::new(parts.signer),
             schemas: parts.schemas,
             geoip: parts.geoip,
             clock: parts.clock,
@@ -61,7 +62,7 @@ impl AppState {
     pub fn pushing(&self) -> Pushing {
         Pushing {
             store: self.store.clone(),
-            signer: Arc::clone(&self.signer),
+            signer: self.signer.clone(),
             members: self.members.clone(),
             deliveries: self.deliveries.clone(),
             clock: self.clock.clone(),

@@ -67,6 +67,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         )
     });
     let endpoint = format!("{}/v1/reports", base.trim_end_matches('/'));
+    warn_of_rate_limit(&settings, &args, members.len());
     let run_id = uuid::Uuid::now_v7().simple().to_string();
     let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
     let started = Instant::now();
@@ -195,10 +196,39 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[rank - 1] as f64 / 1000.0
 }
 
+/// Above this many requests a second per member, the rate limit is taken to be out of bench's
+/// way and not mentioned.
+const UNLIMITED: u32 = 100_000;
+
+/// How to take the rate limit out of a measurement, for the gateway's environment.
+const RAISE_LIMIT: &str =
+    "HGW__LIMITS__REQUESTS_PER_SECOND=1000000 HGW__LIMITS__BURST=1000000 hotline-gateway serve";
+
+/// Says up front (on stderr, so that --json stays one line) that the gateway's per-member rate
+/// limit, as the configuration read here sets it, will refuse most of the load with 429.
+fn warn_of_rate_limit(settings: &Settings, args: &BenchArgs, members: usize) {
+    let limits = &settings.limits;
+    if limits.requests_per_second >= UNLIMITED {
+        return;
+    }
+    let most = u64::from(limits.requests_per_second)
+        .saturating_mul(members as u64)
+        .saturating_mul(args.duration.ceil() as u64)
+        .saturating_add(u64::from(limits.burst).saturating_mul(members as u64));
+    eprintln!(
+        "note: the configuration read here limits each member to \
+         limits.requests_per_second = {} (burst {}): a gateway with that limit accepts at most \
+         about {most} reports from these {members} member(s) in {} s and answers the rest 429. \
+         To measure the gateway itself, start it with its limit raised: {RAISE_LIMIT}",
+        limits.requests_per_second, limits.burst, args.duration
+    );
+}
+
 fn report(args: &BenchArgs, members: &[String], all: &mut Tally, elapsed: f64) {
     all.latencies_us.sort_unstable();
     let requests: u64 = all.statuses.values().sum();
     let accepted = all.statuses.get("202").copied().unwrap_or(0);
+    let rate_limited = all.statuses.get("429").copied().unwrap_or(0);
     let rate = accepted as f64 / elapsed;
     let (p50, p90, p99) = (
         percentile(&all.latencies_us, 0.50),
@@ -221,6 +251,7 @@ fn report(args: &BenchArgs, members: &[String], all: &mut Tally, elapsed: f64) {
             "requests": requests, "accepted": accepted, "accepted_per_s": rate,
             "latency_ms": {"p50": p50, "p90": p90, "p99": p99, "max": max},
             "answers": all.statuses,
+            "rate_limited": rate_limited,
         });
         println!("{summary}");
         return;
@@ -233,7 +264,14 @@ fn report(args: &BenchArgs, members: &[String], all: &mut Tally, elapsed: f64) {
     );
     println!("requests   {requests} ({accepted} accepted, {rate:.1}/s)");
     println!("latency ms p50 {p50:.2}  p90 {p90:.2}  p99 {p99:.2}  max {max:.2}");
-    for (status, n) in &all.statuses {
+    for (status, n) in all.statuses.iter().filter(|(s, _)| *s != "429") {
         println!("answers    {status}: {n}");
+    }
+    if rate_limited > 0 {
+        println!(
+            "rate limited (429): {rate_limited}: over the gateway's per-member \
+             limits.requests_per_second, not a failure of the gateway; to measure it, raise the \
+             limit where it runs: {RAISE_LIMIT}"
+        );
     }
 }

@@ -26,7 +26,18 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let app = Application::build(settings.clone()).await?;
+    // Before anything is made: a second gateway on this configuration stops here.
+    if let Some(path) = settings.gateway.pid_file() {
+        crate::pid_file::check(path)?;
+    }
+    let app = Application::build(settings.clone())
+        .await
+        .map_err(|e| with_pki_hint(e, &settings, &source))?;
+    let pid_file = settings
+        .gateway
+        .pid_file()
+        .map(crate::pid_file::PidFile::write)
+        .transpose()?;
     stop_on_signals(app.handle())?;
     reload_on_sighup(app.state(), source.clone())?;
     tracing::info!(
@@ -39,8 +50,35 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
         "gateway serving (mutual TLS)"
     );
     app.run_until_stopped().await?;
+    drop(pid_file);
     tracing::info!("gateway stopped; store flushed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A start that failed for want of TLS files says how to make development ones: a
+/// configuration copied to a new directory has no certificates beside it.
+fn with_pki_hint(error: anyhow::Error, settings: &Settings, source: &ConfigSource) -> anyhow::Error {
+    let tls = &settings.tls;
+    let missing = [
+        ("tls.client_ca", &tls.client_ca),
+        ("tls.cert", &tls.cert),
+        ("tls.key", &tls.key),
+    ]
+    .into_iter()
+    .find(|(_, path)| !path.exists());
+    let Some((key, path)) = missing else {
+        return error;
+    };
+    let config = match source {
+        ConfigSource::File(file) => format!(" --config {}", file.display()),
+        ConfigSource::Default => String::new(),
+    };
+    anyhow::anyhow!(
+        "{error:#}\nhint: {key} names {}, which does not exist. For a development network, \
+         make the CA and the certificates with `hotline-gateway dev-pki{config}`; for a real \
+         one, set {key} to your file. Nothing was created.",
+        path.display()
+    )
 }
 
 /// A write over the file-size limit (`RLIMIT_FSIZE`, `ulimit -f`, `prlimit --fsize`) raises
@@ -81,8 +119,9 @@ fn stop_on_signals(handle: ServerHandle) -> anyhow::Result<()> {
 }
 
 /// SIGHUP: read the configuration again and put its member list in force (a suspension applies
-/// from the next request on). A configuration that fails to load is logged and the old list
-/// kept. Other sections take effect at the next restart.
+/// from the next request on), and the signing key at `signing.key` if it changed (`keys
+/// rotate`). A configuration that fails to load is logged and the old list kept. Other sections
+/// take effect at the next restart.
 fn reload_on_sighup(
     state: actix_web::web::Data<AppState>,
     source: ConfigSource,
@@ -93,6 +132,7 @@ fn reload_on_sighup(
             match Settings::load(&source) {
                 Ok(settings) => {
                     state.reload_members(&settings);
+                    crate::commands::keys::reload(&state, &settings).await;
                     let suspended = settings.members.iter().filter(|m| m.suspended).count();
                     tracing::info!(
                         members = settings.members.len(),

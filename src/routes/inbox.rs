@@ -56,7 +56,7 @@ pub async fn page(
             other => other.into(),
         })?;
     // Entries are signed as they are given out: CPU work, kept off the I/O threads.
-    let signer = state.signer.clone();
+    let signer = state.signer.current();
     let entries = web::block(move || {
         page.entries
             .iter()

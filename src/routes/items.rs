@@ -1,6 +1,5 @@
 //! `POST /v1/items/{item_id}/status`: a member moves an item through the state machine.
 
-use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -50,7 +49,7 @@ pub async fn change_status(
     };
     let outcome = state
         .store
-        .change_status(change, Arc::clone(&state.signer))
+        .change_status(change, state.signer.current())
         .await?;
     let _entered = span.enter();
     let receipt = match outcome {

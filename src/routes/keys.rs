@@ -10,6 +10,6 @@ use crate::receipts::JwkSet;
 use crate::state::AppState;
 
 pub async fn list(_caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let keys = state.store.known_keys(state.signer.jwk()).await?;
+    let keys = state.store.known_keys(state.signer.current().jwk()).await?;
     Ok(HttpResponse::Ok().json(JwkSet { keys }))
 }

@@ -1,6 +1,5 @@
 //! `POST /v1/reports` and `GET /v1/reports/{report_id}`.
 
-use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -70,7 +69,7 @@ pub async fn submit(
     };
     let outcome = state
         .store
-        .accept_report(new, Arc::clone(&state.signer))
+        .accept_report(new, state.signer.current())
         .instrument(span.clone())
         .await;
     let _entered = span.enter();

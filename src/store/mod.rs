@@ -38,6 +38,17 @@ use crate::config::{Backend, Settings};
 use crate::domain::{ItemRecord, ReportRecord, StatusChange};
 use crate::receipts::{Jwk, Signer};
 
+/// Whether `dir` holds an embedded (sled) store.
+pub fn sled_store_exists(dir: &std::path::Path) -> bool {
+    sled::SledStore::exists(dir)
+}
+
+/// Whether a store did not open because another process holds it (sled locks its directory
+/// while a gateway runs on it).
+pub fn in_use(error: &anyhow::Error) -> bool {
+    error.downcast_ref::<sled::InUse>().is_some()
+}
+
 /// Handle to the store; cheap to clone.
 #[derive(Clone)]
 pub enum Store {

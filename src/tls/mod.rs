@@ -7,6 +7,7 @@
 //! accept-anything client verification anywhere in the crate.
 
 mod paths;
+pub(crate) mod refusals;
 mod verifier;
 
 use std::path::Path;
@@ -77,13 +78,15 @@ fn roots_from(certs: Vec<CertificateDer<'static>>, path: &Path) -> anyhow::Resul
 
 /// The API listener's configuration: TLS 1.2+, a client certificate required.
 pub fn server_config(settings: &TlsSettings) -> anyhow::Result<ServerConfig> {
-    let cas = load_certs(&settings.client_ca)?;
-    let roots = roots_from(cas.clone(), &settings.client_ca)?;
+    let cas = load_certs(&settings.client_ca).context("tls.client_ca")?;
+    let roots = roots_from(cas.clone(), &settings.client_ca).context("tls.client_ca")?;
     let crls = settings
         .crls
         .iter()
-        .map(|path| load_crl(path))
+        .map(|path| load_crl(path).context("tls.crls"))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let cert = load_certs(&settings.cert).context("tls.cert")?;
+    let key = load_key(&settings.key).context("tls.key")?;
     let webpki = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
         .with_crls(crls)
         // A CRL covers the CA that issued it; certificates of a CA without one are still valid.
@@ -96,7 +99,7 @@ pub fn server_config(settings: &TlsSettings) -> anyhow::Result<ServerConfig> {
         .with_protocol_versions(VERSIONS)
         .context("TLS protocol versions")?
         .with_client_cert_verifier(Arc::new(MemberVerifier::new(webpki, cas)))
-        .with_single_cert(load_certs(&settings.cert)?, load_key(&settings.key)?)
+        .with_single_cert(cert, key)
         .with_context(|| {
             format!(
                 "the key {} does not fit the certificate {}",

@@ -4,8 +4,9 @@
 //! subject, where the member's name is (`identity::member_name` says what it must be).
 //!
 //! Invariants: nothing webpki refuses is accepted (it is asked first, and its refusal stands);
-//! a client certificate is mandatory; every refusal is logged once, at INFO, with its reason and
-//! the certificate's Common Names, escaped (a peer chose them).
+//! a client certificate is mandatory; every refusal is logged at INFO, with its reason and the
+//! certificate's Common Names, escaped (a peer chose them), at most once a minute for the same
+//! reason and names (`refusals.rs`).
 
 use std::sync::Arc;
 
@@ -15,9 +16,8 @@ use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, OtherEr
 use rustls::{Error, SignatureScheme};
 use rustls_pki_types::{CertificateDer, UnixTime};
 
-use super::paths;
+use super::{paths, refusals};
 use crate::identity;
-use crate::telemetry::Escaped;
 
 /// Why a chain that webpki accepted is refused.
 #[derive(Debug, thiserror::Error)]
@@ -73,22 +73,18 @@ impl ClientCertVerifier for MemberVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        let refused = |reason: &dyn std::fmt::Display| {
+        let refused = |reason: &str| {
             let cn = identity::common_names_for_log(end_entity.as_ref());
-            tracing::info!(
-                cn = %Escaped(&cn),
-                reason = %Escaped(&reason.to_string()),
-                "client certificate refused at the handshake"
-            );
+            refusals::certificate_refused(&cn, reason);
         };
         let verified = self
             .webpki
             .verify_client_cert(end_entity, intermediates, now)
-            .inspect_err(|why| refused(why))?;
+            .inspect_err(|why| refused(&refusals::certificate_reason(why)))?;
         match self.our_rules(end_entity, intermediates, now) {
             Ok(()) => Ok(verified),
             Err(why) => {
-                refused(&why);
+                refused(&why.to_string());
                 let why = OtherError(Arc::new(why));
                 Err(Error::InvalidCertificate(CertificateError::Other(why)))
             }

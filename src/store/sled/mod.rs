@@ -126,12 +126,7 @@ impl Engine {
             .use_compression(settings.compression)
             .compression_factor(1)
             .open()
-            .with_context(|| {
-                format!(
-                    "cannot open the store in {} (is another gateway running on it?)",
-                    dir.display()
-                )
-            })?;
+            .map_err(|e| not_opened(dir, settings, &e))?;
         // Development builds before the one-tree layout kept a tree per table.
         if db.tree_names().iter().any(|name| &**name == b"reports") {
             bail!(
@@ -225,6 +220,36 @@ impl Engine {
             let _ = thread.join();
         }
     }
+}
+
+/// Another process holds the embedded store: sled locks its directory.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the store in {} is in use by another process (sled lets one process open it at a time): \
+     a gateway is running on it, or a command such as audit verify or store copy",
+    .0.display()
+)]
+pub struct InUse(pub PathBuf);
+
+/// Why sled did not open `dir`, said so that the operator knows what to fix: sled's own
+/// messages name its lock file or its internal settings, not the gateway's.
+fn not_opened(dir: &Path, settings: &StoreSettings, e: &sled::Error) -> anyhow::Error {
+    let shown = dir.display();
+    let text = e.to_string();
+    if text.contains("could not acquire lock") {
+        return InUse(dir.to_owned()).into();
+    }
+    if text.contains("use_compression") {
+        let (made, asked) = (!settings.compression, settings.compression);
+        return anyhow::anyhow!(
+            "the store in {shown} was made with store.compression = {made} and cannot be \
+             opened with store.compression = {asked} (the setting is fixed when a store is \
+             made): set it back to {made} (check the configuration file and \
+             HGW__STORE__COMPRESSION), or copy the store into a new one made with the other \
+             setting (hotline-gateway store copy)"
+        );
+    }
+    anyhow::anyhow!("cannot open the store in {shown}: {text}")
 }
 
 impl SledStore {
