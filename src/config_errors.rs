@@ -80,6 +80,13 @@ pub fn explain(error: &str, origin: &str, overrides: &[Override]) -> String {
     match (key, blame) {
         (Some(key), Some(blame)) => format!("{key}{blame}: {message}"),
         (Some(key), None) => format!("{origin}: {key}{}: {message}", nth_entry(&key)),
+        (None, _) if !overrides.is_empty() => {
+            let variables: Vec<&str> = overrides.iter().map(|o| o.variable.as_str()).collect();
+            format!(
+                "{origin}, with {} from the environment: {message} (check those variables too)",
+                variables.join(", ")
+            )
+        }
         (None, _) => format!("{origin}: {message}"),
     }
 }
