@@ -58,17 +58,19 @@ pub fn explain(error: &str, origin: &str, overrides: &[Override]) -> String {
             .iter()
             .find(|o| o.key == full || o.key.starts_with(&format!("{full}.")))
         {
-            let within = key.as_deref().map_or("the configuration".to_owned(), |s| format!("[{s}]"));
+            let within = key
+                .as_deref()
+                .map_or("the configuration".to_owned(), |s| format!("[{s}]"));
             return format!(
                 "the environment variable {} names no setting: {within} has no key `{field}` \
                  (its keys: {known}); unset it or correct its name (HGW__SECTION__KEY)",
                 o.variable
             );
         }
-        let within = key.as_deref().map_or("at the top level".to_owned(), |s| format!("in [{s}]"));
-        return format!(
-            "{origin}: unknown key `{field}` {within}; valid keys there: {known}"
-        );
+        let within = key
+            .as_deref()
+            .map_or("at the top level".to_owned(), |s| format!("in [{s}]"));
+        return format!("{origin}: unknown key `{field}` {within}; valid keys there: {known}");
     }
     let message = explain_enum(message);
     let blame = key.as_deref().and_then(|key| {
@@ -168,7 +170,13 @@ mod tests {
         assert_eq!(human_key("members[3]role"), "members[4].role");
         assert_eq!(human_key("members[0].asns[1]"), "members[1].asns[2]");
         assert_eq!(human_key("tls.cert"), "tls.cert");
-        assert_eq!(nth_entry("members[1].role"), " (the 1st [[members]] table, counting from 1)");
-        assert_eq!(nth_entry("members[12].id"), " (the 12th [[members]] table, counting from 1)");
+        assert_eq!(
+            nth_entry("members[1].role"),
+            " (the 1st [[members]] table, counting from 1)"
+        );
+        assert_eq!(
+            nth_entry("members[12].id"),
+            " (the 12th [[members]] table, counting from 1)"
+        );
     }
 }

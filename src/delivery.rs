@@ -273,7 +273,8 @@ impl Worker {
                 return Ok(None);
             };
             let cursor = found.cursor;
-            let entry = wire::signed_entry(&app.signer.current(), cursor, &found.entry, &found.item)?;
+            let entry =
+                wire::signed_entry(&app.signer.current(), cursor, &found.entry, &found.item)?;
             let outcome = self.pusher.push(&self.endpoint, entry).await;
             app.pushes
                 .get_or_create(&PushLabels {

@@ -73,7 +73,8 @@ fn read(path: &Path) -> anyhow::Result<Option<u32>> {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(e).with_context(|| format!("gateway.pid_file: cannot read {}", path.display()))
+            return Err(e)
+                .with_context(|| format!("gateway.pid_file: cannot read {}", path.display()))
         }
     };
     match text.trim().parse::<u32>() {

@@ -57,7 +57,11 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
 
 /// A start that failed for want of TLS files says how to make development ones: a
 /// configuration copied to a new directory has no certificates beside it.
-fn with_pki_hint(error: anyhow::Error, settings: &Settings, source: &ConfigSource) -> anyhow::Error {
+fn with_pki_hint(
+    error: anyhow::Error,
+    settings: &Settings,
+    source: &ConfigSource,
+) -> anyhow::Error {
     let tls = &settings.tls;
     let missing = [
         ("tls.client_ca", &tls.client_ca),

@@ -1,6 +1,5 @@
 //! `POST /v1/items/{item_id}/status`: a member moves an item through the state machine.
 
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 

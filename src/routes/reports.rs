@@ -1,6 +1,5 @@
 //! `POST /v1/reports` and `GET /v1/reports/{report_id}`.
 
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tracing::Instrument;

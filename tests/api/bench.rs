@@ -206,6 +206,14 @@ async fn bench_exits_1_when_an_answer_is_not_202() {
     let requests = summary["requests"].as_u64().unwrap();
     let accepted = summary["accepted"].as_u64().unwrap();
     let refused = summary["answers"]["429"].as_u64().expect("429s counted");
+    assert_eq!(summary["rate_limited"], refused, "{summary}");
+    // Said up front, on stderr, from the configuration bench read (the default limit).
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("limits.requests_per_second = 200")
+            && stderr.contains("HGW__LIMITS__REQUESTS_PER_SECOND=1000000"),
+        "{stderr}"
+    );
     assert!(accepted >= 2, "each member's burst: {summary}");
     assert_eq!(accepted + refused, requests, "{summary}");
     let stats = app.stats("hotline-nl").await;

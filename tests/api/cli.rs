@@ -152,3 +152,49 @@ fn serve_runs_on_the_embedded_default_and_stops_on_sigterm() {
     assert!(log.contains("store flushed"), "{log}");
     assert!(dir.path().join("data").is_dir());
 }
+
+#[test]
+fn help_explains_the_configuration_its_overrides_and_every_subcommand() {
+    let help = |args: &[&str]| {
+        let output = binary().args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let top = help(&["--help"]);
+    assert!(top.contains("HGW__SECTION__KEY"), "{top}");
+    assert!(top.contains("HGW__GATEWAY__LISTEN=127.0.0.1:9443"), "{top}");
+    for command in [
+        "serve", "dev-pki", "submit", "migrate", "audit", "store", "keys", "bench", "verify",
+    ] {
+        let line = top
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{command} ")))
+            .unwrap_or_else(|| panic!("{command} not listed:\n{top}"));
+        assert!(
+            line.trim().len() > command.len() + 10,
+            "no description: {line}"
+        );
+    }
+    for args in [
+        &["serve", "--help"][..],
+        &["keys", "rotate", "--help"],
+        &["dev-pki", "--help"],
+    ] {
+        let text = help(args);
+        assert!(
+            text.contains("The configuration file (TOML)"),
+            "{args:?}: {text}"
+        );
+    }
+    assert!(help(&["serve", "--help"]).contains("HGW__SECTION__KEY"));
+    assert!(help(&["serve", "--help"]).contains("pid_file"));
+    let rotate = help(&["keys", "rotate", "--help"]);
+    assert!(
+        rotate.contains("SIGHUP") && rotate.contains("GET /v1/keys"),
+        "{rotate}"
+    );
+    let verify = help(&["verify", "--help"]);
+    for option in ["--keys", "--url", "--member", "--cert", "--key", "--ca"] {
+        assert!(verify.contains(option), "{option}: {verify}");
+    }
+}
