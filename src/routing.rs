@@ -1,4 +1,4 @@
-//! Where an item goes (SPEC.md, "Routing, per item", rules 1 to 3): its hosting country and its
+//! Where an item goes (README "Routing, per item", rules 1 to 3): its hosting country and its
 //! destinations. Pure functions of the item, the submitter, the directory and the geoip database;
 //! the duplicate rule (4) needs the store and is applied there.
 

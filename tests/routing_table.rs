@@ -1,4 +1,4 @@
-//! `routing::Router` and `routing::locate` on their own (SPEC.md "Routing, per item", rules 1 to
+//! `routing::Router` and `routing::locate` on their own (README "Routing, per item", rules 1 to
 //! 3), table-driven, against the library API: no server, no store. The duplicate rule (4) needs
 //! the store and is covered by the black-box tests in `tests/api/routing/duplicates.rs`.
 

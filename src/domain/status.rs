@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Where an item stands, from routing to removal (SPEC.md, "Status tracking").
+/// Where an item stands, from routing to removal (README "Status tracking").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -19,7 +19,7 @@ pub enum Status {
 }
 
 impl Status {
-    /// Whether the state machine of SPEC.md allows `self -> to`:
+    /// Whether the state machine (README, "The receiving side") allows `self -> to`:
     ///
     /// ```text
     /// routed -> delivered                                   (the gateway only)

@@ -1,4 +1,4 @@
-//! `hotline-gateway bench` (SPEC.md "Operations") against a running gateway: several members
+//! `hotline-gateway bench` (README "Operations") against a running gateway: several members
 //! over mutual TLS, keep-alive or a full handshake per request, distinct valid reports; prints
 //! throughput, latency percentiles and the answers; exit 0 only if every answer was 202.
 

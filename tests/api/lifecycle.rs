@@ -1,4 +1,4 @@
-//! The life of an item from submission to `removed`, as each party sees it (SPEC.md "Status
+//! The life of an item from submission to `removed`, as each party sees it (README "Status
 //! tracking" and "Inbox"): the submitter, the hotline and police of the hosting country, and the
 //! hosting provider; and all of it across restarts.
 

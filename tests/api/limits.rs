@@ -1,4 +1,4 @@
-//! Per-member rate limits (SPEC.md `[limits]`): a token bucket per member of
+//! Per-member rate limits (README "Rate limits"): a token bucket per member of
 //! `limits.requests_per_second` refilled up to `limits.burst`; over it, 429 problem+json with
 //! `Retry-After`. Asserted on outcomes, never on timings: one member's flood leaves every other
 //! member's whole budget untouched.

@@ -1,4 +1,4 @@
-//! The gateway's log (SPEC.md "Operations"; issue point 8): human-readable by default, JSON lines
+//! The gateway's log (README "Operations"; issue point 8): human-readable by default, JSON lines
 //! with `--log-json`; one line per request with member, method, route, status and latency; never
 //! a reported URL, a body, a key or a certificate; a value a peer chose never forges a line.
 

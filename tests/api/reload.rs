@@ -1,4 +1,4 @@
-//! Signals to a running `serve` (SPEC.md "Operations"): SIGHUP reloads the member list from the
+//! Signals to a running `serve` (README "Operations"): SIGHUP reloads the member list from the
 //! configuration file without a restart, and keeps the old one if the file does not load;
 //! SIGTERM stops accepting, finishes what is in flight, stops the push workers, flushes, exits 0.
 

@@ -1,4 +1,4 @@
-//! Who may change an item's status (SPEC.md "Status tracking", "Who"): the members it was routed
+//! Who may change an item's status (README "Status tracking", "Who"): the members it was routed
 //! to (any transition), the submitter of a domestic item (any), a hosting provider that got a
 //! notice for it or operates its ASN (`removed` only: 403 otherwise); anyone else, 404.
 

@@ -1,4 +1,4 @@
-//! The state machine of SPEC.md "Status tracking", exhaustively: items are driven into every
+//! The state machine of README "Status tracking", exhaustively: items are driven into every
 //! reachable state and asked for every status; each answer is 200 (a new receipt, or the earlier
 //! one for a repeat of the last transition) or 409 naming the current status, changing nothing.
 //!
@@ -38,7 +38,7 @@ fn member_settable(status: &str) -> bool {
     )
 }
 
-/// The transitions of SPEC.md, written out independently of the implementation.
+/// The transitions of the README, written out independently of the implementation.
 fn allowed(from: &str, to: &str) -> bool {
     match to {
         "delivered" => from == "routed",

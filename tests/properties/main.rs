@@ -1,5 +1,5 @@
 //! Property tests (issue 6, point 3): the status state machine, URL normalisation, and
-//! canonical JSON with its signatures, each checked against SPEC.md on generated inputs.
+//! canonical JSON with its signatures, each checked against the README on generated inputs.
 //!
 //! Every property runs a fixed number of cases (see [`config`]) so the binary stays quick in a
 //! debug build; a property that ever failed is kept below its module as a named regression test.

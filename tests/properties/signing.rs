@@ -1,4 +1,4 @@
-//! Canonical JSON (RFC 8785) and the detached Ed25519 JWS over it (SPEC.md, "Receipts"): the
+//! Canonical JSON (RFC 8785) and the detached Ed25519 JWS over it (README "Receipts"): the
 //! canonical form does not depend on key order or on how the JSON was serialised, a signed
 //! document verifies, and any change to what was signed, or to the signature, makes it fail.
 

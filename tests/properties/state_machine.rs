@@ -1,4 +1,4 @@
-//! The status state machine of SPEC.md ("Status tracking"), modelled here from the diagram alone:
+//! The status state machine of the README ("The receiving side"), modelled here from the diagram alone:
 //!
 //! ```text
 //! routed ──delivered──► delivered          (set by the gateway)
@@ -29,7 +29,7 @@ const ALL: [Status; 10] = [
     Removed,
 ];
 
-/// The statuses SPEC.md marks "(final)".
+/// The statuses the README marks "(final)".
 const MODEL_FINAL: [Status; 2] = [AssessedNotIllegal, Removed];
 
 /// The statuses only the gateway sets: the outcomes of routing, and `delivered` (an inbox

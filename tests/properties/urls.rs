@@ -1,4 +1,4 @@
-//! URL normalisation (SPEC.md, "Routing" rule 4): scheme and host lower-cased, the default port
+//! URL normalisation (README "Routing" rule 4): scheme and host lower-cased, the default port
 //! and the fragment dropped. Duplicates are detected on the normal form, so it has to be
 //! idempotent, equal for URLs that differ only in those respects, and different otherwise.
 //! User-info is refused, never normalised away: it hides the real host. So is a backslash

@@ -75,7 +75,7 @@ fn sign_with_example_key(payload: &Value) -> String {
     )
 }
 
-/// Verifies `document` as SPEC.md describes: a detached compact JWS whose header is
+/// Verifies `document` as the README describes: a detached compact JWS whose header is
 /// `{"alg":"EdDSA","kid":…}` and whose payload is the RFC 8785 form of what it signs.
 fn verify(document: &Value, keys: &Value) -> Result<(), String> {
     let signature = document["signature"].as_str().ok_or("no signature")?;

@@ -258,7 +258,7 @@ async fn a_suspended_fallback_gets_nothing() {
     assert_routing(&items[0], Some("JP"), "sender", "unroutable", &[]);
 }
 
-/// SPEC is silent on the fallback member submitting an item only it could take; the gateway does
+/// The README is silent on the fallback member submitting an item only it could take; the gateway does
 /// not route an item back to its own submitter, so it is unroutable.
 #[tokio::test]
 async fn the_fallback_is_not_sent_its_own_items() {

@@ -1,4 +1,4 @@
-//! Routing, per item (SPEC.md "Routing, per item" and "Receipts"), as members see it: each receipt
+//! Routing, per item (README "Routing, per item" and "Receipts"), as members see it: each receipt
 //! item's `hosting_country`, `basis`, `status`, `routed_to` and `duplicate_of`, and the report view.
 //!
 //! The test network is `helpers::test_members`: hotlines FR, NL, DE (csam and terrorist content
