@@ -41,6 +41,7 @@ pub mod geoip;
 pub(crate) mod heads;
 pub(crate) mod identity;
 pub(crate) mod json;
+pub mod merkle;
 pub mod members;
 pub(crate) mod metrics;
 pub mod observe;
