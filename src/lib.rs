@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod admission;
+pub mod checkpoint;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -41,8 +42,8 @@ pub mod geoip;
 pub(crate) mod heads;
 pub(crate) mod identity;
 pub(crate) mod json;
-pub mod merkle;
 pub mod members;
+pub mod merkle;
 pub(crate) mod metrics;
 pub mod observe;
 pub mod pki;

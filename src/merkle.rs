@@ -16,6 +16,9 @@ pub type Hash = [u8; 32];
 /// A complete subtree: `(level, index)`, the hash of leaves `[index << level, (index + 1) << level)`.
 pub type NodeId = (u8, u64);
 
+/// A complete subtree and its hash, as a store keeps it.
+pub type NodeIdHash = (NodeId, Hash);
+
 /// `SHA-256(0x00 || data)`: the hash of a leaf.
 pub fn leaf_hash(data: &[u8]) -> Hash {
     hash_of(&[&[0x00], data])
@@ -138,10 +141,16 @@ pub fn inclusion_spans(index: u64, size: u64) -> Vec<Span> {
     while end - start > 1 {
         let k = largest_power_below(end - start);
         if index < start + k {
-            spans.push(Span { start: start + k, end });
+            spans.push(Span {
+                start: start + k,
+                end,
+            });
             end = start + k;
         } else {
-            spans.push(Span { start, end: start + k });
+            spans.push(Span {
+                start,
+                end: start + k,
+            });
             start += k;
         }
     }
@@ -160,10 +169,16 @@ pub fn consistency_spans(from: u64, to: u64) -> Vec<Span> {
     while m != end - start {
         let k = largest_power_below(end - start);
         if m <= k {
-            spans.push(Span { start: start + k, end });
+            spans.push(Span {
+                start: start + k,
+                end,
+            });
             end = start + k;
         } else {
-            spans.push(Span { start, end: start + k });
+            spans.push(Span {
+                start,
+                end: start + k,
+            });
             m -= k;
             start += k;
             complete = false;

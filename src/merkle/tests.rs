@@ -28,7 +28,10 @@ fn proof(spans: &[Span], nodes: &HashMap<NodeId, Hash>) -> Vec<Hash> {
 fn a_span_of_the_whole_tree_is_its_root() {
     let (nodes, _, frontiers) = grow(33);
     for f in &frontiers {
-        let whole = Span { start: 0, end: f.size };
+        let whole = Span {
+            start: 0,
+            end: f.size,
+        };
         assert_eq!(whole.hash(&|id| nodes.get(&id).copied()), Some(f.root()));
     }
     assert_eq!(Frontier::default().root(), empty_root());
@@ -41,7 +44,10 @@ fn inclusion_proofs_verify_and_fail_when_changed() {
         for index in 0..f.size {
             let path = proof(&inclusion_spans(index, f.size), &nodes);
             let leaf = &leaves[index as usize];
-            assert_eq!(verify_inclusion(index, f.size, leaf, &path, &f.root()), Ok(()));
+            assert_eq!(
+                verify_inclusion(index, f.size, leaf, &path, &f.root()),
+                Ok(())
+            );
             for i in 0..path.len() {
                 let mut bad = path.clone();
                 bad[i][0] ^= 1;

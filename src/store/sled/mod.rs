@@ -167,6 +167,13 @@ impl Engine {
                 "open URL index upgraded: duplicates now also match on the hosting country"
             );
         }
+        let built = audit::catch_up(&data)
+            .with_context(|| format!("cannot build the audit tree in {}", dir.display()))?;
+        if built > 0 {
+            db.flush()
+                .with_context(|| format!("cannot flush the store in {}", dir.display()))?;
+            tracing::info!(built, "audit Merkle tree built for the events it lacked");
+        }
         let room = Arc::clone(room);
         let timeout = Duration::from_millis(settings.flush_timeout_ms);
         let (commit, flushing) =
