@@ -35,7 +35,7 @@ pub(super) fn append(tx: &Tx<'_>, event: Value) -> TxResult<u64> {
     let bytes = serde_json::to_vec(&event).map_err(corrupt)?;
     tx.tree(Tree::Audit).insert(head.seq.to_be_bytes(), bytes)?;
     for (id, hash) in nodes {
-        tx.tree(Tree::AuditTree).insert(node_key(id), hash)?;
+        tx.tree(Tree::AuditNodes).insert(node_key(id), hash)?;
     }
     let json = tree::to_json(&frontier).map_err(store_corrupt)?;
     tx.tree(Tree::AuditHead).insert(TREE, json)?;
@@ -68,7 +68,7 @@ pub(super) fn catch_up(data: &sled::Tree) -> anyhow::Result<u64> {
                 .get(prefixed(Tree::Audit, &next.to_be_bytes()))?
                 .with_context(|| format!("audit event {next} is missing"))?;
             for (id, hash) in frontier.push(tree::leaf_of_bytes(&event)?) {
-                batch.insert(prefixed(Tree::AuditTree, &node_key(id)), &hash[..]);
+                batch.insert(prefixed(Tree::AuditNodes, &node_key(id)), &hash[..]);
             }
         }
         batch.insert(
@@ -91,7 +91,7 @@ impl SledStore {
     }
 
     fn nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StoreError> {
-        let table = self.tree(Tree::AuditTree)?;
+        let table = self.tree(Tree::AuditNodes)?;
         let mut nodes = HashMap::with_capacity(ids.len());
         for id in ids {
             if let Some(bytes) = table.get(node_key(*id))? {
@@ -141,7 +141,7 @@ impl SledStore {
         if matches!(verdict, AuditVerdict::Broken { .. }) {
             return Ok(verdict);
         }
-        let nodes = self.tree(Tree::AuditTree)?;
+        let nodes = self.tree(Tree::AuditNodes)?;
         let mut rebuild = Rebuild::default();
         for entry in self.tree(Tree::Audit)?.iter() {
             let (key, bytes) = entry?;

@@ -24,7 +24,7 @@ pub(super) fn table_name(prefix: u8) -> &'static str {
         (Tree::ItemEntries, "item_entries"),
         (Tree::Closed, "closed"),
         (Tree::Purged, "purged"),
-        (Tree::AuditTree, "audit_tree"),
+        (Tree::AuditNodes, "audit_tree"),
     ];
     TABLES
         .iter()

@@ -43,7 +43,7 @@ pub(super) enum Tree {
     ItemEntries = 13,
     Closed = 14,
     Purged = 15,
-    AuditTree = 16,
+    AuditNodes = 16,
 }
 
 impl Tree {
