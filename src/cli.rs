@@ -74,9 +74,11 @@ pub enum Command {
         #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
         config: Option<PathBuf>,
     },
-    /// The audit trail: `audit verify` walks the hash chain and names the first broken event
-    /// (with the embedded store, the gateway stopped: sled locks its directory; with
-    /// PostgreSQL, while the gateways run). Exit status 0 if intact.
+    /// The audit trail: `audit verify` walks the hash chain and the Merkle tree and names the
+    /// first broken event (with the embedded store, the gateway stopped: sled locks its
+    /// directory; with PostgreSQL, while the gateways run). Exit status 0 if intact. A
+    /// member's checks against a running gateway: `audit checkpoint`, `audit check`, `audit
+    /// prove`.
     Audit {
         #[command(subcommand)]
         action: AuditAction,
@@ -95,8 +97,8 @@ pub enum Command {
     /// Load a running gateway as several members over mutual TLS; print throughput, latency
     /// percentiles and errors.
     Bench(crate::commands::bench::BenchArgs),
-    /// Check a saved receipt or inbox entry: read strictly (a key twice anywhere is refused),
-    /// exactly one of the two and valid against its schema, then its signature against every
+    /// Check a saved receipt, inbox entry or audit checkpoint: read strictly (a key twice
+    /// anywhere is refused), exactly one of the three and valid against its schema, then its signature against every
     /// key the gateway knows.
     ///
     /// The keys: by default, those in the configuration's store (every key the gateway ever
@@ -110,10 +112,65 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditAction {
-    /// Check the chain from the first event to the head.
+    /// Check the chain from the first event to the head, then rebuild the Merkle tree from the
+    /// events and compare it with the one kept (the operator's check, on the store itself).
     Verify {
         #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
         config: Option<PathBuf>,
+    },
+    /// A member's: fetch the gateway's signed checkpoint (the size and Merkle root of the audit
+    /// log), check its signature, and print it or save it with --out. Keep every one: an
+    /// older checkpoint is what a rewritten history is caught against (`audit check`).
+    ///
+    /// Who you are: --member ID uses the development certificate certs/members/ID.crt; a real
+    /// member passes --cert FILE --key FILE (its client certificate and key, PEM) and --ca FILE
+    /// (the CA of the gateway's server certificate). Exit status 0 if the signature verifies.
+    Checkpoint {
+        /// Where to save it (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        connection: commands::audit_member::Connection,
+    },
+    /// A member's: check that the log of a newer checkpoint extends the log of an older one
+    /// (nothing before it was changed, removed or reordered), by the consistency proof fetched
+    /// from the gateway (or saved, --proof). Both checkpoints' signatures are checked first.
+    ///
+    /// Who you are: --member ID, or --cert FILE --key FILE [--ca FILE] (see `audit
+    /// checkpoint`). Exit status 0 if NEW extends OLD; 1, saying why, if not.
+    Check {
+        /// Give twice: the older checkpoint, then the newer.
+        #[arg(
+            long = "checkpoint",
+            value_name = "FILE",
+            num_args = 1,
+            required = true
+        )]
+        checkpoints: Vec<PathBuf>,
+        /// A consistency proof saved earlier (GET /v1/audit/consistency), instead of fetching it.
+        #[arg(long, value_name = "FILE")]
+        proof: Option<PathBuf>,
+        #[command(flatten)]
+        connection: commands::audit_member::Connection,
+    },
+    /// A member's: check that the event of a saved receipt (its `audit_index`) is in the log
+    /// of a checkpoint, by the inclusion proof fetched from the gateway (or saved, --proof).
+    /// The receipt's and the checkpoint's signatures are checked first, and the event must
+    /// record what the receipt acknowledges.
+    ///
+    /// Who you are: --member ID, or --cert FILE --key FILE [--ca FILE] (see `audit
+    /// checkpoint`); only the member a receipt was issued to gets its event's proof. Exit
+    /// status 0 if the event is in the tree; 1, saying why, if not.
+    Prove {
+        /// The receipt, a JSON file as the gateway answered it.
+        receipt: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        checkpoint: PathBuf,
+        /// An inclusion proof saved earlier (GET /v1/audit/proof), instead of fetching it.
+        #[arg(long, value_name = "FILE")]
+        proof: Option<PathBuf>,
+        #[command(flatten)]
+        connection: commands::audit_member::Connection,
     },
 }
 
@@ -188,6 +245,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let settings = Settings::load(&ConfigSource::from_arg(config))?;
             commands::audit::verify(&settings).await
+        }
+        Command::Audit {
+            action: AuditAction::Checkpoint { out, connection },
+        } => commands::audit_member::checkpoint(&connection, out.as_deref()).await,
+        Command::Audit {
+            action:
+                AuditAction::Check {
+                    checkpoints,
+                    proof,
+                    connection,
+                },
+        } => {
+            let [old, new] = checkpoints.as_slice() else {
+                anyhow::bail!("give --checkpoint twice: the older checkpoint, then the newer");
+            };
+            commands::audit_member::check(&connection, (old, new), proof.as_deref()).await
+        }
+        Command::Audit {
+            action:
+                AuditAction::Prove {
+                    receipt,
+                    checkpoint,
+                    proof,
+                    connection,
+                },
+        } => {
+            commands::audit_member::prove(&connection, (&receipt, &checkpoint), proof.as_deref())
+                .await
         }
         Command::Store {
             action: StoreAction::Copy { from, to },

@@ -1,5 +1,5 @@
-//! Saved signed documents as `verify` reads them: a receipt or an inbox entry, told apart by
-//! shape and type before any signature is checked.
+//! Saved signed documents as `verify` reads them: a receipt, an inbox entry or an audit
+//! checkpoint, told apart by shape and type before any signature is checked.
 //!
 //! Why: a signature covers the canonical form of one object and says nothing of what that
 //! object is. An inbox entry is signed over itself without its `signature`, so the same
@@ -14,6 +14,8 @@
 //!   `report.accepted` or `status.accepted`, valid against `schemas/receipt.schema.json`.
 //! - An inbox entry is one object with no `receipt`, its `kind` `referral`, `notice` or
 //!   `status`, valid against `schemas/inbox-entry.schema.json` (its `signature` included).
+//! - An audit checkpoint is one object with a `root` and neither `receipt` nor `kind`, valid
+//!   against `schemas/checkpoint.schema.json`; signed over itself without its `signature`.
 
 use std::fmt;
 
@@ -24,6 +26,7 @@ use crate::receipts::{verify_detached, Jwk, VerifyError};
 /// The published schemas of what the gateway signs.
 pub const RECEIPT_SCHEMA: &str = include_str!("../schemas/receipt.schema.json");
 pub const INBOX_ENTRY_SCHEMA: &str = include_str!("../schemas/inbox-entry.schema.json");
+pub const CHECKPOINT_SCHEMA: &str = include_str!("../schemas/checkpoint.schema.json");
 
 /// At most this many schema errors are told for one document.
 const MAX_ERRORS: usize = 3;
@@ -42,6 +45,8 @@ pub enum DocumentError {
     NotAReceipt(String),
     #[error("not an inbox entry: {0}")]
     NotAnInboxEntry(String),
+    #[error("not an audit checkpoint: {0}")]
+    NotACheckpoint(String),
     #[error(
         "neither a receipt nor an inbox entry: a receipt is exactly \
          {{\"receipt\": {{...}}, \"signature\": \"...\"}}, an inbox entry one object with a \
@@ -57,6 +62,8 @@ pub enum Kind {
     Receipt(&'static str),
     /// An inbox entry, with its `kind` (`referral`, `notice` or `status`).
     InboxEntry(&'static str),
+    /// A checkpoint of the audit log (`GET /v1/audit/checkpoint`).
+    Checkpoint,
 }
 
 impl fmt::Display for Kind {
@@ -64,6 +71,7 @@ impl fmt::Display for Kind {
         match self {
             Kind::Receipt(kind) => write!(f, "a {kind} receipt"),
             Kind::InboxEntry(kind) => write!(f, "an inbox entry ({kind})"),
+            Kind::Checkpoint => write!(f, "an audit checkpoint"),
         }
     }
 }
@@ -78,11 +86,22 @@ pub struct SignedDocument {
     kind: Kind,
     payload: Value,
     signature: String,
+    document: Value,
 }
 
 impl SignedDocument {
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// What the signature covers: the receipt, or the object without its `signature`.
+    pub fn payload(&self) -> &Value {
+        &self.payload
+    }
+
+    /// The whole document as read.
+    pub fn document(&self) -> &Value {
+        &self.document
     }
 
     /// Checks the signature against `keys`; returns the `kid` that signed it.
@@ -98,6 +117,7 @@ pub struct Documents {
     /// both would only say that neither fits.
     receipts: [jsonschema::Validator; 2],
     entry: jsonschema::Validator,
+    checkpoint: jsonschema::Validator,
 }
 
 /// `receipt.schema.json` for receipts of type `kind` alone.
@@ -120,6 +140,11 @@ impl Documents {
                 receipt_schema(RECEIPT_TYPES[1])?,
             ],
             entry: crate::schemas::compile_value("inbox-entry.schema.json", &entry)?,
+            checkpoint: crate::schemas::compile_value(
+                "checkpoint.schema.json",
+                &serde_json::from_str(CHECKPOINT_SCHEMA)
+                    .map_err(|e| anyhow::anyhow!("checkpoint.schema.json is not JSON: {e}"))?,
+            )?,
         })
     }
 
@@ -134,9 +159,32 @@ impl Documents {
         };
         if object.contains_key("receipt") {
             self.receipt(object, &document)
+        } else if object.contains_key("root") && !object.contains_key("kind") {
+            self.checkpoint(object, &document)
         } else {
             self.entry(object, &document)
         }
+    }
+
+    fn checkpoint(
+        &self,
+        object: &Map<String, Value>,
+        document: &Value,
+    ) -> Result<SignedDocument, DocumentError> {
+        let not = DocumentError::NotACheckpoint;
+        schema_errors(&self.checkpoint, document).map_err(not)?;
+        let mut payload = object.clone();
+        let signature = match payload.remove("signature") {
+            Some(Value::String(signature)) => signature,
+            // The schema requires a signature string; never reached.
+            _ => return Err(not("it has no \"signature\" string".to_owned())),
+        };
+        Ok(SignedDocument {
+            kind: Kind::Checkpoint,
+            payload: Value::Object(payload),
+            signature,
+            document: document.clone(),
+        })
     }
 
     fn receipt(
@@ -180,6 +228,7 @@ impl Documents {
             kind: Kind::Receipt(RECEIPT_TYPES[which]),
             payload: Value::Object(receipt.clone()),
             signature: signature.to_owned(),
+            document: document.clone(),
         })
     }
 
@@ -214,6 +263,7 @@ impl Documents {
             kind: Kind::InboxEntry(ENTRY_KINDS[which]),
             payload: Value::Object(payload),
             signature,
+            document: document.clone(),
         })
     }
 }

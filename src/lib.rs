@@ -18,7 +18,9 @@
 //! - [`store`]: everything kept, behind one interface of domain-level operations, on sled
 //!   (embedded) or PostgreSQL (several gateways), and `store::copy`, which moves a store to the
 //!   other backend; `wire`: the JSON shapes members see; [`receipts`]: what is signed, and how;
-//!   [`documents`]: a saved receipt or inbox entry, told apart strictly before it is verified.
+//!   [`documents`]: a saved receipt, inbox entry or checkpoint, told apart strictly before it is
+//!   verified; [`merkle`]: RFC 9162, the audit log's Merkle tree and its proofs;
+//!   [`checkpoint`]: what members keep of it.
 //! - `delivery`: push of inbox entries to members' endpoints.
 //! - `routes`, `error`: HTTP handlers and the one mapping of errors to problem+json.
 //!
@@ -28,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod admission;
+pub mod checkpoint;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -43,6 +46,7 @@ pub(crate) mod heads;
 pub(crate) mod identity;
 pub(crate) mod json;
 pub mod members;
+pub mod merkle;
 pub(crate) mod metrics;
 pub mod observe;
 pub mod pid_file;

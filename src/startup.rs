@@ -255,5 +255,20 @@ fn api_routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(routes::keys::list))
             .default_service(method_not_allowed("GET")),
     )
+    .service(
+        web::resource("/v1/audit/checkpoint")
+            .route(web::get().to(routes::audit::checkpoint))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/v1/audit/proof")
+            .route(web::get().to(routes::audit::proof))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/v1/audit/consistency")
+            .route(web::get().to(routes::audit::consistency))
+            .default_service(method_not_allowed("GET")),
+    )
     .default_service(web::to(routes::fallback::not_found));
 }

@@ -40,6 +40,8 @@ pub struct ReportReceipt<'a> {
     pub received_at: OffsetDateTime,
     /// The report's items, in its order.
     pub items: &'a [ItemRecord],
+    /// The index of the report's event in the audit log's Merkle tree.
+    pub audit_index: u64,
 }
 
 /// The `receipt` object of an accepted report (`report.accepted`).
@@ -52,23 +54,31 @@ pub fn report_receipt(r: &ReportReceipt<'_>) -> Value {
         "content_sha256": r.content_sha256,
         "received_at": clock::format(r.received_at),
         "items": r.items.iter().map(|i| receipt_item(i, i.status)).collect::<Vec<_>>(),
+        "audit_index": r.audit_index,
     })
 }
 
+/// What a status change's receipt says, before it is signed.
+pub struct StatusReceipt<'a> {
+    pub gateway: &'a str,
+    pub member: &'a str,
+    pub item_id: &'a str,
+    pub status: Status,
+    pub at: OffsetDateTime,
+    /// The index of the change's event in the audit log's Merkle tree.
+    pub audit_index: u64,
+}
+
 /// The `receipt` object of an accepted status change (`status.accepted`).
-pub fn status_receipt(
-    gateway: &str,
-    member: &str,
-    item_id: &str,
-    (status, at): (Status, OffsetDateTime),
-) -> Value {
+pub fn status_receipt(r: &StatusReceipt<'_>) -> Value {
     json!({
         "type": "status.accepted",
-        "gateway": gateway,
-        "member": member,
-        "item_id": item_id,
-        "status": status,
-        "at": clock::format(at),
+        "gateway": r.gateway,
+        "member": r.member,
+        "item_id": r.item_id,
+        "status": r.status,
+        "at": clock::format(r.at),
+        "audit_index": r.audit_index,
     })
 }
 

@@ -156,8 +156,8 @@ pub fn url(data: &[u8]) {
     }
 }
 
-/// `receipt`: bytes as `verify FILE` reads them (strictly, as exactly a receipt or an inbox
-/// entry, then its signature against the test key), as `receipts::verify` checks a signature
+/// `receipt`: bytes as `verify FILE` reads them (strictly, as exactly a receipt, an inbox
+/// entry or a checkpoint, then its signature against the test key), as `receipts::verify` checks a signature
 /// on JSON, and as a JWK Set (`verify --keys`). Nothing panics; a document verifies only under
 /// the key that signed it, and still does once re-serialised, as the same kind of document.
 /// And the bytes as a payload: a receipt the test key signs over it verifies, and flipping one
@@ -173,6 +173,10 @@ pub fn receipt(data: &[u8]) {
             Kind::InboxEntry(kind) => {
                 assert_eq!(value["kind"], kind);
                 assert!(value.get("receipt").is_none());
+            }
+            Kind::Checkpoint => {
+                assert!(value.get("root").is_some());
+                assert!(value.get("receipt").is_none() && value.get("kind").is_none());
             }
         }
         if let Ok(kid) = read.verify(&keys) {

@@ -2,6 +2,7 @@
 //! outcomes to responses; the route table itself is in `startup.rs`.
 
 pub mod admin;
+pub mod audit;
 pub mod body;
 pub mod fallback;
 pub mod inbox;

@@ -20,6 +20,7 @@ mod error;
 mod ops;
 pub mod postgres;
 mod sled;
+pub mod tree;
 
 pub use self::sled::write_probe;
 
@@ -188,11 +189,46 @@ impl Store {
         }
     }
 
-    /// Walks the whole audit chain from the first event.
+    /// Walks the whole audit chain from the first event, then rebuilds the Merkle tree from the
+    /// events and compares it with the one kept.
     pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
         match self {
             Store::Sled(s) => blocking(s, move |s| s.verify_audit()).await,
             Store::Postgres(s) => s.verify_audit().await,
+        }
+    }
+
+    /// The audit log's Merkle tree now: its size and (folded) root.
+    pub async fn audit_tree(&self) -> Result<crate::merkle::Frontier, StoreError> {
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.audit_tree()).await,
+            Store::Postgres(s) => s.audit_tree().await,
+        }
+    }
+
+    /// Event `index` as stored and its inclusion proof in the tree of `size` leaves (`index <
+    /// size`); `None` while the tree is smaller than `size`.
+    pub async fn audit_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Result<Option<tree::InclusionProof>, StoreError> {
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.audit_proof(index, size)).await,
+            Store::Postgres(s) => s.audit_proof(index, size).await,
+        }
+    }
+
+    /// The consistency proof from the tree of `from` leaves to that of `to` (`from <= to`);
+    /// `None` while the tree is smaller than `to`.
+    pub async fn audit_consistency(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<Option<Vec<crate::merkle::Hash>>, StoreError> {
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.audit_consistency(from, to)).await,
+            Store::Postgres(s) => s.audit_consistency(from, to).await,
         }
     }
 

@@ -321,7 +321,7 @@ async fn verify_refuses_to_judge_a_store_the_gateway_holds() {
     assert_ne!(output.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&output.stdout).contains("intact"));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("cannot open the store"), "{stderr}");
+    assert!(stderr.contains("locked by another process"), "{stderr}");
     app.stop().await;
 }
 

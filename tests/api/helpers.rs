@@ -174,6 +174,19 @@ impl TestApp {
         app
     }
 
+    /// Stops the gateway and keeps its files, for a test that changes them (with async work,
+    /// which `restart_with` cannot do) before [`Stopped::start`] starts it again.
+    pub async fn stop_keeping_files(self) -> Stopped {
+        let stopped = Stopped {
+            settings: self.settings.clone(),
+            clock: self.clock.clone(),
+            keep: self._dir.clone(),
+            dir: self.dir.clone(),
+        };
+        self.stop().await;
+        stopped
+    }
+
     pub async fn stop(self) {
         self.handle.stop(true).await;
         self.task
@@ -267,6 +280,24 @@ impl TestApp {
             .await
             .unwrap();
         set.keys
+    }
+}
+
+/// A stopped gateway whose files are kept.
+pub struct Stopped {
+    pub settings: Settings,
+    pub clock: Clock,
+    keep: Option<Arc<tempfile::TempDir>>,
+    dir: PathBuf,
+}
+
+impl Stopped {
+    /// Starts the gateway again on the same files.
+    pub async fn start(&self) -> TestApp {
+        let mut app = start(self.settings.clone(), self.clock.clone()).await;
+        app._dir = self.keep.clone();
+        app.dir = self.dir.clone();
+        app
     }
 }
 

@@ -46,3 +46,8 @@ mod status_rules_repeat;
 mod storage_faults;
 mod submit;
 mod support;
+mod transparency;
+
+/// The tests' own RFC 9162 Merkle tree, to check the gateway's proofs with.
+#[path = "../support/merkle.rs"]
+mod merkle_reference;

@@ -63,3 +63,9 @@ mod store_copy;
 mod submit;
 #[path = "../api/support/mod.rs"]
 mod support;
+#[path = "../api/transparency.rs"]
+mod transparency;
+
+/// The tests' own RFC 9162 Merkle tree, to check the gateway's proofs with.
+#[path = "../support/merkle.rs"]
+mod merkle_reference;

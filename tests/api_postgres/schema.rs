@@ -1,6 +1,7 @@
 //! The database schema: `hotline-gateway migrate` brings a fresh database up to date (and says
 //! so, then that there is nothing to do); a gateway refuses to start on a schema newer than it
-//! knows, and so does `migrate`, saying why, and nothing is changed.
+//! knows, and so does `migrate`, saying why, and nothing is changed; a version-1 database with
+//! audit events gets its Merkle tree from `migrate` (version 2), and it verifies.
 
 use std::process::Command;
 
@@ -36,7 +37,7 @@ async fn migrate_brings_a_fresh_database_up_to_date_once() {
     let settings = test_settings(dir.path());
     let (code, text) = migrate(dir.path(), &settings.store.url);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("schema migrated: applied [1]"), "{text}");
+    assert!(text.contains("schema migrated: applied [1, 2]"), "{text}");
     let (code, text) = migrate(dir.path(), &settings.store.url);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("schema up to date"), "{text}");
@@ -77,4 +78,62 @@ async fn a_schema_newer_than_the_gateway_is_refused_by_serve_and_migrate() {
         .unwrap()
         .get(0);
     assert_eq!(newest, 999);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_database_with_events_gets_its_audit_tree_from_the_migration() {
+    let app = crate::helpers::spawn_app().await;
+    for n in 0..5 {
+        let url = format!("https://files.example.nl/v1/{n}.jpg");
+        let id = app
+            .submit_id(
+                "hotline-fr",
+                &format!("FR-V1-{n}"),
+                &url,
+                serde_json::json!({"country": "NL"}),
+            )
+            .await;
+        app.change("hotline-nl", &id, "assessed_illegal").await;
+    }
+    let before: serde_json::Value = app
+        .get("hotline-fr", "/v1/audit/checkpoint")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stopped = app.stop_keeping_files().await;
+    let url = stopped.settings.store.url.clone();
+    // Back to what version 1 had: the events and the chain's head, no tree.
+    let db = connect(&url, 1).await.unwrap();
+    db.pool()
+        .get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "DROP TABLE audit_tree; ALTER TABLE audit_head DROP COLUMN tree; \
+             DELETE FROM hgw_schema WHERE version = 2",
+        )
+        .await
+        .unwrap();
+    let (code, text) = migrate(stopped.settings.gateway.data_dir.parent().unwrap(), &url);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("applied [2]"), "{text}");
+    crate::support::audit::assert_store_intact(&stopped.settings, 10);
+    let app = stopped.start().await;
+    let after: serde_json::Value = app
+        .get("hotline-fr", "/v1/audit/checkpoint")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&after["size"], &after["root"]),
+        (&before["size"], &before["root"])
+    );
+    assert_eq!(
+        app.get("hotline-nl", "/v1/audit/proof?index=9&size=10")
+            .await
+            .status(),
+        200
+    );
 }

@@ -11,7 +11,7 @@ const ID_BASE: &str = "https://hotline-gateway.example/schemas/";
 const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// The schema files the gateway publishes besides `report.schema.json`; each must carry examples.
-const SCHEMAS_WITH_EXAMPLES: [&str; 9] = [
+const SCHEMAS_WITH_EXAMPLES: [&str; 12] = [
     "receipt.schema.json",
     "report-view.schema.json",
     "problem.schema.json",
@@ -21,6 +21,9 @@ const SCHEMAS_WITH_EXAMPLES: [&str; 9] = [
     "inbox-entry.schema.json",
     "inbox-page.schema.json",
     "delivery-status.schema.json",
+    "checkpoint.schema.json",
+    "audit-proof.schema.json",
+    "audit-consistency.schema.json",
 ];
 
 /// The body whose receipt is the first example of `receipt.schema.json`

@@ -134,6 +134,9 @@ fn openapi_describes_exactly_this_slice() {
         "/v1/inbox",
         "/v1/inbox/ack",
         "/v1/inbox/delivery",
+        "/v1/audit/checkpoint",
+        "/v1/audit/proof",
+        "/v1/audit/consistency",
     ];
     expected.sort_unstable();
     assert_eq!(paths, expected, "the paths of openapi.yaml");

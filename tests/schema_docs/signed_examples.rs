@@ -1,5 +1,5 @@
-//! The example signatures: every example receipt and inbox entry is really signed with the
-//! example key, and verifies with the example key set.
+//! The example signatures: every example receipt, inbox entry and checkpoint is really signed
+//! with the example key, and verifies with the example key set.
 //!
 //! The example key is the one RFC 8037 publishes in its appendix A.1, so that anyone can
 //! reproduce the example signatures (Ed25519 signatures are deterministic). Its private part is
@@ -30,6 +30,12 @@ fn signed_examples() -> Vec<(String, Value)> {
         .map(|(i, receipt)| (format!("receipt.schema.json examples[{i}]"), receipt))
         .collect();
     signed.extend(entry_examples());
+    signed.extend(
+        examples("checkpoint.schema.json")
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (format!("checkpoint.schema.json examples[{i}]"), c)),
+    );
     signed
 }
 

@@ -172,6 +172,8 @@ impl PgStore {
             copied.add(&records);
         }
         tx.commit().await.map_err(db_error)?;
+        // The tree is not copied: it is made from the events, as for a database older than it.
+        super::audit::catch_up(&mut client).await?;
         Ok(copied)
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! - `connect`: the URI, TLS by rustls, the connection pool and its health probe;
 //! - `schema`: the versioned migrations shipped in the binary;
+//! - `audit`: the audit chain's Merkle tree: proofs, its catch-up, `audit verify`;
 //! - `work`: a write transaction and the writes operations share; how writers take turns;
 //! - `writer`: every write of this gateway queued to one task, batched into transactions;
 //! - `reports`, `status`, `inbox`, `retention`: the operations;
@@ -14,6 +15,7 @@
 //! returns, with PostgreSQL's `synchronous_commit` (on by default): what a member was answered
 //! is on disk.
 
+mod audit;
 pub mod connect;
 mod copy;
 mod inbox;
@@ -26,9 +28,11 @@ mod writer;
 
 use std::time::Duration;
 
+use anyhow::Context;
+
 use crate::config::StoreSettings;
 use crate::receipts::Jwk;
-use crate::store::{chain, AuditVerdict, Stats, StoreError};
+use crate::store::{Stats, StoreError};
 use connect::Database;
 use work::from_json;
 
@@ -101,45 +105,6 @@ impl PgStore {
             let n: i64 = row.get(1);
             (row.get::<_, String>(0), u64::try_from(n).unwrap_or(0))
         })))
-    }
-
-    /// Walks the whole audit chain from the first event (while gateways write: it reads one
-    /// snapshot, events and head alike).
-    pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(db_error)?;
-        let events = tx
-            .query("SELECT seq, event FROM audit ORDER BY seq", &[])
-            .await
-            .map_err(db_error)?;
-        let head = tx
-            .query_opt("SELECT seq, hash FROM audit_head WHERE id = 1", &[])
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        let events = events.iter().map(|row| {
-            let seq: i64 = row.get(0);
-            Ok((
-                u64::try_from(seq).map_err(corrupt)?,
-                row.get::<_, Vec<u8>>(1),
-            ))
-        });
-        chain::verify(events, || {
-            head.map(|row| {
-                let seq: i64 = row.get(0);
-                Ok(chain::Head {
-                    seq: u64::try_from(seq).map_err(corrupt)?,
-                    hash: row.get(1),
-                })
-            })
-            .transpose()
-        })
     }
 
     /// Records a receipt key, so that it stays listed (by every gateway) after a rotation.
@@ -220,6 +185,12 @@ async fn connect_and_migrate(settings: &StoreSettings) -> anyhow::Result<(Databa
             anyhow::anyhow!("cannot connect to {}: {}", db.target(), db.explain(&e))
         })?;
     let applied = schema::migrate(&mut client).await?;
+    let built = audit::catch_up(&mut client)
+        .await
+        .context("cannot build the audit tree")?;
+    if built > 0 {
+        tracing::info!(built, "audit Merkle tree built for the events it lacked");
+    }
     drop(client);
     Ok((db, applied))
 }

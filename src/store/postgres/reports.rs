@@ -149,6 +149,7 @@ pub(super) async fn accept_in(
         }
         records.push(record);
     }
+    let seq = work.audit(chain::report_event(new, &records))?;
     // Signed here, inside the transaction: what is stored is what is sent.
     let receipt = signer
         .receipt(wire::report_receipt(&ReportReceipt {
@@ -158,6 +159,7 @@ pub(super) async fn accept_in(
             content_sha256: &new.content_sha256,
             received_at: new.received_at,
             items: &records,
+            audit_index: seq - 1,
         }))
         .map_err(StoreError::Corrupt)?;
     let referral = Facts {
@@ -181,7 +183,6 @@ pub(super) async fn accept_in(
         }
     }
     work.count(counts.into_iter().collect());
-    work.audit(chain::report_event(new, &records))?;
     let report = ReportRecord {
         report_id: report_id.to_owned(),
         member: new.member.clone(),

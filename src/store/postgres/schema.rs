@@ -7,7 +7,10 @@ use anyhow::{bail, Context};
 use tokio_postgres::Client;
 
 /// Every migration, in order: (version, SQL).
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_audit_tree.sql")),
+];
 
 /// The schema version this binary writes.
 pub fn latest() -> i32 {

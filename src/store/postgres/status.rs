@@ -9,7 +9,7 @@ use super::PgStore;
 use crate::domain::{decide_change, ChangeDecision, EntryKind, StatusChange, StatusRefusal};
 use crate::receipts::Signer;
 use crate::store::{StatusOutcome, StoreError};
-use crate::wire;
+use crate::wire::{self, StatusReceipt};
 
 impl PgStore {
     /// Applies a member's status change, or refuses it.
@@ -63,7 +63,7 @@ pub(super) async fn change_in(
         note: change.note.as_deref(),
         gateway: &change.gateway,
     };
-    work.record_change(item, change.status, &facts).await?;
+    let seq = work.record_change(item, change.status, &facts).await?;
     // A notice tells the provider what it needs to act, and who notified it: no note.
     let notice = Facts {
         kind: EntryKind::Notice,
@@ -77,12 +77,14 @@ pub(super) async fn change_in(
         work.append(&provider, &notice, (&item.item_id, item.status), None)?;
     }
     let receipt = signer
-        .receipt(wire::status_receipt(
-            &change.gateway,
-            &caller.id,
-            &item.item_id,
-            (change.status, change.at),
-        ))
+        .receipt(wire::status_receipt(&StatusReceipt {
+            gateway: &change.gateway,
+            member: &caller.id,
+            item_id: &item.item_id,
+            status: change.status,
+            at: change.at,
+            audit_index: seq - 1,
+        }))
         .map_err(StoreError::Corrupt)?;
     let index = i32::try_from(item.history.len() - 1).map_err(super::corrupt)?;
     work.queue(

@@ -16,14 +16,17 @@ use tokio_postgres::types::ToSql;
 use super::{corrupt, db_error};
 use crate::clock;
 use crate::domain::{holds_url_open, EntryKind, ItemRecord, Status, StoredEntry};
+use crate::merkle::Frontier;
 use crate::store::chain::{self, Head};
-use crate::store::{counters, StoreError};
+use crate::store::{counters, tree, StoreError};
 
 /// A write transaction in progress: the chain's head it holds, and the members whose inbox got
 /// entries from the job running in it (to ring their push workers once it commits).
 pub(super) struct Work<'a> {
     pub tx: Transaction<'a>,
     head: Head,
+    /// The audit tree's frontier, as long as the chain (`store::tree`).
+    frontier: Frontier,
     linked: bool,
     pub touched: Vec<String>,
     /// Writes queued since the last [`Work::flush`]: sent together (pipelined) when the job
@@ -49,7 +52,7 @@ impl<'a> Work<'a> {
     pub async fn begin(tx: Transaction<'a>) -> Result<Work<'a>, StoreError> {
         let row = tx
             .query_one(
-                "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+                "SELECT seq, hash, tree FROM audit_head WHERE id = 1 FOR UPDATE",
                 &[],
             )
             .await
@@ -59,9 +62,11 @@ impl<'a> Work<'a> {
             seq: u64::try_from(seq).map_err(corrupt)?,
             hash: row.get(1),
         };
+        let frontier = tree::from_json(row.get::<_, &str>(2).as_bytes())?;
         Ok(Work {
             tx,
             head,
+            frontier,
             linked: false,
             touched: Vec::new(),
             pending: Vec::new(),
@@ -114,15 +119,27 @@ impl<'a> Work<'a> {
         self.tx.query(&statement, params).await.map_err(db_error)
     }
 
-    /// Commits, with the chain's new head (after the writes still queued).
+    /// The audit tree's frontier as this transaction sees it.
+    pub fn frontier(&self) -> &Frontier {
+        &self.frontier
+    }
+
+    /// The chain's head as this transaction sees it.
+    pub fn head(&self) -> &Head {
+        &self.head
+    }
+
+    /// Commits, with the chain's new head and the tree's frontier (after the writes still
+    /// queued).
     pub async fn commit(mut self) -> Result<(), StoreError> {
         self.flush().await?;
         if self.linked {
             let seq = i64::try_from(self.head.seq).map_err(corrupt)?;
+            let frontier = tree::to_json(&self.frontier)?;
             self.tx
                 .execute(
-                    "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
-                    &[&seq, &self.head.hash],
+                    "UPDATE audit_head SET seq = $1, hash = $2, tree = $3 WHERE id = 1",
+                    &[&seq, &self.head.hash, &frontier],
                 )
                 .await
                 .map_err(db_error)?;
@@ -130,18 +147,45 @@ impl<'a> Work<'a> {
         self.tx.commit().await.map_err(db_error)
     }
 
-    /// Appends an event to the audit chain.
-    pub fn audit(&mut self, event: Value) -> Result<(), StoreError> {
+    /// Appends an event to the audit chain and its Merkle tree; returns its seq.
+    pub fn audit(&mut self, event: Value) -> Result<u64, StoreError> {
         let (event, head) = chain::link(event, &self.head).map_err(StoreError::Corrupt)?;
+        let nodes = tree::append(&mut self.frontier, head.seq, &event)?;
         let bytes = serde_json::to_vec(&event).map_err(corrupt)?;
         let seq = i64::try_from(head.seq).map_err(corrupt)?;
         self.queue(
             "INSERT INTO audit (seq, event) VALUES ($1, $2)",
             vec![Box::new(seq), Box::new(bytes)],
         );
+        self.queue_nodes(&nodes)?;
+        let appended = head.seq;
         self.head = head;
         self.linked = true;
+        Ok(appended)
+    }
+
+    /// Queues the tree nodes `nodes`: one statement for all of them.
+    pub fn queue_nodes(&mut self, nodes: &[crate::merkle::NodeIdHash]) -> Result<(), StoreError> {
+        let mut levels: Vec<i16> = Vec::with_capacity(nodes.len());
+        let mut indexes: Vec<i64> = Vec::with_capacity(nodes.len());
+        let mut hashes: Vec<Vec<u8>> = Vec::with_capacity(nodes.len());
+        for ((level, index), hash) in nodes {
+            levels.push(i16::from(*level));
+            indexes.push(i64::try_from(*index).map_err(corrupt)?);
+            hashes.push(hash.to_vec());
+        }
+        self.queue(
+            "INSERT INTO audit_tree (level, idx, hash) \
+             SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])",
+            vec![Box::new(levels), Box::new(indexes), Box::new(hashes)],
+        );
         Ok(())
+    }
+
+    /// Makes the commit write the frontier (after a catch-up queued its nodes).
+    pub fn set_frontier(&mut self, frontier: Frontier) {
+        self.frontier = frontier;
+        self.linked = true;
     }
 
     /// Moves each counter by its amount.
@@ -235,19 +279,19 @@ impl<'a> Work<'a> {
     /// Moves `item` to `status`: counters, the audit event, its history, and the entries that
     /// tell its submitter and the submitters of its duplicates (relayed by the gateway: never
     /// who set it, or their note). Closes its URL once it no longer holds it open. The caller
-    /// writes the item back.
+    /// writes the item back. Returns the seq of the change's audit event.
     pub async fn record_change(
         &mut self,
         item: &mut ItemRecord,
         status: Status,
         facts: &Facts<'_>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         self.count(counters::status_moved(
             (item.status, status),
             item.received_at,
             facts.at,
         ));
-        self.audit(chain::status_event(item, status, (facts.by, facts.at)))?;
+        let seq = self.audit(chain::status_event(item, status, (facts.by, facts.at)))?;
         item.status = status;
         item.history.push(crate::domain::HistoryEntry {
             status,
@@ -276,7 +320,7 @@ impl<'a> Work<'a> {
                 Some(&item.item_id),
             )?;
         }
-        Ok(())
+        Ok(seq)
     }
 }
 

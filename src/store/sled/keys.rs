@@ -8,7 +8,7 @@ use super::tx::Tree;
 
 /// The name of the table whose keys start with `prefix`, as the module doc of `sled` names it.
 pub(super) fn table_name(prefix: u8) -> &'static str {
-    const TABLES: [(Tree, &str); 15] = [
+    const TABLES: [(Tree, &str); 16] = [
         (Tree::Reports, "reports"),
         (Tree::Receipts, "receipts"),
         (Tree::Items, "items"),
@@ -24,6 +24,7 @@ pub(super) fn table_name(prefix: u8) -> &'static str {
         (Tree::ItemEntries, "item_entries"),
         (Tree::Closed, "closed"),
         (Tree::Purged, "purged"),
+        (Tree::AuditNodes, "audit_tree"),
     ];
     TABLES
         .iter()

@@ -162,6 +162,13 @@ impl Engine {
                 "open URL index upgraded: duplicates now also match on the hosting country"
             );
         }
+        let built = audit::catch_up(&data)
+            .with_context(|| format!("cannot build the audit tree in {}", dir.display()))?;
+        if built > 0 {
+            db.flush()
+                .with_context(|| format!("cannot flush the store in {}", dir.display()))?;
+            tracing::info!(built, "audit Merkle tree built for the events it lacked");
+        }
         let room = Arc::clone(room);
         let timeout = Duration::from_millis(settings.flush_timeout_ms);
         let (commit, flushing) =
@@ -225,7 +232,7 @@ impl Engine {
 /// Another process holds the embedded store: sled locks its directory.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "the store in {} is in use by another process (sled lets one process open it at a time): \
+    "the store in {} is locked by another process (sled lets one process open it at a time): \
      a gateway is running on it, or a command such as audit verify or store copy",
     .0.display()
 )]

@@ -145,6 +145,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
         }
         records.push(record);
     }
+    let seq = tx.audit(chain::report_event(new, &records))?;
     let receipt = pending(&wire::report_receipt(&ReportReceipt {
         gateway: &new.gateway,
         member: &new.member,
@@ -152,6 +153,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
         content_sha256: &new.content_sha256,
         received_at: new.received_at,
         items: &records,
+        audit_index: seq - 1,
     }))?;
     let referral = EntryFacts {
         kind: EntryKind::Referral,
@@ -168,7 +170,6 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
             tx.append(member, &referral, &record.item_id, record.status)?;
         }
     }
-    tx.audit(chain::report_event(new, &records))?;
     let report = ReportRecord {
         report_id: new.report.report_id().as_str().to_owned(),
         member: new.member.clone(),

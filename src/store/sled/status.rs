@@ -17,7 +17,7 @@ use crate::domain::{
 use crate::receipts::Signer;
 use crate::store::chain;
 use crate::store::StatusOutcome;
-use crate::wire;
+use crate::wire::{self, StatusReceipt};
 
 impl SledStore {
     /// Applies a member's status change, durably, or refuses it.
@@ -73,7 +73,7 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
         duplicate_of: None,
         gateway: &change.gateway,
     };
-    record_change(tx, item, change.status, &facts, change.now)?;
+    let seq = record_change(tx, item, change.status, &facts, change.now)?;
     // A notice tells the provider what it needs to act, and who notified it: not the notifying
     // member's note (the item's is left out as it is rendered, with the submitter's identity).
     let notice = EntryFacts {
@@ -87,12 +87,14 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
         }
         tx.append(&provider, &notice, &item.item_id, item.status)?;
     }
-    let receipt = pending(&wire::status_receipt(
-        &change.gateway,
-        &caller.id,
-        &item.item_id,
-        (change.status, change.at),
-    ))?;
+    let receipt = pending(&wire::status_receipt(&StatusReceipt {
+        gateway: &change.gateway,
+        member: &caller.id,
+        item_id: &item.item_id,
+        status: change.status,
+        at: change.at,
+        audit_index: seq - 1,
+    }))?;
     let key = status_receipt_key(&item.item_id, item.history.len() - 1);
     tx.tree(Tree::StatusReceipts).insert(&key, &receipt)?;
     tx.put_item(item)?;
@@ -104,16 +106,16 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
 }
 
 /// Moves `item` to `status` and tells its submitter and followers; closes its URL if final.
-/// The caller writes the item back.
+/// The caller writes the item back. Returns the seq of the change's audit event.
 pub(super) fn record_change(
     tx: &Tx<'_>,
     item: &mut ItemRecord,
     status: Status,
     facts: &EntryFacts<'_>,
     now: OffsetDateTime,
-) -> TxResult<()> {
+) -> TxResult<u64> {
     super::stats::status_moved(tx, (item.status, status), item.received_at, facts.at)?;
-    tx.audit(chain::status_event(item, status, (facts.by, facts.at)))?;
+    let seq = tx.audit(chain::status_event(item, status, (facts.by, facts.at)))?;
     item.status = status;
     item.history.push(HistoryEntry {
         status,
@@ -148,5 +150,5 @@ pub(super) fn record_change(
         }
         tx.append(&follower.member, &relayed, &follower.item_id, status)?;
     }
-    Ok(())
+    Ok(seq)
 }

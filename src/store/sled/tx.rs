@@ -43,6 +43,7 @@ pub(super) enum Tree {
     ItemEntries = 13,
     Closed = 14,
     Purged = 15,
+    AuditNodes = 16,
 }
 
 impl Tree {
@@ -97,7 +98,8 @@ pub(super) fn refuse<T>(refusal: StatusRefusal) -> TxResult<T> {
     Err(Abort::Refused(refusal))
 }
 
-fn prefixed(t: Tree, key: &[u8]) -> Vec<u8> {
+/// `key` in table `t` of the one tree.
+pub(super) fn prefixed(t: Tree, key: &[u8]) -> Vec<u8> {
     let mut full = Vec::with_capacity(key.len() + 1);
     full.push(t.prefix());
     full.extend_from_slice(key);
@@ -385,8 +387,9 @@ impl<'a> Tx<'a> {
         )
     }
 
-    /// Appends an event to the audit chain, linked to the one before by its SHA-256.
-    pub(super) fn audit(&self, event: Value) -> TxResult<()> {
+    /// Appends an event to the audit chain, linked to the one before by its SHA-256, and to
+    /// the Merkle tree; returns its seq.
+    pub(super) fn audit(&self, event: Value) -> TxResult<u64> {
         super::audit::append(self, event)
     }
 

@@ -284,3 +284,82 @@ async fn audit_verify_finds_one_intact_chain_of_both_gateways_while_they_run() {
     // Every event of both, in one chain.
     assert_store_intact(&pair.b.settings, events);
 }
+
+#[tokio::test]
+async fn both_gateways_sign_checkpoints_of_one_tree_each_consistent_with_the_others() {
+    let pair = spawn_two(unlimited).await;
+    let keys = pair.a.keys().await;
+    let mut seen: Vec<Value> = Vec::new();
+    for n in 0..6 {
+        // Reports and changes alternately through each gateway: one log.
+        let app = pair.both()[n % 2];
+        let report_id = format!("FR-TREE-{n}");
+        let url = format!("https://files.example.nl/{report_id}.jpg");
+        let id = app
+            .submit_id("hotline-fr", &report_id, &url, json!({"country": "NL"}))
+            .await;
+        pair.both()[(n + 1) % 2]
+            .change("hotline-nl", &id, "assessed_illegal")
+            .await;
+        for app in pair.both() {
+            let cp: Value = app
+                .get("police-be", "/v1/audit/checkpoint")
+                .await
+                .json()
+                .await
+                .unwrap();
+            verify(&cp, &keys).expect("the checkpoint verifies with the other gateway's keys");
+            assert_eq!(cp["gateway"], app.settings.gateway.id);
+            seen.push(cp);
+        }
+        let [a, b] = [&seen[seen.len() - 2], &seen[seen.len() - 1]];
+        assert_eq!(
+            (&a["size"], &a["root"]),
+            (&b["size"], &b["root"]),
+            "one tree"
+        );
+        assert_eq!(a["size"], 2 * (n + 1));
+    }
+    // Every checkpoint extends every earlier one, by a proof from either gateway.
+    for (i, old) in seen.iter().enumerate() {
+        for new in &seen[i..] {
+            let (from, to) = (old["size"].as_u64().unwrap(), new["size"].as_u64().unwrap());
+            for app in pair.both() {
+                let path = format!("/v1/audit/consistency?from={from}&to={to}");
+                let answer: Value = app.get("hotline-de", &path).await.json().await.unwrap();
+                let proof: Vec<[u8; 32]> = answer["proof"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| {
+                        hex::decode(h.as_str().unwrap())
+                            .unwrap()
+                            .try_into()
+                            .unwrap()
+                    })
+                    .collect();
+                let root = |cp: &Value| -> [u8; 32] {
+                    hex::decode(cp["root"].as_str().unwrap())
+                        .unwrap()
+                        .try_into()
+                        .unwrap()
+                };
+                let (old_root, new_root) = (root(old), root(new));
+                assert!(crate::merkle_reference::verify_consistency(
+                    from as usize,
+                    to as usize,
+                    &old_root,
+                    &new_root,
+                    &proof
+                ));
+            }
+        }
+    }
+    // An event made through one gateway is proved by the other, to its member.
+    let proof = pair
+        .b
+        .get("hotline-fr", "/v1/audit/proof?index=0&size=12")
+        .await;
+    assert_eq!(proof.status(), 200);
+    assert_store_intact(&pair.a.settings, 12);
+}

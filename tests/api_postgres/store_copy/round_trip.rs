@@ -177,6 +177,24 @@ async fn assert_replays(app: &TestApp, life: &Life) {
     }
 }
 
+/// The audit log's Merkle tree as members see it: the checkpoint's size and root, and the
+/// proofs of the first event (hotline-fr's report) and of consistency from size 1.
+async fn tree(app: &TestApp) -> Vec<Value> {
+    let get = |path: String| async move {
+        let response = app.get("hotline-fr", &path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.json::<Value>().await.unwrap()
+    };
+    let checkpoint = get("/v1/audit/checkpoint".into()).await;
+    let size = &checkpoint["size"];
+    vec![
+        size.clone(),
+        checkpoint["root"].clone(),
+        get(format!("/v1/audit/proof?index=0&size={size}")).await,
+        get(format!("/v1/audit/consistency?from=1&to={size}")).await,
+    ]
+}
+
 #[tokio::test]
 async fn a_store_copied_to_postgres_and_back_shows_members_the_same_and_goes_on() {
     let keep = tempfile::tempdir().unwrap();
@@ -184,6 +202,8 @@ async fn a_store_copied_to_postgres_and_back_shows_members_the_same_and_goes_on(
     let on_a = sled_settings(keep.path());
     let a = start(on_a.clone(), clock.clone()).await;
     let life = a_bit_of_everything(&a).await;
+    let log = tree(&a).await;
+    assert_eq!(log[0], EVENTS);
     let before = seen(&a, &life).await;
     assert_replays(&a, &life).await;
     a.stop().await;
@@ -200,6 +220,7 @@ async fn a_store_copied_to_postgres_and_back_shows_members_the_same_and_goes_on(
     }
     assert_eq!(count(&counts, "keys"), 1, "{counts:?}");
     let b = start(on_b.clone(), clock.clone()).await;
+    assert_eq!(tree(&b).await, log, "the Merkle tree on PostgreSQL");
     assert_same(&seen(&b, &life).await, &before, "on PostgreSQL");
     assert_replays(&b, &life).await;
     b.stop().await;
@@ -208,6 +229,7 @@ async fn a_store_copied_to_postgres_and_back_shows_members_the_same_and_goes_on(
     let on_c = on_sled(&on_a, keep.path().join("back"));
     assert_eq!(copied(&on_b, &on_c), counts, "the same records back");
     let c = start(on_c.clone(), clock.clone()).await;
+    assert_eq!(tree(&c).await, log, "the Merkle tree back on sled");
     assert_same(&seen(&c, &life).await, &before, "back on sled");
     assert_replays(&c, &life).await;
 

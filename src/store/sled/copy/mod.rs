@@ -88,6 +88,9 @@ impl SledStore {
                 .map_err(StoreError::from)?;
         }
         rebuild_purged(&engine)?;
+        // The tree is not copied: it is made from the events, as for a store older than it.
+        super::audit::catch_up(&engine.data).map_err(StoreError::Corrupt)?;
+        engine.commit.wrote();
         Ok(copied)
     }
 }
