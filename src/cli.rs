@@ -68,6 +68,11 @@ pub enum Command {
         #[command(subcommand)]
         action: StoreAction,
     },
+    /// The operator's PKI: `pki sign` signs a member's certificate request with the CA.
+    Pki {
+        #[command(subcommand)]
+        action: PkiAction,
+    },
     /// Load a running gateway as several members over mutual TLS; print throughput, latency
     /// percentiles and errors.
     Bench(crate::commands::bench::BenchArgs),
@@ -117,6 +122,42 @@ pub enum StoreAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PkiAction {
+    /// Sign a member's certificate signing request (PEM PKCS#10) with the operator's CA.
+    ///
+    /// The certificate is what the gateway requires of a member: X.509 v3, Common Name the
+    /// member id (nothing else in the subject), the request's key, digitalSignature and
+    /// clientAuth only, not a CA. Refuses a request whose signature does not verify, a member
+    /// that is not in the configuration, and keys other than ECDSA P-256/P-384, Ed25519 or
+    /// RSA of 2048 to 8192 bits. The CA is the certificate in tls.client_ca whose key is
+    /// beside it with the extension .key (as dev-pki lays it out), unless --ca-cert and
+    /// --ca-key say otherwise. Prints the serial (for a later revocation) and the expiry.
+    Sign {
+        /// The member's request, PEM (-----BEGIN CERTIFICATE REQUEST-----).
+        #[arg(long, value_name = "FILE")]
+        csr: PathBuf,
+        /// The member id the certificate is for: its Common Name.
+        #[arg(long, value_name = "ID")]
+        member: String,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Days of validity.
+        #[arg(long, value_name = "N", default_value_t = 365)]
+        days: u32,
+        /// Write the certificate here (never replacing a file); default: standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The CA certificate (PEM; of several, the one matching --ca-key); default:
+        /// tls.client_ca.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
+        /// The CA's private key (PEM); default: tls.client_ca with the extension .key.
+        #[arg(long, value_name = "FILE")]
+        ca_key: Option<PathBuf>,
+    },
+}
+
 /// Runs the command; errors come back to `main`, which prints them with their causes.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -154,6 +195,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Store {
             action: StoreAction::Copy { from, to },
         } => commands::store_copy::run(&from, &to).await,
+        Command::Pki {
+            action:
+                PkiAction::Sign {
+                    csr,
+                    member,
+                    config,
+                    days,
+                    out,
+                    ca_cert,
+                    ca_key,
+                },
+        } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            let args = commands::pki::SignArgs {
+                csr,
+                member,
+                days,
+                out,
+                ca_cert,
+                ca_key,
+            };
+            commands::pki::sign_command(&settings, args)
+        }
         Command::Bench(args) => commands::bench::run(args).await,
         Command::Verify { file, keys, config } => {
             commands::verify::run(&file, keys.as_deref(), config).map(|ok| {

@@ -15,8 +15,11 @@ use anyhow::Context;
 use crate::admission::Admission;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::delivery::Pusher;
 use crate::error::ApiError;
 use crate::geoip::GeoIp;
+use crate::live::Live;
+use crate::metrics::Metrics;
 use crate::receipts::Signer;
 use crate::routes::fallback::method_not_allowed;
 use crate::schemas::Schemas;
@@ -51,11 +54,17 @@ impl Application {
             .remember_key(signer.jwk())
             .await
             .context("cannot record the signing key")?;
-        let server_tls = tls::server_config(&settings.tls)?;
+        let metrics = Metrics::default();
+        let server_tls = tls::server_config(&settings.tls, Some(metrics.expiries.clone()))?;
+        metrics.expiries.set_server_tls(&settings.tls);
         // Fail at start, not at the first push, if the delivery certificate is unusable.
-        if settings.members.iter().any(|m| m.endpoint.is_some()) {
-            crate::delivery::Pusher::new(&settings)?;
-        }
+        let pusher = if settings.members.iter().any(|m| m.endpoint.is_some()) {
+            let pusher = Pusher::new(&settings)?;
+            metrics.expiries.set_delivery(&settings.delivery.client_cert);
+            Some(pusher)
+        } else {
+            None
+        };
         let listener = TcpListener::bind(&settings.gateway.listen)
             .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;
         let admin_listener = TcpListener::bind(&settings.gateway.admin_listen)
@@ -67,13 +76,17 @@ impl Application {
             signer,
             schemas: Schemas::compile()?,
             geoip,
+            server_tls: Live::new(server_tls),
+            pusher,
             clock,
+            metrics,
         };
         let gateway = settings.gateway.clone();
         let state = web::Data::new(AppState::new(settings, parts));
 
         let api_state = state.clone();
         let admission = Admission::new(&gateway, state.metrics.connections_dropped.clone());
+        let server_tls = state.server_tls.clone();
         let server = server::api(listener, server_tls, &gateway, admission, move || {
             App::new()
                 .app_data(api_state.clone())

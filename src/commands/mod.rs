@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 pub mod migrate;
+pub mod pki;
 pub mod serve;
 pub mod store_copy;
 pub mod submit;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::config::{ConfigSource, Settings};
+use crate::reload::reload;
 use crate::startup::Application;
 use crate::state::AppState;
 
@@ -80,9 +81,10 @@ fn stop_on_signals(handle: ServerHandle) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SIGHUP: read the configuration again and put its member list in force (a suspension applies
-/// from the next request on). A configuration that fails to load is logged and the old list
-/// kept. Other sections take effect at the next restart.
+/// SIGHUP: read the configuration again and put in force what can change without a restart
+/// (`reload`: members, TLS material and CRLs, the delivery certificate, GeoIP). What fails to
+/// load is logged and the material in force kept. Other settings take effect at the next
+/// restart.
 fn reload_on_sighup(
     state: actix_web::web::Data<AppState>,
     source: ConfigSource,
@@ -90,21 +92,9 @@ fn reload_on_sighup(
     let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
     tokio::spawn(async move {
         while hangup.recv().await.is_some() {
-            match Settings::load(&source) {
-                Ok(settings) => {
-                    state.reload_members(&settings);
-                    let suspended = settings.members.iter().filter(|m| m.suspended).count();
-                    tracing::info!(
-                        members = settings.members.len(),
-                        suspended,
-                        "SIGHUP: member list reloaded"
-                    );
-                }
-                Err(e) => tracing::error!(
-                    error = %format!("{e:#}"),
-                    "SIGHUP: the configuration does not load; the old member list stays in force"
-                ),
-            }
+            // Reading files and building TLS configurations blocks: off the executor.
+            let (state, source) = (state.clone(), source.clone());
+            let _ = tokio::task::spawn_blocking(move || reload(&state, &source)).await;
         }
     });
     Ok(())

@@ -45,7 +45,8 @@ fn unavailable() -> HttpResponse {
 }
 
 /// Every metric, in the OpenMetrics text format Prometheus scrapes; the inbox backlog per member
-/// is read from the store at scrape time.
+/// is read from the store, and the seconds left on certificates and CRLs computed, at scrape
+/// time.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let directory = state.directory();
     for member in directory.all() {
@@ -60,6 +61,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
                 .set(backlog);
         }
     }
+    state.metrics.expiries.refresh(state.clock.now());
     HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,

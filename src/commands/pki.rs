@@ -1,0 +1,67 @@
+//! `pki sign`: read a member's request, sign it with the operator's CA, write the certificate.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+use crate::config::Settings;
+use crate::pki::sign::{default_ca, sign, SignRequest};
+
+/// What `pki sign` is given on the command line.
+pub struct SignArgs {
+    pub csr: PathBuf,
+    pub member: String,
+    pub days: u32,
+    pub out: Option<PathBuf>,
+    pub ca_cert: Option<PathBuf>,
+    pub ca_key: Option<PathBuf>,
+}
+
+pub fn sign_command(settings: &Settings, args: SignArgs) -> anyhow::Result<ExitCode> {
+    let csr_pem = std::fs::read_to_string(&args.csr)
+        .with_context(|| format!("cannot read the request {}", args.csr.display()))?;
+    let (ca_cert, ca_key) = default_ca(settings);
+    let request = SignRequest {
+        csr_pem,
+        member: args.member,
+        days: args.days,
+        ca_cert: args.ca_cert.unwrap_or(ca_cert),
+        ca_key: args.ca_key.unwrap_or(ca_key),
+    };
+    let signed = sign(settings, &request)
+        .with_context(|| format!("not signing {}", args.csr.display()))?;
+    match &args.out {
+        Some(out) => write_new(out, signed.pem.as_bytes())?,
+        None => print!("{}", signed.pem),
+    }
+    eprintln!(
+        "signed a client certificate for member {}: serial {}, valid until {}{}",
+        request.member,
+        signed.serial,
+        crate::clock::format(signed.not_after),
+        args.out
+            .as_ref()
+            .map(|out| format!(", written to {}", out.display()))
+            .unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a new file; an existing one is never replaced (a certificate may be the only copy).
+fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{} already exists; not replacing it", path.display())
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+    };
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
+}

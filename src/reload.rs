@@ -1,0 +1,94 @@
+//! SIGHUP: the configuration read again, and what can change without a restart put in force:
+//! the member list, the API's TLS material (server certificate and key, client CAs, CRLs), the
+//! push client's (delivery certificate, key and roots) and the GeoIP database.
+//!
+//! Invariants: each part is loaded whole before it replaces the one in force, and a part that
+//! fails to load (a missing file, a key that does not fit its certificate, a CRL that does not
+//! parse, a private key open to others) leaves the one in force as it was, logged with the
+//! reason; the others still reload. New handshakes, reports and pushes take the new material;
+//! those in flight finish with what they started with. A configuration that does not load at
+//! all changes nothing.
+
+use crate::config::{ConfigSource, Settings};
+use crate::geoip::GeoIp;
+use crate::state::AppState;
+use crate::{file_modes, tls};
+
+/// Reads the configuration from `source` again and puts each part in force (see the module's
+/// invariants); every outcome is logged. Returns the number of parts that failed to load.
+pub fn reload(state: &AppState, source: &ConfigSource) -> usize {
+    let settings = match Settings::load(source) {
+        Ok(settings) => settings,
+        Err(e) => {
+            tracing::error!(
+                error = %format!("{e:#}"),
+                "SIGHUP: the configuration does not load; everything in force stays"
+            );
+            return 1;
+        }
+    };
+    state.reload_members(&settings);
+    let suspended = settings.members.iter().filter(|m| m.suspended).count();
+    tracing::info!(
+        members = settings.members.len(),
+        suspended,
+        "SIGHUP: member list reloaded"
+    );
+    let failed = [
+        part("TLS material (tls.cert, tls.key, tls.client_ca, tls.crls)", || {
+            server_tls(state, &settings)
+        }),
+        part(
+            "delivery certificate (delivery.client_cert, delivery.client_key, delivery.ca)",
+            || delivery(state, &settings),
+        ),
+        part("GeoIP database (routing.geoip)", || geoip(state, &settings)),
+    ];
+    failed.into_iter().filter(|&ok| !ok).count()
+}
+
+/// Runs one part's reload and logs how it went; `true` when it is in force.
+fn part(what: &str, load: impl FnOnce() -> anyhow::Result<()>) -> bool {
+    match load() {
+        Ok(()) => {
+            tracing::info!("SIGHUP: {what} reloaded");
+            true
+        }
+        Err(e) => {
+            tracing::error!(
+                error = %format!("{e:#}"),
+                "SIGHUP: {what} not reloaded; the one in force stays"
+            );
+            false
+        }
+    }
+}
+
+fn server_tls(state: &AppState, settings: &Settings) -> anyhow::Result<()> {
+    file_modes::check_private_keys(settings)?;
+    let expiries = &state.metrics.expiries;
+    let config = tls::server_config(&settings.tls, Some(expiries.clone()))?;
+    state.server_tls.replace(config);
+    expiries.set_server_tls(&settings.tls);
+    Ok(())
+}
+
+fn delivery(state: &AppState, settings: &Settings) -> anyhow::Result<()> {
+    let Some(pusher) = &state.pusher else {
+        // No member had an endpoint at start: there is no push client to reload.
+        return Ok(());
+    };
+    file_modes::check_private_keys(settings)?;
+    pusher.reload(settings)?;
+    state
+        .metrics
+        .expiries
+        .set_delivery(&settings.delivery.client_cert);
+    Ok(())
+}
+
+fn geoip(state: &AppState, settings: &Settings) -> anyhow::Result<()> {
+    let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
+    state.geoip.replace(geoip);
+    Ok(())
+}
