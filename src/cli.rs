@@ -156,6 +156,32 @@ pub enum PkiAction {
         #[arg(long, value_name = "FILE")]
         ca_key: Option<PathBuf>,
     },
+    /// Issue the CRL (the file tls.crls names) with the operator's CA: every certificate it
+    /// revoked before, those given now (--cert, --serial), a CRL number one higher and a
+    /// nextUpdate --days ahead. With nothing to revoke it re-issues the list with a later
+    /// nextUpdate. Then reload the gateway (SIGHUP) to put it in force.
+    Crl {
+        /// The CRL file: read for what was revoked before (when it exists), then replaced.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// A certificate to revoke (PEM); repeatable.
+        #[arg(long, value_name = "FILE")]
+        cert: Vec<PathBuf>,
+        /// A serial to revoke, hex (as `pki sign` printed it); repeatable.
+        #[arg(long, value_name = "HEX")]
+        serial: Vec<String>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Days until nextUpdate.
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        days: u32,
+        /// The CA certificate; default: tls.client_ca.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
+        /// The CA's private key; default: tls.client_ca with the extension .key.
+        #[arg(long, value_name = "FILE")]
+        ca_key: Option<PathBuf>,
+    },
 }
 
 /// Runs the command; errors come back to `main`, which prints them with their causes.
@@ -217,6 +243,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ca_key,
             };
             commands::pki::sign_command(&settings, args)
+        }
+        Command::Pki {
+            action:
+                PkiAction::Crl {
+                    out,
+                    cert,
+                    serial,
+                    config,
+                    days,
+                    ca_cert,
+                    ca_key,
+                },
+        } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            let args = commands::pki::CrlArgs {
+                out,
+                certs: cert,
+                serials: serial,
+                days,
+                ca_cert,
+                ca_key,
+            };
+            commands::pki::crl_command(&settings, args)
         }
         Command::Bench(args) => commands::bench::run(args).await,
         Command::Verify { file, keys, config } => {

@@ -21,8 +21,8 @@ use tokio::task::JoinSet;
 
 use crate::clock::{self, Clock};
 use crate::config::{DeliverySettings, Settings};
-use crate::members::SharedDirectory;
 use crate::live::Live;
+use crate::members::SharedDirectory;
 use crate::metrics::PushLabels;
 use crate::receipts::Signer;
 use crate::store::{Acknowledgement, PushState, Store};

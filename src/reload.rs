@@ -35,9 +35,10 @@ pub fn reload(state: &AppState, source: &ConfigSource) -> usize {
         "SIGHUP: member list reloaded"
     );
     let failed = [
-        part("TLS material (tls.cert, tls.key, tls.client_ca, tls.crls)", || {
-            server_tls(state, &settings)
-        }),
+        part(
+            "TLS material (tls.cert, tls.key, tls.client_ca, tls.crls)",
+            || server_tls(state, &settings),
+        ),
         part(
             "delivery certificate (delivery.client_cert, delivery.client_key, delivery.ca)",
             || delivery(state, &settings),
@@ -47,11 +48,15 @@ pub fn reload(state: &AppState, source: &ConfigSource) -> usize {
     failed.into_iter().filter(|&ok| !ok).count()
 }
 
-/// Runs one part's reload and logs how it went; `true` when it is in force.
-fn part(what: &str, load: impl FnOnce() -> anyhow::Result<()>) -> bool {
+/// Runs one part's reload and logs how it went; `true` when it is in force (or not in use).
+fn part(what: &str, load: impl FnOnce() -> anyhow::Result<Loaded>) -> bool {
     match load() {
-        Ok(()) => {
+        Ok(Loaded::InForce) => {
             tracing::info!("SIGHUP: {what} reloaded");
+            true
+        }
+        Ok(Loaded::NotInUse) => {
+            tracing::info!("SIGHUP: {what} not in use");
             true
         }
         Err(e) => {
@@ -64,19 +69,27 @@ fn part(what: &str, load: impl FnOnce() -> anyhow::Result<()>) -> bool {
     }
 }
 
-fn server_tls(state: &AppState, settings: &Settings) -> anyhow::Result<()> {
+/// What a part's reload did.
+enum Loaded {
+    InForce,
+    /// Nothing to load: the part is not configured (no GeoIP file, no member with an
+    /// endpoint at start).
+    NotInUse,
+}
+
+fn server_tls(state: &AppState, settings: &Settings) -> anyhow::Result<Loaded> {
     file_modes::check_private_keys(settings)?;
     let expiries = &state.metrics.expiries;
     let config = tls::server_config(&settings.tls, Some(expiries.clone()))?;
     state.server_tls.replace(config);
     expiries.set_server_tls(&settings.tls);
-    Ok(())
+    Ok(Loaded::InForce)
 }
 
-fn delivery(state: &AppState, settings: &Settings) -> anyhow::Result<()> {
+fn delivery(state: &AppState, settings: &Settings) -> anyhow::Result<Loaded> {
     let Some(pusher) = &state.pusher else {
         // No member had an endpoint at start: there is no push client to reload.
-        return Ok(());
+        return Ok(Loaded::NotInUse);
     };
     file_modes::check_private_keys(settings)?;
     pusher.reload(settings)?;
@@ -84,11 +97,15 @@ fn delivery(state: &AppState, settings: &Settings) -> anyhow::Result<()> {
         .metrics
         .expiries
         .set_delivery(&settings.delivery.client_cert);
-    Ok(())
+    Ok(Loaded::InForce)
 }
 
-fn geoip(state: &AppState, settings: &Settings) -> anyhow::Result<()> {
+fn geoip(state: &AppState, settings: &Settings) -> anyhow::Result<Loaded> {
     let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
+    let loaded = match geoip {
+        Some(_) => Loaded::InForce,
+        None => Loaded::NotInUse,
+    };
     state.geoip.replace(geoip);
-    Ok(())
+    Ok(loaded)
 }

@@ -60,7 +60,9 @@ impl Application {
         // Fail at start, not at the first push, if the delivery certificate is unusable.
         let pusher = if settings.members.iter().any(|m| m.endpoint.is_some()) {
             let pusher = Pusher::new(&settings)?;
-            metrics.expiries.set_delivery(&settings.delivery.client_cert);
+            metrics
+                .expiries
+                .set_delivery(&settings.delivery.client_cert);
             Some(pusher)
         } else {
             None

@@ -19,6 +19,7 @@ use rcgen::{
 
 use crate::config::Settings;
 
+pub mod crl;
 pub mod sign;
 
 /// Where a member's development certificate and key are.

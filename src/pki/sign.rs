@@ -16,6 +16,7 @@ use anyhow::{anyhow, bail, Context};
 use rcgen::{
     CertificateParams, CertificateSigningRequestParams, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SerialNumber,
+    SubjectPublicKeyInfo,
 };
 use ring::rand::SecureRandom;
 use rustls_pki_types::pem::PemObject;
@@ -70,12 +71,13 @@ pub fn sign(settings: &Settings, request: &SignRequest) -> anyhow::Result<Signed
     if request.days == 0 {
         bail!("--days must be at least 1");
     }
-    let der = CertificateSigningRequestDer::from_pem_slice(request.csr_pem.as_bytes())
-        .map_err(|_| {
+    let der =
+        CertificateSigningRequestDer::from_pem_slice(request.csr_pem.as_bytes()).map_err(|_| {
             anyhow!("no PEM certificate request (-----BEGIN CERTIFICATE REQUEST-----) in it")
         })?;
     check_key(der.as_ref())?;
-    let csr = CertificateSigningRequestParams::from_der(&der).map_err(|e| match e {
+    // Read for its signature only: its subject and extensions are not used.
+    CertificateSigningRequestParams::from_der(&der).map_err(|e| match e {
         rcgen::Error::InvalidCertificationRequestSignature => anyhow!(
             "the request's signature does not verify: it was not signed by the key it \
              carries (or was altered); ask the member for a new one"
@@ -106,11 +108,14 @@ pub fn sign(settings: &Settings, request: &SignRequest) -> anyhow::Result<Signed
     params.serial_number = Some(SerialNumber::from(serial.clone()));
     params.not_before = now - time::Duration::hours(1);
     params.not_after = not_after;
-    let csr = CertificateSigningRequestParams {
-        params,
-        public_key: csr.public_key,
-    };
-    let cert = csr.signed_by(&issuer).context("cannot sign the certificate")?;
+    // The key as the request states it (rcgen's own reading of a request takes the key's type
+    // from the signature algorithm, which names no curve: a P-384 key signed with SHA-256,
+    // as openssl does by default, would come out as P-256).
+    let key = SubjectPublicKeyInfo::from_der(&spki(der.as_ref())?)
+        .map_err(|e| anyhow!("the request's public key cannot be used: {e}"))?;
+    let cert = params
+        .signed_by(&key, &issuer)
+        .context("cannot sign the certificate")?;
     same_key(der.as_ref(), cert.der().as_ref())?;
     Ok(Signed {
         pem: cert.pem(),
@@ -151,25 +156,31 @@ fn check_key(csr: &[u8]) -> anyhow::Result<()> {
     }
 }
 
-/// The certificate must carry exactly the key of the request (rcgen takes the key's type from
-/// the request's signature algorithm, which names no curve).
+/// The DER of the request's SubjectPublicKeyInfo.
+fn spki(csr: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(csr)
+        .map_err(|_| anyhow!("the request does not parse"))?;
+    Ok(csr.certification_request_info.subject_pki.raw.to_vec())
+}
+
+/// The certificate must carry exactly the key of the request.
 fn same_key(csr: &[u8], cert: &[u8]) -> anyhow::Result<()> {
     let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(csr)
         .map_err(|_| anyhow!("the request does not parse"))?;
     let (_, cert) = x509_parser::parse_x509_certificate(cert)
         .map_err(|_| anyhow!("the signed certificate does not parse"))?;
     if csr.certification_request_info.subject_pki.raw != cert.public_key().raw {
-        bail!(
-            "the request's key and its signature algorithm do not agree (an EC key signed \
-             with the hash of another curve?): ask for a request signed as its curve expects"
-        );
+        bail!("the signed certificate does not carry the request's key");
     }
     Ok(())
 }
 
 /// The CA whose key is in `key`: the certificate in `cert` (one of several during a CA
 /// change) that holds the same public key; with its expiry.
-fn load_ca(cert: &Path, key: &Path) -> anyhow::Result<(Issuer<'static, KeyPair>, time::OffsetDateTime)> {
+pub(super) fn load_ca(
+    cert: &Path,
+    key: &Path,
+) -> anyhow::Result<(Issuer<'static, KeyPair>, time::OffsetDateTime)> {
     let key_pem = std::fs::read_to_string(key)
         .with_context(|| format!("cannot read the CA's private key {}", key.display()))?;
     let key_pair = KeyPair::from_pem(&key_pem)
@@ -183,7 +194,11 @@ fn load_ca(cert: &Path, key: &Path) -> anyhow::Result<(Issuer<'static, KeyPair>,
             continue;
         }
         if !parsed.is_ca() {
-            bail!("the certificate of {} in {} is not a CA", key.display(), cert.display());
+            bail!(
+                "the certificate of {} in {} is not a CA",
+                key.display(),
+                cert.display()
+            );
         }
         let not_after = parsed.validity().not_after.to_datetime();
         let issuer = Issuer::from_ca_cert_der(&der, key_pair)
