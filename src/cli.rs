@@ -63,7 +63,8 @@ pub enum Command {
         action: AuditAction,
     },
     /// The store: `store copy` moves everything one configuration's store keeps into another's
-    /// (sled to PostgreSQL, or back), the gateways stopped.
+    /// (sled to PostgreSQL, or back), the gateways stopped; `store backup` backs up a running
+    /// gateway's embedded store.
     Store {
         #[command(subcommand)]
         action: StoreAction,
@@ -119,6 +120,25 @@ pub enum StoreAction {
         /// PostgreSQL database with nothing in it (its schema is made if missing).
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
+    },
+    /// Back up the running gateway's embedded store, consistent at one point in time, while
+    /// it serves.
+    ///
+    /// The gateway writes the backup, a sled data directory, into DIR (absolute or relative
+    /// to here; new or empty): every report with its items and receipts, inboxes, the audit
+    /// chain (it verifies), statistics and keys. Changes wait while it reads; reads go on.
+    /// Run it on the gateway's machine as the gateway's user (or root): it reads the data
+    /// directory's backup.token. To restore, stop the gateway and serve with gateway.data_dir
+    /// set to a copy of DIR. PostgreSQL stores are backed up with pg_dump instead.
+    Backup {
+        /// The directory to write the backup into.
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The admin listener's address (host:port); default: gateway.admin_listen.
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<String>,
     },
 }
 
@@ -221,6 +241,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Store {
             action: StoreAction::Copy { from, to },
         } => commands::store_copy::run(&from, &to).await,
+        Command::Store {
+            action: StoreAction::Backup { to, config, admin },
+        } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            commands::backup::run(&settings, &to, admin.as_deref()).await
+        }
         Command::Pki {
             action:
                 PkiAction::Sign {

@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod admission;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod commands;

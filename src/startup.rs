@@ -50,6 +50,7 @@ impl Application {
         check_data_dir(&settings.gateway.data_dir)?;
         private_data_dir(&settings.gateway.data_dir)?;
         let store = Store::open(&settings).await?;
+        let backup_token = crate::backup::write_token(&settings.gateway.data_dir)?;
         store
             .remember_key(signer.jwk())
             .await
@@ -82,6 +83,7 @@ impl Application {
             pusher,
             clock,
             metrics,
+            backup_token,
         };
         let gateway = settings.gateway.clone();
         let state = web::Data::new(AppState::new(settings, parts));
@@ -107,6 +109,7 @@ impl Application {
                 .app_data(admin_state.clone())
                 .route("/health", web::get().to(routes::admin::health))
                 .route("/metrics", web::get().to(routes::admin::metrics))
+                .route("/store/backup", web::post().to(routes::admin::backup))
                 .default_service(web::to(routes::fallback::not_found))
         })
         .workers(1)

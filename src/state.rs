@@ -33,6 +33,8 @@ pub struct AppState {
     pub deliveries: Deliveries,
     pub clock: Clock,
     pub metrics: Metrics,
+    /// What `store backup` must present (`backup.rs`), also in the data directory.
+    pub backup_token: String,
     /// Per-member token buckets (`limits.requests_per_second`, `limits.burst`).
     pub limiter: DefaultKeyedRateLimiter<String>,
 }
@@ -57,6 +59,7 @@ impl AppState {
             pusher: parts.pusher,
             clock: parts.clock,
             metrics: parts.metrics,
+            backup_token: parts.backup_token,
         }
     }
 
@@ -98,4 +101,5 @@ pub struct StateParts {
     pub pusher: Option<Pusher>,
     pub clock: Clock,
     pub metrics: Metrics,
+    pub backup_token: String,
 }

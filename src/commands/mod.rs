@@ -1,6 +1,7 @@
 //! The subcommands that are more than a line or two.
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod migrate;
 pub mod pki;

@@ -12,6 +12,7 @@ mod postgres;
 mod admin;
 mod audit;
 mod auth;
+mod backup;
 mod bench;
 mod cert_paths;
 mod cli;
