@@ -19,6 +19,7 @@ mod cli;
 mod conformance;
 mod crash;
 mod crl;
+mod deploy;
 mod errors;
 mod file_modes;
 mod helpers;
