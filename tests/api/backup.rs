@@ -25,6 +25,9 @@ fn run(site: &Site, args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// A report's id and the receipt its member got, byte for byte.
+type Acked = (String, Vec<u8>);
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -51,7 +54,7 @@ async fn a_backup_under_load_restores_every_report_acknowledged_before_it() {
     let site = Site::new(&config("", &standard_members()));
     let gateway = Arc::new(site.serve(&[]));
     // Receipts of acknowledged reports, by id, as the members got them.
-    let acked: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut load = Vec::new();
     for member in ["hotline-fr", "police-fr"] {
