@@ -22,7 +22,8 @@ pub fn reload(state: &AppState, source: &ConfigSource) -> usize {
         Err(e) => {
             tracing::error!(
                 error = %format!("{e:#}"),
-                "SIGHUP: the configuration does not load; everything in force stays"
+                "SIGHUP: the configuration does not load; the old member list stays in force, as does \
+                 everything else"
             );
             return 1;
         }
