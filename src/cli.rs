@@ -84,7 +84,8 @@ pub enum Command {
         action: AuditAction,
     },
     /// The store: `store copy` moves everything one configuration's store keeps into another's
-    /// (sled to PostgreSQL, or back), the gateways stopped.
+    /// (sled to PostgreSQL, or back), the gateways stopped; `store backup` backs up a running
+    /// gateway's embedded store.
     Store {
         #[command(subcommand)]
         action: StoreAction,
@@ -93,6 +94,11 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+    /// The operator's PKI: `pki sign` signs a member's certificate request with the CA.
+    Pki {
+        #[command(subcommand)]
+        action: PkiAction,
     },
     /// Load a running gateway as several members over mutual TLS; print throughput, latency
     /// percentiles and errors.
@@ -210,6 +216,87 @@ pub enum StoreAction {
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
     },
+    /// Back up the running gateway's embedded store, consistent at one point in time, while
+    /// it serves.
+    ///
+    /// The gateway writes the backup, a sled data directory, into DIR (absolute or relative
+    /// to here; new or empty): every report with its items and receipts, inboxes, the audit
+    /// chain (it verifies), statistics and keys. Changes wait while it reads; reads go on.
+    /// Run it on the gateway's machine as the gateway's user (or root): it reads the data
+    /// directory's backup.token. To restore, stop the gateway and serve with gateway.data_dir
+    /// set to a copy of DIR. PostgreSQL stores are backed up with pg_dump instead.
+    Backup {
+        /// The directory to write the backup into.
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The admin listener's address (host:port); default: gateway.admin_listen.
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PkiAction {
+    /// Sign a member's certificate signing request (PEM PKCS#10) with the operator's CA.
+    ///
+    /// The certificate is what the gateway requires of a member: X.509 v3, Common Name the
+    /// member id (nothing else in the subject), the request's key, digitalSignature and
+    /// clientAuth only, not a CA. Refuses a request whose signature does not verify, a member
+    /// that is not in the configuration, and keys other than ECDSA P-256/P-384, Ed25519 or
+    /// RSA of 2048 to 8192 bits. The CA is the certificate in tls.client_ca whose key is
+    /// beside it with the extension .key (as dev-pki lays it out), unless --ca-cert and
+    /// --ca-key say otherwise. Prints the serial (for a later revocation) and the expiry.
+    Sign {
+        /// The member's request, PEM (-----BEGIN CERTIFICATE REQUEST-----).
+        #[arg(long, value_name = "FILE")]
+        csr: PathBuf,
+        /// The member id the certificate is for: its Common Name.
+        #[arg(long, value_name = "ID")]
+        member: String,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Days of validity.
+        #[arg(long, value_name = "N", default_value_t = 365)]
+        days: u32,
+        /// Write the certificate here (never replacing a file); default: standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The CA certificate (PEM; of several, the one matching --ca-key); default:
+        /// tls.client_ca.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
+        /// The CA's private key (PEM); default: tls.client_ca with the extension .key.
+        #[arg(long, value_name = "FILE")]
+        ca_key: Option<PathBuf>,
+    },
+    /// Issue the CRL (the file tls.crls names) with the operator's CA: every certificate it
+    /// revoked before, those given now (--cert, --serial), a CRL number one higher and a
+    /// nextUpdate --days ahead. With nothing to revoke it re-issues the list with a later
+    /// nextUpdate. Then reload the gateway (SIGHUP) to put it in force.
+    Crl {
+        /// The CRL file: read for what was revoked before (when it exists), then replaced.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// A certificate to revoke (PEM); repeatable.
+        #[arg(long, value_name = "FILE")]
+        cert: Vec<PathBuf>,
+        /// A serial to revoke, hex (as `pki sign` printed it); repeatable.
+        #[arg(long, value_name = "HEX")]
+        serial: Vec<String>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Days until nextUpdate.
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        days: u32,
+        /// The CA certificate; default: tls.client_ca.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
+        /// The CA's private key; default: tls.client_ca with the extension .key.
+        #[arg(long, value_name = "FILE")]
+        ca_key: Option<PathBuf>,
+    },
 }
 
 /// Runs the command; errors come back to `main`, which prints them with their causes.
@@ -282,6 +369,58 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let settings = Settings::load(&ConfigSource::from_arg(config))?;
             commands::keys::rotate(&settings).await
+        }
+        Command::Store {
+            action: StoreAction::Backup { to, config, admin },
+        } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            commands::backup::run(&settings, &to, admin.as_deref()).await
+        }
+        Command::Pki {
+            action:
+                PkiAction::Sign {
+                    csr,
+                    member,
+                    config,
+                    days,
+                    out,
+                    ca_cert,
+                    ca_key,
+                },
+        } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            let args = commands::pki::SignArgs {
+                csr,
+                member,
+                days,
+                out,
+                ca_cert,
+                ca_key,
+            };
+            commands::pki::sign_command(&settings, args)
+        }
+        Command::Pki {
+            action:
+                PkiAction::Crl {
+                    out,
+                    cert,
+                    serial,
+                    config,
+                    days,
+                    ca_cert,
+                    ca_key,
+                },
+        } => {
+            let settings = Settings::load(&ConfigSource::from_arg(config))?;
+            let args = commands::pki::CrlArgs {
+                out,
+                certs: cert,
+                serials: serial,
+                days,
+                ca_cert,
+                ca_key,
+            };
+            commands::pki::crl_command(&settings, args)
         }
         Command::Bench(args) => commands::bench::run(args).await,
         Command::Verify(args) => commands::verify::run(args).await.map(|ok| {

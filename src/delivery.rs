@@ -21,6 +21,7 @@ use tokio::task::JoinSet;
 
 use crate::clock::{self, Clock};
 use crate::config::{DeliverySettings, Settings};
+use crate::live::Live;
 use crate::members::SharedDirectory;
 use crate::metrics::PushLabels;
 use crate::receipts::CurrentSigner;
@@ -29,9 +30,11 @@ use crate::telemetry::Escaped;
 use crate::{tls, wire};
 
 /// The HTTPS client that pushes entries: the gateway's delivery certificate, short timeouts.
+/// Replaced whole on SIGHUP (`reload`): a push in flight finishes with the client it started
+/// with, the next one takes the new.
 #[derive(Clone)]
 pub struct Pusher {
-    client: reqwest::Client,
+    client: Live<reqwest::Client>,
 }
 
 /// Why a push was not acknowledged. Never carries the endpoint's URL or the entry.
@@ -45,6 +48,19 @@ pub enum PushError {
 
 impl Pusher {
     pub fn new(settings: &Settings) -> anyhow::Result<Pusher> {
+        Ok(Pusher {
+            client: Live::new(Pusher::client(settings)?),
+        })
+    }
+
+    /// Puts the delivery certificate, key and roots of `settings` in force; on an error the
+    /// client in force stays.
+    pub fn reload(&self, settings: &Settings) -> anyhow::Result<()> {
+        self.client.replace(Pusher::client(settings)?);
+        Ok(())
+    }
+
+    fn client(settings: &Settings) -> anyhow::Result<reqwest::Client> {
         let roots = match settings.delivery.ca.trim() {
             "" => settings.tls.client_ca.clone(),
             ca => ca.into(),
@@ -55,20 +71,19 @@ impl Pusher {
             &settings.delivery.client_key,
         )
         .context("cannot set up push delivery (check the [delivery] keys)")?;
-        let client = reqwest::Client::builder()
+        reqwest::Client::builder()
             .tls_backend_preconfigured(config)
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .context("cannot build the push client")?;
-        Ok(Pusher { client })
+            .context("cannot build the push client")
     }
 
     /// POSTs one entry; `Ok` only for a 2xx answer.
     pub async fn push(&self, endpoint: &str, entry: Vec<u8>) -> Result<(), PushError> {
-        let response = self
-            .client
+        let client = self.client.current();
+        let response = client
             .post(endpoint)
             .header("content-type", "application/json")
             .body(entry)
@@ -126,16 +141,19 @@ impl Deliveries {
         self.wake(self.bells.keys());
     }
 
-    /// Starts a worker per member with an endpoint (in `settings`); they stop when `stop`
-    /// turns true.
+    /// Starts a worker per member with an endpoint (in `settings`), all pushing through
+    /// `pushing.pusher`; they stop when `stop` turns true.
     pub fn spawn(
         &self,
         settings: &Settings,
         pushing: &Pushing,
         stop: &watch::Receiver<bool>,
     ) -> anyhow::Result<JoinSet<()>> {
-        let pusher = Pusher::new(settings)?;
         let mut workers = JoinSet::new();
+        // `Application::build` makes the pusher whenever a member has an endpoint.
+        let Some(pusher) = pushing.pusher.clone() else {
+            return Ok(workers);
+        };
         for member in &settings.members {
             let (Some(endpoint), Some(bell)) = (&member.endpoint, self.bells.get(&member.id))
             else {
@@ -169,6 +187,8 @@ pub struct Pushing {
     /// `gateway.id`: who acknowledges what an endpoint accepted.
     pub gateway: String,
     pub delivery: DeliverySettings,
+    /// The push client, when a member has an endpoint.
+    pub pusher: Option<Pusher>,
 }
 
 struct Worker {

@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod admission;
+pub mod backup;
 pub mod checkpoint;
 pub mod cli;
 pub mod clock;
@@ -40,11 +41,13 @@ pub(crate) mod delivery;
 pub mod documents;
 pub mod domain;
 pub(crate) mod error;
+pub(crate) mod expiry;
 pub(crate) mod file_modes;
 pub mod geoip;
 pub(crate) mod heads;
 pub(crate) mod identity;
 pub(crate) mod json;
+pub(crate) mod live;
 pub mod members;
 pub mod merkle;
 pub(crate) mod metrics;
@@ -52,6 +55,7 @@ pub mod observe;
 pub mod pid_file;
 pub mod pki;
 pub mod receipts;
+pub(crate) mod reload;
 pub(crate) mod retention;
 pub(crate) mod routes;
 pub mod routing;

@@ -8,6 +8,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::expiry::Expiries;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     pub route: String,
@@ -55,6 +57,8 @@ pub struct Metrics {
     pub pushes: Family<PushLabels, Counter>,
     pub inbox_backlog: Family<MemberLabels, Gauge>,
     pub connections_dropped: Family<DroppedLabels, Counter>,
+    /// Seconds left on certificates and CRLs (`expiry`).
+    pub expiries: Expiries,
 }
 
 impl Default for Metrics {
@@ -104,6 +108,8 @@ impl Default for Metrics {
              gateway.first_byte_timeout_ms)",
             connections_dropped.clone(),
         );
+        let expiries = Expiries::default();
+        expiries.register(&mut registry);
         Metrics {
             registry,
             requests,
@@ -113,6 +119,7 @@ impl Default for Metrics {
             pushes,
             inbox_backlog,
             connections_dropped,
+            expiries,
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The API server, assembled from the parts actix-web's `HttpServer::listen_rustls_0_23` is
 //! made of, with more around them: actix-server accepts (workers, the per-worker connection
 //! limit, graceful shutdown), [`Admission`] decides before TLS whether the connection keeps
-//! its slot (a limit per source address, a first-byte deadline), actix-tls does the handshake
-//! (its limit of 256 handshakes at once per worker), [`HeadTimeout`] times every request head
+//! its slot (a limit per source address, a first-byte deadline), tokio-rustls does the
+//! handshake with the TLS configuration in force at accept ([`Live`]: SIGHUP replaces it; a
+//! connection keeps the one it was accepted with), at most 256 handshakes at once per worker
+//! as with actix-tls, [`HeadTimeout`] times every request head
 //! and answers those actix would refuse, and actix-http serves the app over HTTP/1.1 as
 //! actix-web would configure it.
 //!
@@ -22,8 +24,8 @@ use actix_server::Server;
 use actix_service::{
     fn_factory, map_config, IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt,
 };
-use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
-use actix_tls::accept::TlsError;
+use actix_tls::accept::rustls_0_23::TlsStream;
+use actix_utils::counter::Counter;
 use actix_web::dev::AppConfig;
 use actix_web::rt::net::TcpStream;
 use futures_util::future::LocalBoxFuture;
@@ -34,9 +36,13 @@ use crate::admission::Admission;
 use crate::config::GatewaySettings;
 use crate::heads::HeadTimeout;
 use crate::identity;
+use crate::live::Live;
 
 /// An API connection as the application sees it (`identity::on_connect`).
 pub type Connection = HeadTimeout<TlsStream<TcpStream>>;
+
+/// TLS handshakes at once per worker (actix-tls's default, which `HttpServer` keeps).
+const MAX_HANDSHAKES_PER_WORKER: usize = 256;
 
 /// As long as a stopped server waits for its connections to finish (seconds).
 const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
@@ -46,11 +52,11 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The API server on `listener`, serving the apps `app` makes (one per worker), not yet
-/// running: `gateway` gives the timeouts and the connection limit, `admission` the limits
-/// before TLS.
+/// running: `tls` is the TLS configuration in force (each handshake takes it as it is then),
+/// `gateway` gives the timeouts and the connection limit, `admission` the limits before TLS.
 pub fn api<F, I, S, B>(
     listener: TcpListener,
-    mut tls: ServerConfig,
+    tls: Live<ServerConfig>,
     gateway: &GatewaySettings,
     admission: Admission,
     app: F,
@@ -70,15 +76,6 @@ where
     let (workers, per_worker) = connection_limits(gateway.max_connections, parallelism());
     let header_timeout = Duration::from_millis(gateway.header_timeout_ms);
     let handshake_timeout = Duration::from_millis(gateway.handshake_timeout_ms);
-    // As actix-http does: HTTP/1.1 offered first in ALPN (its HTTP/2 is not compiled in).
-    let mut protocols = vec![b"http/1.1".to_vec()];
-    protocols.append(&mut tls.alpn_protocols);
-    tls.alpn_protocols = protocols;
-    let mut acceptor = Acceptor::new(tls);
-    // `Gate` times the handshake from accept; actix-tls's own timer, from the first byte, never
-    // ends first.
-    acceptor.set_handshake_timeout(handshake_timeout);
-
     let builder = Server::build()
         .workers(workers)
         .max_concurrent_connections(per_worker)
@@ -109,16 +106,17 @@ where
             })
             .on_connect_ext(identity::on_connect)
             .finish(map_config(app, move |()| config.clone()));
-        let acceptor = acceptor.clone();
+        let tls = tls.clone();
         let admission = admission.clone();
         fn_factory(move || {
-            let tls = ServiceFactory::<TcpStream>::new_service(&acceptor, ());
             let http = http.new_service(());
             let admission = admission.clone();
+            let tls = tls.clone();
             async move {
                 Ok::<_, ()>(Gate {
                     admission,
-                    tls: Rc::new(tls.await?),
+                    tls,
+                    handshakes: Counter::new(MAX_HANDSHAKES_PER_WORKER),
                     http: Rc::new(http.await?),
                     handshake_timeout,
                     header_timeout,
@@ -130,23 +128,21 @@ where
 }
 
 /// One worker's service for an accepted connection: [`Admission`], then the TLS handshake
-/// (timed from accept), then [`HeadTimeout`] and actix-http. The connection's slot is held by
-/// its future, and given back however the connection ends.
-struct Gate<T, H> {
+/// (timed from accept, with the configuration in force then), then [`HeadTimeout`] and
+/// actix-http. The connection's slot is held by its future, and given back however the
+/// connection ends.
+struct Gate<H> {
     admission: Admission,
-    tls: Rc<T>,
+    tls: Live<ServerConfig>,
+    /// Handshakes in progress on this worker (as actix-tls counts them).
+    handshakes: Counter,
     http: Rc<H>,
     handshake_timeout: Duration,
     header_timeout: Duration,
 }
 
-impl<T, H> Service<TcpStream> for Gate<T, H>
+impl<H> Service<TcpStream> for Gate<H>
 where
-    T: Service<
-            TcpStream,
-            Response = TlsStream<TcpStream>,
-            Error = TlsError<std::io::Error, std::convert::Infallible>,
-        > + 'static,
     H: Service<(Connection, Protocol, Option<SocketAddr>), Response = ()> + 'static,
 {
     type Response = ();
@@ -154,11 +150,11 @@ where
     type Error = ();
     type Future = LocalBoxFuture<'static, Result<(), ()>>;
 
-    /// Ready when actix-tls takes another handshake (256 at once per worker) and the app is.
+    /// Ready when another handshake may start (256 at once per worker) and the app is.
     fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
-        let tls = self.tls.poll_ready(cx).map_err(drop)?;
+        let tls = self.handshakes.available(cx);
         let http = self.http.poll_ready(cx).map_err(drop)?;
-        if tls.is_ready() && http.is_ready() {
+        if tls && http.is_ready() {
             Poll::Ready(Ok(()))
         } else {
             Poll::Pending
@@ -168,7 +164,8 @@ where
     fn call(&self, stream: TcpStream) -> Self::Future {
         let accepted = Instant::now();
         let handshake_deadline = accepted + self.handshake_timeout;
-        let (admission, tls, http) = (self.admission.clone(), self.tls.clone(), self.http.clone());
+        let (admission, http) = (self.admission.clone(), self.http.clone());
+        let (tls, handshakes) = (self.tls.clone(), self.handshakes.clone());
         let header_timeout = self.header_timeout;
         Box::pin(async move {
             let slot = admission.admit(&stream, accepted, handshake_deadline).await;
@@ -176,7 +173,9 @@ where
                 return Ok(());
             };
             let peer = stream.peer_addr().ok();
-            let handshake = tokio::time::timeout_at(handshake_deadline, tls.call(stream));
+            let handshaking = handshakes.get();
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
+            let handshake = tokio::time::timeout_at(handshake_deadline, acceptor.accept(stream));
             let tls = match handshake.await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(refused)) => {
@@ -185,7 +184,8 @@ where
                 }
                 Err(_) => return Err(()),
             };
-            let connection = HeadTimeout::new(tls, header_timeout);
+            drop(handshaking);
+            let connection = HeadTimeout::new(TlsStream::from(tls), header_timeout);
             http.call((connection, Protocol::Http1, peer))
                 .await
                 .map_err(drop)

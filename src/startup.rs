@@ -15,8 +15,11 @@ use anyhow::Context;
 use crate::admission::Admission;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::delivery::Pusher;
 use crate::error::ApiError;
 use crate::geoip::GeoIp;
+use crate::live::Live;
+use crate::metrics::Metrics;
 use crate::receipts::Signer;
 use crate::routes::fallback::method_not_allowed;
 use crate::schemas::Schemas;
@@ -44,7 +47,9 @@ impl Application {
         // Everything that is only read comes first: a configuration that names a missing or
         // unusable file stops the start before the signing key or the data directory is made.
         file_modes::check_private_keys(&settings)?;
-        let server_tls = tls::server_config(&settings.tls)?;
+        let metrics = Metrics::default();
+        let server_tls = tls::server_config(&settings.tls, Some(metrics.expiries.clone()))?;
+        metrics.expiries.set_server_tls(&settings.tls);
         let geoip = settings
             .routing
             .geoip_path()
@@ -52,13 +57,20 @@ impl Application {
             .transpose()
             .context("routing.geoip")?;
         // Fail at start, not at the first push, if the delivery certificate is unusable.
-        if settings.members.iter().any(|m| m.endpoint.is_some()) {
-            crate::delivery::Pusher::new(&settings)?;
-        }
+        let pusher = if settings.members.iter().any(|m| m.endpoint.is_some()) {
+            let pusher = Pusher::new(&settings)?;
+            metrics
+                .expiries
+                .set_delivery(&settings.delivery.client_cert);
+            Some(pusher)
+        } else {
+            None
+        };
         let signer = Arc::new(Signer::load_or_create(&settings.signing.key)?);
         check_data_dir(&settings.gateway.data_dir)?;
         private_data_dir(&settings.gateway.data_dir)?;
         let store = Store::open(&settings).await?;
+        let backup_token = crate::backup::write_token(&settings.gateway.data_dir)?;
         store
             .remember_key(signer.jwk())
             .await
@@ -74,13 +86,18 @@ impl Application {
             signer,
             schemas: Schemas::compile()?,
             geoip,
+            server_tls: Live::new(server_tls),
+            pusher,
             clock,
+            metrics,
+            backup_token,
         };
         let gateway = settings.gateway.clone();
         let state = web::Data::new(AppState::new(settings, parts));
 
         let api_state = state.clone();
         let admission = Admission::new(&gateway, state.metrics.connections_dropped.clone());
+        let server_tls = state.server_tls.clone();
         let server = server::api(listener, server_tls, &gateway, admission, move || {
             App::new()
                 .app_data(api_state.clone())
@@ -99,6 +116,7 @@ impl Application {
                 .app_data(admin_state.clone())
                 .route("/health", web::get().to(routes::admin::health))
                 .route("/metrics", web::get().to(routes::admin::metrics))
+                .route("/store/backup", web::post().to(routes::admin::backup))
                 .default_service(web::to(routes::fallback::not_found))
         })
         .workers(1)

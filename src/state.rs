@@ -7,8 +7,9 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::delivery::{Deliveries, Pushing};
+use crate::delivery::{Deliveries, Pusher, Pushing};
 use crate::geoip::GeoIp;
+use crate::live::Live;
 use crate::members::{Directory, SharedDirectory};
 use crate::metrics::Metrics;
 use crate::receipts::{CurrentSigner, Signer};
@@ -23,11 +24,18 @@ pub struct AppState {
     /// The receipt key in force; replaced on SIGHUP after `keys rotate`.
     pub signer: CurrentSigner,
     pub schemas: Schemas,
-    pub geoip: Option<GeoIp>,
+    /// The GeoIP database in force (`routing.geoip`); replaced whole on reload.
+    pub geoip: Live<Option<GeoIp>>,
+    /// The API's TLS configuration in force (`[tls]`); replaced whole on reload.
+    pub server_tls: Live<rustls::ServerConfig>,
+    /// The push client (`[delivery]`), when a member has an endpoint; reloaded in place.
+    pub pusher: Option<Pusher>,
     /// Rings the push workers of members whose inbox changed.
     pub deliveries: Deliveries,
     pub clock: Clock,
     pub metrics: Metrics,
+    /// What `store backup` must present (`backup.rs`), also in the data directory.
+    pub backup_token: String,
     /// Per-member token buckets (`limits.requests_per_second`, `limits.burst`).
     pub limiter: DefaultKeyedRateLimiter<String>,
 }
@@ -47,9 +55,12 @@ impl AppState {
             store: parts.store,
             signer: CurrentSigner::new(parts.signer),
             schemas: parts.schemas,
-            geoip: parts.geoip,
+            geoip: Live::new(parts.geoip),
+            server_tls: parts.server_tls,
+            pusher: parts.pusher,
             clock: parts.clock,
-            metrics: Metrics::default(),
+            metrics: parts.metrics,
+            backup_token: parts.backup_token,
         }
     }
 
@@ -69,6 +80,7 @@ impl AppState {
             pushes: self.metrics.pushes.clone(),
             gateway: self.settings.gateway.id.clone(),
             delivery: self.settings.delivery.clone(),
+            pusher: self.pusher.clone(),
         }
     }
 
@@ -86,5 +98,9 @@ pub struct StateParts {
     pub signer: Arc<Signer>,
     pub schemas: Schemas,
     pub geoip: Option<GeoIp>,
+    pub server_tls: Live<rustls::ServerConfig>,
+    pub pusher: Option<Pusher>,
     pub clock: Clock,
+    pub metrics: Metrics,
+    pub backup_token: String,
 }

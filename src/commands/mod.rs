@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod audit_member;
+pub mod backup;
 pub mod bench;
 pub mod keys;
 pub mod migrate;
+pub mod pki;
 pub mod serve;
 pub mod store_copy;
 pub mod submit;

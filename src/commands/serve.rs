@@ -7,6 +7,7 @@ use anyhow::Context;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::config::{ConfigSource, Settings};
+use crate::reload::reload;
 use crate::startup::Application;
 use crate::state::AppState;
 
@@ -122,10 +123,10 @@ fn stop_on_signals(handle: ServerHandle) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SIGHUP: read the configuration again and put its member list in force (a suspension applies
-/// from the next request on), and the signing key at `signing.key` if it changed (`keys
-/// rotate`). A configuration that fails to load is logged and the old list kept. Other sections
-/// take effect at the next restart.
+/// SIGHUP: read the configuration again and put in force what can change without a restart
+/// (`reload`: members, TLS material and CRLs, the delivery certificate, GeoIP; then the signing
+/// key at `signing.key` if it changed, after `keys rotate`). What fails to load is logged and
+/// the material in force kept. Other settings take effect at the next restart.
 fn reload_on_sighup(
     state: actix_web::web::Data<AppState>,
     source: ConfigSource,
@@ -133,21 +134,11 @@ fn reload_on_sighup(
     let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
     tokio::spawn(async move {
         while hangup.recv().await.is_some() {
-            match Settings::load(&source) {
-                Ok(settings) => {
-                    state.reload_members(&settings);
-                    crate::commands::keys::reload(&state, &settings).await;
-                    let suspended = settings.members.iter().filter(|m| m.suspended).count();
-                    tracing::info!(
-                        members = settings.members.len(),
-                        suspended,
-                        "SIGHUP: member list reloaded"
-                    );
-                }
-                Err(e) => tracing::error!(
-                    error = %format!("{e:#}"),
-                    "SIGHUP: the configuration does not load; the old member list stays in force"
-                ),
+            // Reading files and building TLS configurations blocks: off the executor.
+            let (reloading, from) = (state.clone(), source.clone());
+            let loaded = tokio::task::spawn_blocking(move || reload(&reloading, &from)).await;
+            if let Ok(Some(settings)) = loaded {
+                crate::commands::keys::reload(&state, &settings).await;
             }
         }
     });

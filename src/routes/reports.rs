@@ -48,9 +48,10 @@ pub async fn submit(
     );
     let content_sha256 = canonical_sha256(&value).map_err(ApiError::Internal)?;
     let directory = state.directory();
+    let geoip = state.geoip.current();
     let router = Router {
         directory: &directory,
-        geoip: state.geoip.as_ref(),
+        geoip: geoip.as_ref().as_ref(),
         settings: &state.settings.routing,
     };
     let routings = report

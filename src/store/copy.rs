@@ -296,12 +296,34 @@ pub async fn copy(
     to: &Store,
     signer: Option<Arc<Signer>>,
 ) -> Result<Copied, CopyError> {
+    transfer(to, |dump| async move { from.export(&dump, signer).await }).await
+}
+
+/// Copies everything `from` keeps at one point in time into `to`, which must be empty, while
+/// `from`'s gateway serves (`store backup`; `Store::export_at_one_point`).
+pub async fn backup(
+    from: &Store,
+    to: &Store,
+    signer: Option<Arc<Signer>>,
+) -> Result<Copied, CopyError> {
+    transfer(to, |dump| async move {
+        from.export_at_one_point(&dump, signer).await
+    })
+    .await
+}
+
+/// Checks that `to` is empty, then runs `export` into a dump while `to` imports it.
+async fn transfer<F, Fut>(to: &Store, export: F) -> Result<Copied, CopyError>
+where
+    F: FnOnce(Dump) -> Fut,
+    Fut: std::future::Future<Output = Result<(), StoreError>>,
+{
     if let Some(table) = to.occupied().await? {
         return Err(CopyError::NotEmpty(table));
     }
     let (dump, load) = pipe();
     let export = async move {
-        from.export(&dump, signer).await?;
+        export(dump.clone()).await?;
         dump.end().await
     };
     let (exported, imported) = tokio::join!(export, to.import(load));

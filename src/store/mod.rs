@@ -320,6 +320,25 @@ impl Store {
         }
     }
 
+    /// As `export`, at one point in time while the gateway serves and writes (`store
+    /// backup`). The embedded store only: a PostgreSQL store is backed up with its own tools
+    /// (pg_dump), which read one snapshot.
+    pub async fn export_at_one_point(
+        &self,
+        dump: &copy::Dump,
+        signer: Option<Arc<Signer>>,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sled(s) => {
+                let dump = dump.clone();
+                blocking(s, move |s| s.export_at_one_point(&dump, signer.as_deref())).await
+            }
+            Store::Postgres(_) => Err(StoreError::Unavailable(anyhow::anyhow!(
+                "a PostgreSQL store is backed up with pg_dump, not by the gateway"
+            ))),
+        }
+    }
+
     /// Writes what an export gives into this store, which must be empty; durable when it
     /// returns. Returns how many records of each kind it wrote.
     pub async fn import(&self, load: copy::Load) -> Result<copy::Copied, copy::CopyError> {

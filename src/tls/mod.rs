@@ -22,6 +22,7 @@ use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyD
 use verifier::MemberVerifier;
 
 use crate::config::TlsSettings;
+use crate::expiry::Expiries;
 
 /// The one crypto provider of the crate.
 pub fn provider() -> Arc<CryptoProvider> {
@@ -49,7 +50,7 @@ pub fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
 }
 
 /// A certificate revocation list, PEM or DER.
-fn load_crl(path: &Path) -> anyhow::Result<CertificateRevocationListDer<'static>> {
+pub(crate) fn load_crl(path: &Path) -> anyhow::Result<CertificateRevocationListDer<'static>> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read the CRL {}", path.display()))?;
     if bytes.starts_with(b"-----BEGIN") {
@@ -76,8 +77,13 @@ fn roots_from(certs: Vec<CertificateDer<'static>>, path: &Path) -> anyhow::Resul
     Ok(roots)
 }
 
-/// The API listener's configuration: TLS 1.2+, a client certificate required.
-pub fn server_config(settings: &TlsSettings) -> anyhow::Result<ServerConfig> {
+/// The API listener's configuration: TLS 1.2+, a client certificate required, HTTP/1.1 in
+/// ALPN. `seen`, when given, learns each member certificate accepted at a handshake (its
+/// expiry is a metric).
+pub fn server_config(
+    settings: &TlsSettings,
+    seen: Option<Expiries>,
+) -> anyhow::Result<ServerConfig> {
     let cas = load_certs(&settings.client_ca).context("tls.client_ca")?;
     let roots = roots_from(cas.clone(), &settings.client_ca).context("tls.client_ca")?;
     let crls = settings
@@ -98,7 +104,7 @@ pub fn server_config(settings: &TlsSettings) -> anyhow::Result<ServerConfig> {
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(VERSIONS)
         .context("TLS protocol versions")?
-        .with_client_cert_verifier(Arc::new(MemberVerifier::new(webpki, cas)))
+        .with_client_cert_verifier(Arc::new(MemberVerifier::new(webpki, cas, seen)))
         .with_single_cert(cert, key)
         .with_context(|| {
             format!(
@@ -107,7 +113,11 @@ pub fn server_config(settings: &TlsSettings) -> anyhow::Result<ServerConfig> {
                 settings.cert.display()
             )
         })?;
-    // Stateless resumption, so a reconnecting member skips the full handshake.
+    // As actix-http does: HTTP/1.1 offered in ALPN (its HTTP/2 is not compiled in).
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // Stateless resumption, so a reconnecting member skips the full handshake. Each
+    // configuration has its own ticket key: after a reload (a new CRL, a new CA) a ticket
+    // issued before it no longer resumes, so every member is verified again.
     config.ticketer = rustls::crypto::ring::Ticketer::new().context("TLS session tickets")?;
     Ok(config)
 }

@@ -7,12 +7,10 @@
 //! refusals costs a map lookup each, never a line each.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use actix_tls::accept::TlsError;
 use rustls::{CertificateError, Error};
 
 use crate::telemetry::Escaped;
@@ -113,13 +111,7 @@ pub(super) fn certificate_reason(error: &Error) -> String {
 
 /// A handshake that failed in rustls, before or around the verifier: logged unless the verifier
 /// has logged it (a certificate it refused), or it is no refusal (a reset, a timeout).
-pub(crate) fn handshake_failed(
-    peer: Option<SocketAddr>,
-    error: &TlsError<std::io::Error, Infallible>,
-) {
-    let TlsError::Tls(io) = error else {
-        return;
-    };
+pub(crate) fn handshake_failed(peer: Option<SocketAddr>, io: &std::io::Error) {
     let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<Error>()) else {
         return;
     };

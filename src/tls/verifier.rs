@@ -17,6 +17,7 @@ use rustls::{Error, SignatureScheme};
 use rustls_pki_types::{CertificateDer, UnixTime};
 
 use super::{paths, refusals};
+use crate::expiry::Expiries;
 use crate::identity;
 
 /// Why a chain that webpki accepted is refused.
@@ -35,11 +36,17 @@ pub struct MemberVerifier {
     webpki: Arc<dyn ClientCertVerifier>,
     /// The configured client CAs (`tls.client_ca`), whole: webpki keeps only name and key.
     cas: Vec<CertificateDer<'static>>,
+    /// Told the expiry of each member certificate accepted (a metric).
+    seen: Option<Expiries>,
 }
 
 impl MemberVerifier {
-    pub fn new(webpki: Arc<dyn ClientCertVerifier>, cas: Vec<CertificateDer<'static>>) -> Self {
-        MemberVerifier { webpki, cas }
+    pub fn new(
+        webpki: Arc<dyn ClientCertVerifier>,
+        cas: Vec<CertificateDer<'static>>,
+        seen: Option<Expiries>,
+    ) -> Self {
+        MemberVerifier { webpki, cas, seen }
     }
 
     fn our_rules(
@@ -48,8 +55,11 @@ impl MemberVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<(), Refusal> {
-        identity::member_name(end_entity.as_ref())?;
+        let name = identity::member_name(end_entity.as_ref())?;
         paths::check(end_entity, intermediates, &self.cas, now)?;
+        if let (Some(seen), Some(name)) = (&self.seen, name) {
+            seen.member_seen(&name, end_entity.as_ref());
+        }
         Ok(())
     }
 }

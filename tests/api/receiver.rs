@@ -67,7 +67,7 @@ impl Receiver {
             crls: Vec::new(),
             ..pki.clone()
         };
-        let config = tls::server_config(&pki).expect("receiver TLS config");
+        let config = tls::server_config(&pki, None).expect("receiver TLS config");
         let shared = Arc::new(Shared {
             pushes: Mutex::default(),
             delay: Mutex::default(),

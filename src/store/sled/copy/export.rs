@@ -20,6 +20,35 @@ use crate::store::chain::Head;
 use crate::store::copy::{Dump, Record, BATCH};
 
 impl SledStore {
+    /// As `export`, at one point in time while the gateway serves (`store backup`): the
+    /// writer thread is held for the whole export, so no change lands meanwhile (changes wait
+    /// in its queue, unanswered, and go on once the export ends); reads go on. The two writes
+    /// made outside the writer cannot make the dump disagree with itself: a receipt signed
+    /// meanwhile is the one the export signs (Ed25519 is deterministic), and push progress is
+    /// only where delivery resumes. Blocking: call it from a blocking thread.
+    pub fn export_at_one_point(
+        &self,
+        dump: &Dump,
+        signer: Option<&Signer>,
+    ) -> Result<(), StoreError> {
+        let engine = self.engine()?;
+        let (paused, pause) = std::sync::mpsc::channel();
+        let (resume, resumed) = std::sync::mpsc::channel::<()>();
+        // A job that does nothing but wait: while it runs, no other change is made.
+        let held = engine.writer.submit(move |_| {
+            let _ = paused.send(());
+            let _ = resumed.recv();
+            Ok(())
+        });
+        pause.recv().map_err(|_| {
+            StoreError::Unavailable(anyhow!("the store's writer stopped; no backup made"))
+        })?;
+        let exported = self.export(dump, signer);
+        drop(resume);
+        drop(held);
+        exported
+    }
+
     /// Reads every table into `dump`, in batches. A receipt left unsigned (the gateway stopped
     /// between storing a change and answering it) is signed with `signer`, this store's
     /// gateway's key, as that gateway would at the member's retry. Blocking: call it from a

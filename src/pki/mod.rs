@@ -1,4 +1,5 @@
-//! Development PKI: a CA, the gateway's server and delivery-client certificates, and a client
+//! The PKI commands: `pki sign` (`sign.rs`), the operator's CA signing a member's request; and
+//! here the development PKI: a CA, the gateway's server and delivery-client certificates, and a client
 //! certificate per configured member, made with rcgen. For development and tests only: a real
 //! network's certificates come from its own CA.
 //!
@@ -17,6 +18,9 @@ use rcgen::{
 };
 
 use crate::config::Settings;
+
+pub mod crl;
+pub mod sign;
 
 /// Where a member's development certificate and key are.
 pub fn member_cert_paths(settings: &Settings, member: &str) -> (PathBuf, PathBuf) {
