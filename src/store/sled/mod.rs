@@ -164,10 +164,14 @@ impl Engine {
         }
         let built = audit::catch_up(&data)
             .with_context(|| format!("cannot build the audit tree in {}", dir.display()))?;
+        // What catching up wrote (the tree, or a head cut back) is on disk before any use.
+        db.flush()
+            .with_context(|| format!("cannot flush the store in {}", dir.display()))?;
         if built > 0 {
-            db.flush()
-                .with_context(|| format!("cannot flush the store in {}", dir.display()))?;
-            tracing::info!(built, "audit Merkle tree built for the events it lacked");
+            tracing::info!(
+                nodes = built,
+                "audit Merkle tree built or mended for the events it lacked"
+            );
         }
         let room = Arc::clone(room);
         let timeout = Duration::from_millis(settings.flush_timeout_ms);

@@ -289,6 +289,9 @@ pub(super) struct Tx<'a> {
     writes: RefCell<Writes>,
     /// The members whose inbox got entries.
     pub(super) touched: RefCell<Vec<String>>,
+    /// sled failed to apply an earlier batch: what it holds in memory may be half of that
+    /// batch (a chain head without its tree, say) until the store reopens, so no job runs.
+    pub(super) store_failed: bool,
 }
 
 /// One table as a writer sees it.
@@ -327,13 +330,15 @@ impl TxTable<'_> {
 }
 
 impl<'a> Tx<'a> {
-    /// A job's view over `tree` and the writes of the jobs before it in `batch`.
-    pub(super) fn layered(tree: &'a sled::Tree, batch: &'a Writes) -> Tx<'a> {
+    /// A job's view over `tree` and the writes of the jobs before it in `batch`;
+    /// `store_failed` when sled failed a batch since the store was opened.
+    pub(super) fn layered(tree: &'a sled::Tree, batch: &'a Writes, store_failed: bool) -> Tx<'a> {
         Tx {
             tree,
             batch,
             writes: RefCell::new(BTreeMap::new()),
             touched: RefCell::new(Vec::new()),
+            store_failed,
         }
     }
 

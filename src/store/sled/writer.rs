@@ -65,6 +65,12 @@ impl Writer {
     ) -> oneshot::Receiver<Written<R>> {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |tx: &Tx<'_>| -> Outcome {
+            if tx.store_failed {
+                let refused = Abort::Unavailable(anyhow::anyhow!(
+                    "the store failed to write and waits to be reopened"
+                ));
+                return (false, Box::new(move |_| drop(answer.send(Err(refused)))));
+            }
             match work(tx) {
                 Ok(value) => {
                     let touched = tx.touched.take();
@@ -129,8 +135,9 @@ fn write_loop(tree: &sled::Tree, jobs: &mpsc::Receiver<Job>, disk: &Disk) {
     while let Ok(first) = jobs.recv() {
         let mut batch = Writes::new();
         let mut replies = Vec::new();
+        let failed = disk.failed.load(Ordering::SeqCst);
         for job in std::iter::once(first).chain(jobs.try_iter().take(MAX_BATCH - 1)) {
-            let tx = Tx::layered(tree, &batch);
+            let tx = Tx::layered(tree, &batch, failed);
             // A job that panics is dropped with its answer (its requester gets an error) and
             // with its writes; the writer goes on.
             let Ok((ok, reply)) = catch_unwind(AssertUnwindSafe(|| job(&tx))) else {

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::{assert_kept, assert_unavailable, report, Answer, Ledger, Members};
 use crate::process::{config, standard_members, Gateway, Site};
+use crate::support::audit::audit_verify;
 use crate::support::bodies::{item, nl_on_asn, report_of};
 use crate::support::faults::ReadOnly;
 use crate::support::metrics::plain_client;
@@ -162,6 +163,16 @@ async fn a_large_report_that_cannot_be_stored(end: End) {
         assert_kept(&members, &base, "hotline-fr", &body, &answer).await;
     }
     gateway.terminate().await;
+    // What sled kept of the refused batch leaves the log whole, or with that batch's event
+    // missing (named as such), never anything else (a tree apart from its events, a head past
+    // them): the gateway ends the chain and the tree at their last whole event when it opens.
+    let verdict = audit_verify(&site.path().join("data"));
+    let hole = verdict.stdout.contains("BROKEN") && verdict.stdout.ends_with("is missing\n");
+    assert!(
+        verdict.stdout.starts_with("audit chain intact") || hole,
+        "{}",
+        verdict.stdout
+    );
 }
 
 /// The same fault seen in time: `blobs/` is looked at (a file made there) before a batch goes
