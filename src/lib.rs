@@ -27,6 +27,7 @@
 
 #![forbid(unsafe_code)]
 
+pub(crate) mod actions;
 pub(crate) mod admission;
 pub mod cli;
 pub mod clock;

@@ -14,6 +14,7 @@
 //! returns, with PostgreSQL's `synchronous_commit` (on by default): what a member was answered
 //! is on disk.
 
+mod browse;
 pub mod connect;
 mod copy;
 mod inbox;
