@@ -33,6 +33,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub(crate) mod console;
 pub(crate) mod delivery;
 pub mod documents;
 pub mod domain;
