@@ -183,7 +183,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            svg.starts_with("<svg") && svg.contains(">3<") && svg.contains(">routed<"),
+            svg.starts_with("<svg") && svg.contains("\n3\n") && svg.contains("\nrouted\n"),
             "{svg}"
         );
         let svg = stacked(

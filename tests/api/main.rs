@@ -16,6 +16,7 @@ mod bench;
 mod cert_paths;
 mod cli;
 mod conformance;
+mod console;
 mod crash;
 mod crl;
 mod errors;
