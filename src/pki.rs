@@ -239,3 +239,48 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_pki_writes_a_p12_per_member_that_opens_with_the_documented_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::default();
+        settings.tls.client_ca = dir.path().join("certs/ca.crt");
+        settings.tls.cert = dir.path().join("certs/gateway.crt");
+        settings.tls.key = dir.path().join("certs/gateway.key");
+        settings.delivery.client_cert = dir.path().join("certs/client.crt");
+        settings.delivery.client_key = dir.path().join("certs/client.key");
+        settings.members = serde_json::from_value(serde_json::json!([
+            {"id": "hotline-fr", "role": "hotline", "country": "FR"}
+        ]))
+        .unwrap();
+        let written = ensure_dev_pki(&settings).unwrap();
+        let p12 = member_p12_path(&settings, "hotline-fr");
+        assert!(written.contains(&p12));
+        let bytes = fs::read(&p12).unwrap();
+        let store = p12_keystore::KeyStore::from_pkcs12(
+            &bytes,
+            P12_PASSWORD,
+            p12_keystore::Pkcs12ImportPolicy::Relaxed,
+        )
+        .unwrap();
+        let (_, chain) = store.private_key_chain().unwrap();
+        assert!(chain.certs()[0].subject().contains("hotline-fr"));
+        assert_eq!(
+            chain.certs().len(),
+            2,
+            "the member's certificate and the CA"
+        );
+        assert!(p12_keystore::KeyStore::from_pkcs12(
+            &bytes,
+            "wrong",
+            p12_keystore::Pkcs12ImportPolicy::Relaxed
+        )
+        .is_err());
+        // Kept as it is on the next run.
+        assert!(ensure_dev_pki(&settings).unwrap().is_empty());
+    }
+}

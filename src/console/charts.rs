@@ -58,7 +58,7 @@ pub fn bars(title: &str, rows: &[Bar]) -> anyhow::Result<String> {
             area.draw(&Text::new(
                 row.text.clone(),
                 (x1 + 6, y + 8),
-                ("sans-serif", 14).into_font().color(&BLACK),
+                ("sans-serif", 17).into_font().color(&BLACK),
             ))?;
         }
         area.present()?;
@@ -103,7 +103,7 @@ pub fn stacked(
                     area.draw(&Text::new(
                         n.to_string(),
                         (x + 4, y + 9),
-                        ("sans-serif", 12).into_font().color(&ink),
+                        ("sans-serif", 15).into_font().color(&ink),
                     ))?;
                 }
                 x += width;
@@ -112,7 +112,7 @@ pub fn stacked(
             area.draw(&Text::new(
                 total.to_string(),
                 (x + 6, y + 8),
-                ("sans-serif", 14).into_font().color(&BLACK),
+                ("sans-serif", 17).into_font().color(&BLACK),
             ))?;
         }
         let top = TOP + ROW as i32 * rows.len().max(1) as i32 + 12;
@@ -125,7 +125,7 @@ pub fn stacked(
             area.draw(&Text::new(
                 format!("{} {name}", s + 1),
                 (x + 24, y + 2),
-                ("sans-serif", 13).into_font().color(&BLACK),
+                ("sans-serif", 16).into_font().color(&BLACK),
             ))?;
         }
         area.present()?;
@@ -143,7 +143,7 @@ where
     area.draw(&Text::new(
         title.to_owned(),
         (10, 8),
-        ("sans-serif", 16)
+        ("sans-serif", 20)
             .into_font()
             .style(FontStyle::Bold)
             .color(&BLACK),
@@ -162,7 +162,7 @@ where
     area.draw(&Text::new(
         text.to_owned(),
         (10, y + 8),
-        ("sans-serif", 14).into_font().color(&BLACK),
+        ("sans-serif", 17).into_font().color(&BLACK),
     ))
     .map_err(|e| anyhow::anyhow!("cannot draw a chart: {e:?}"))
 }
@@ -193,7 +193,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            svg.contains(">2<") && svg.contains(">5<") && svg.contains(">7<"),
+            svg.contains("\n2\n") && svg.contains("\n5\n") && svg.contains("\n7\n"),
             "{svg}"
         );
         assert!(!svg.contains("<script") && !svg.contains("href"), "{svg}");

@@ -143,3 +143,96 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+
+    fn templates() -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/console");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            found.push((path.display().to_string(), text));
+        }
+        assert!(found.len() >= 8, "templates in {}", dir.display());
+        found
+    }
+
+    /// Removes everything between `open` and `close` (template code, tags).
+    fn strip(text: &str, open: &str, close: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find(open) {
+            out.push_str(&rest[..start]);
+            match rest[start..].find(close) {
+                Some(end) => rest = &rest[start + end + close.len()..],
+                None => return out,
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn templates_hold_no_text_of_their_own() {
+        for (name, text) in templates() {
+            // Attributes a person reads are template expressions, never literal text.
+            for attribute in ["aria-label=\"", "alt=\"", "title=\"", "placeholder=\""] {
+                for (at, _) in text.match_indices(attribute) {
+                    let value = &text[at + attribute.len()..];
+                    assert!(value.starts_with("{{"), "{name}: literal {attribute}…");
+                }
+            }
+            let code = strip(&strip(&strip(&text, "{{", "}}"), "{%", "%}"), "{#", "#}");
+            let bare = strip(&code, "<", ">");
+            let letters: String = bare.chars().filter(|c| c.is_alphabetic()).collect();
+            assert!(
+                letters.is_empty(),
+                "{name} holds text of its own: {letters:?} in {bare:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_key_a_template_or_the_code_asks_for_is_in_the_catalogues() {
+        let mut keys: Vec<String> = Vec::new();
+        let sources = templates().into_iter().map(|(_, t)| t).chain(
+            std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/console"))
+                .unwrap()
+                .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok()),
+        );
+        for text in sources {
+            for (at, _) in text.match_indices("t.get(\"") {
+                let rest = &text[at + 7..];
+                keys.push(rest[..rest.find('"').unwrap()].to_owned());
+            }
+        }
+        // Keys made from values: every status, page title and chart.
+        keys.extend(
+            crate::domain::Status::ALL
+                .iter()
+                .map(|s| format!("status.{}", s.as_str())),
+        );
+        for page in [
+            "inbox", "reports", "notices", "item", "stats", "results", "error",
+        ] {
+            keys.push(format!("{page}.title"));
+        }
+        keys.extend(
+            super::super::stats::CHARTS
+                .iter()
+                .map(|c| format!("chart.{c}")),
+        );
+        for lang in [Lang::En, Lang::Fr] {
+            for key in keys.iter().filter(|k| *k != "key") {
+                assert!(
+                    lang.catalogue().contains_key(key),
+                    "{key} missing from {}",
+                    lang.tag()
+                );
+            }
+        }
+    }
+}

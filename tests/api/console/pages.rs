@@ -8,19 +8,24 @@ use crate::helpers::TestApp;
 use crate::support::bodies::{item, nl_on_asn, report_of};
 
 /// The form token on a console page.
-fn token(page: &str) -> String {
+pub(crate) fn token(page: &str) -> String {
     let at = page.find("name=\"token\" value=\"").expect("a form token") + 20;
     page[at..page[at..].find('"').unwrap() + at].to_owned()
 }
 
-async fn page(app: &TestApp, member: &str, path: &str) -> (u16, String) {
+pub(crate) async fn page(app: &TestApp, member: &str, path: &str) -> (u16, String) {
     let response = app.get(member, path).await;
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
 }
 
 /// A form post as the console's own page makes it (same origin).
-async fn post(app: &TestApp, member: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn post(
+    app: &TestApp,
+    member: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish();

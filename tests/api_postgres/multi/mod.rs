@@ -284,3 +284,37 @@ async fn audit_verify_finds_one_intact_chain_of_both_gateways_while_they_run() {
     // Every event of both, in one chain.
     assert_store_intact(&pair.b.settings, events);
 }
+
+#[tokio::test]
+async fn a_console_form_from_one_gateway_is_accepted_by_the_other() {
+    use crate::console_pages::{page, post, token};
+    let pair = spawn_two(|_| {}).await;
+    let id = pair
+        .a
+        .submit_id(
+            "hotline-fr",
+            "FR-CONSOLE",
+            "https://files.example.nl/c.jpg",
+            json!({"country": "NL"}),
+        )
+        .await;
+    // The form comes from one gateway, the post goes to the other (they share the TLS key
+    // behind one name, and so the key of the form tokens).
+    let (_, form) = page(&pair.a, "hotline-nl", &format!("/console/items/{id}")).await;
+    let path = format!("/console/items/{id}/status");
+    let (status, _) = post(
+        &pair.b,
+        "hotline-nl",
+        &path,
+        &[("token", &token(&form)), ("status", "assessed_illegal")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    for app in pair.both() {
+        let (_, item) = page(app, "hotline-fr", &format!("/console/items/{id}")).await;
+        assert!(
+            item.contains("assessed illegal"),
+            "not seen on every gateway"
+        );
+    }
+}
