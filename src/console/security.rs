@@ -82,6 +82,31 @@ pub fn same_origin(headers: &HeaderMap, host: &str) -> bool {
     }
 }
 
+/// The fields of a form post, once it is known to come from the console: from this origin
+/// (`same_origin`) and carrying `member`'s form token (field `token`). `None`: refused.
+pub fn posted_form(
+    req: &actix_web::HttpRequest,
+    body: &[u8],
+    member: &str,
+) -> Option<Vec<(String, String)>> {
+    let host = req.connection_info().host().to_owned();
+    if !same_origin(req.headers(), &host) {
+        tracing::warn!(member = %crate::telemetry::Escaped(member), "console post refused: cross-site origin");
+        return None;
+    }
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    let token = fields
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.as_str());
+    let tokens = req.app_data::<actix_web::web::Data<FormTokens>>()?;
+    if !token.is_some_and(|token| tokens.check(member, token)) {
+        tracing::warn!(member = %crate::telemetry::Escaped(member), "console post refused: no valid form token");
+        return None;
+    }
+    Some(fields)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,29 +162,4 @@ mod tests {
         let other = FormTokens::from_tls_key(&key).unwrap();
         assert!(!other.check("hotline-fr", &token));
     }
-}
-
-/// The fields of a form post, once it is known to come from the console: from this origin
-/// (`same_origin`) and carrying `member`'s form token (field `token`). `None`: refused.
-pub fn posted_form(
-    req: &actix_web::HttpRequest,
-    body: &[u8],
-    member: &str,
-) -> Option<Vec<(String, String)>> {
-    let host = req.connection_info().host().to_owned();
-    if !same_origin(req.headers(), &host) {
-        tracing::warn!(member = %crate::telemetry::Escaped(member), "console post refused: cross-site origin");
-        return None;
-    }
-    let fields: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    let token = fields
-        .iter()
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.as_str());
-    let tokens = req.app_data::<actix_web::web::Data<FormTokens>>()?;
-    if !token.is_some_and(|token| tokens.check(member, token)) {
-        tracing::warn!(member = %crate::telemetry::Escaped(member), "console post refused: no valid form token");
-        return None;
-    }
-    Some(fields)
 }
