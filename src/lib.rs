@@ -20,7 +20,9 @@
 //!   other backend; `wire`: the JSON shapes members see; [`receipts`]: what is signed, and how;
 //!   [`documents`]: a saved receipt or inbox entry, told apart strictly before it is verified.
 //! - `delivery`: push of inbox entries to members' endpoints.
-//! - `routes`, `error`: HTTP handlers and the one mapping of errors to problem+json.
+//! - `routes`, `error`: HTTP handlers and the one mapping of errors to problem+json;
+//!   `actions`: what a parsed status change or acknowledgement does, for the API and the
+//!   console alike; `console`: the members' web pages under `/console/`.
 //!
 //! Invariants: nothing is acknowledged before it is durable; a report is stored whole or not at
 //! all; bad input changes nothing; a signature covers the canonical (RFC 8785) form.
