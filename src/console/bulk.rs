@@ -90,10 +90,18 @@ pub async fn change_one(
             .map(|(_, v)| v.trim())
             .filter(|v| !v.is_empty())
     };
+    let status = field("status").unwrap_or("");
     let mut body = Map::new();
-    body.insert("status".into(), Value::from(field("status").unwrap_or("")));
-    for (name, value) in [("note", field("note")), ("provider", field("provider"))] {
-        if let Some(value) = value {
+    body.insert("status".into(), Value::from(status));
+    if let Some(note) = field("note") {
+        body.insert("note".into(), Value::from(note));
+    }
+    // The fields this transition takes, as `Status::change_fields` says (a status the schema
+    // does not know takes none, and is refused by it below).
+    let extra = serde_json::from_value::<Status>(Value::from(status))
+        .map_or(&[][..], |s| s.change_fields());
+    for name in extra.iter().map(|f| f.name()) {
+        if let Some(value) = field(name) {
             body.insert(name.into(), Value::from(value));
         }
     }

@@ -26,6 +26,15 @@ pub enum ChangeField {
     Provider,
 }
 
+impl ChangeField {
+    /// The field's name in a status change's body (and in the console's forms).
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeField::Provider => "provider",
+        }
+    }
+}
+
 impl Status {
     /// Every status, in the order of the state machine. A new status must be added here: the
     /// exhaustive match in `index` does not compile until it is, and its test checks the order.
