@@ -309,8 +309,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if written.is_empty() {
                 println!("every development certificate is already there");
             }
-            for path in written {
+            for path in &written {
                 println!("wrote {}", path.display());
+            }
+            if written
+                .iter()
+                .any(|p| p.extension().is_some_and(|e| e == "p12"))
+            {
+                println!(
+                    "members/<id>.p12 (for a browser) are encrypted with the development \
+                     password \"{}\"",
+                    crate::pki::P12_PASSWORD
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -22,13 +22,16 @@
 //!   verified; [`merkle`]: RFC 9162, the audit log's Merkle tree and its proofs;
 //!   [`checkpoint`]: what members keep of it.
 //! - `delivery`: push of inbox entries to members' endpoints.
-//! - `routes`, `error`: HTTP handlers and the one mapping of errors to problem+json.
+//! - `routes`, `error`: HTTP handlers and the one mapping of errors to problem+json;
+//!   `actions`: what a parsed status change or acknowledgement does, for the API and the
+//!   console alike; `console`: the members' web pages under `/console/`.
 //!
 //! Invariants: nothing is acknowledged before it is durable; a report is stored whole or not at
 //! all; bad input changes nothing; a signature covers the canonical (RFC 8785) form.
 
 #![forbid(unsafe_code)]
 
+pub(crate) mod actions;
 pub(crate) mod admission;
 pub mod backup;
 pub mod checkpoint;
@@ -37,6 +40,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod config_errors;
+pub(crate) mod console;
 pub(crate) mod delivery;
 pub mod documents;
 pub mod domain;

@@ -25,7 +25,7 @@ use crate::routes::fallback::method_not_allowed;
 use crate::schemas::Schemas;
 use crate::state::{AppState, StateParts};
 use crate::store::Store;
-use crate::{file_modes, observe, retention, routes, server, tls, unread_body};
+use crate::{console, file_modes, observe, retention, routes, server, tls, unread_body};
 
 /// A built gateway: bound, not yet serving.
 pub struct Application {
@@ -93,6 +93,7 @@ impl Application {
             backup_token,
         };
         let gateway = settings.gateway.clone();
+        let form_tokens = web::Data::new(console::FormTokens::from_tls_key(&settings.tls.key)?);
         let state = web::Data::new(AppState::new(settings, parts));
 
         let api_state = state.clone();
@@ -101,12 +102,14 @@ impl Application {
         let server = server::api(listener, server_tls, &gateway, admission, move || {
             App::new()
                 .app_data(api_state.clone())
+                .app_data(form_tokens.clone())
                 .app_data(
                     web::QueryConfig::default()
                         .error_handler(|e, _| ApiError::InvalidQuery(e.to_string()).into()),
                 )
                 .wrap(from_fn(unread_body::close_if_unread))
                 .wrap(from_fn(observe::observe))
+                .configure(console::routes)
                 .configure(api_routes)
         })?;
 

@@ -22,8 +22,10 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
         if !written.is_empty() {
             tracing::warn!(
                 files = written.len(),
+                p12_password = crate::pki::P12_PASSWORD,
                 "DEVELOPMENT CERTIFICATES CREATED under the certs directory: for development \
-                 only, never for a real network"
+                 only, never for a real network; members/<id>.p12 are for importing into a \
+                 browser"
             );
         }
     }

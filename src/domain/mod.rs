@@ -16,8 +16,8 @@ pub use records::{
 };
 pub use report::{Category, Classification, ContentKind, Hashes, Hosting, Item, Report, ReportId};
 pub use rules::{
-    decide_change, delivered_by_ack, holds_url_open, ChangeDecision, StatusChange, StatusRefusal,
-    MAX_BACKDATE,
+    decide_change, delivered_by_ack, holds_url_open, may_view, open_transitions, ChangeDecision,
+    StatusChange, StatusRefusal, MAX_BACKDATE,
 };
-pub use status::Status;
+pub use status::{ChangeField, Status};
 pub use url::{ReportedUrl, MAX_URL_LEN};

@@ -111,6 +111,45 @@ pub fn decide_change(
     Ok(ChangeDecision::Apply { notices })
 }
 
+/// The statuses `caller` may set on `item` now: each status the state machine has, asked of
+/// [`decide_change`] as a change made now (so a status added to [`Status::ALL`] shows up here by
+/// itself). A transition whose provider would be refused is still offered: the provider is
+/// chosen in the form, and the refusal, if any, comes from the same rule when it is made.
+pub fn open_transitions(item: &ItemRecord, caller: &Member, now: OffsetDateTime) -> Vec<Status> {
+    Status::ALL
+        .into_iter()
+        .filter(|&status| {
+            let probe = StatusChange {
+                gateway: String::new(),
+                item_id: item.item_id.clone(),
+                caller: caller.clone(),
+                status,
+                note: None,
+                at: now,
+                now,
+                provider: None,
+                providers: Vec::new(),
+            };
+            matches!(
+                decide_change(Some(item), &probe),
+                Ok(ChangeDecision::Apply { .. })
+            )
+        })
+        .collect()
+}
+
+/// Whether `member` may see `item` through the API: it submitted it (its report), it was
+/// routed to it or notified of it (its inbox), or, as a hosting provider operating the item's
+/// ASN, it may confirm its removal. Anyone else is told there is no such item.
+pub fn may_view(item: &ItemRecord, member: &Member) -> bool {
+    let asn = item.item.hosting.as_ref().and_then(|h| h.asn);
+    item.submitter == member.id
+        || item.routed_to.contains(&member.id)
+        || item.notified.contains(&member.id)
+        || (member.role == Role::HostingProvider
+            && asn.is_some_and(|asn| member.asns.contains(&asn)))
+}
+
 /// Whether acknowledging an entry of `kind` about an item now in `status` makes it `delivered`:
 /// a referral whose item is still `routed`.
 pub fn delivered_by_ack(kind: EntryKind, status: Status) -> bool {

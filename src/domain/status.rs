@@ -18,7 +18,63 @@ pub enum Status {
     Removed,
 }
 
+/// A field that a status change needs or may carry besides `status`, `note` and `at`; the one
+/// place that says which transition takes which (the console builds its forms from it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeField {
+    /// `provider`: the hosting provider to notify (optional; default: by the item's ASN).
+    Provider,
+}
+
+impl ChangeField {
+    /// The field's name in a status change's body (and in the console's forms).
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeField::Provider => "provider",
+        }
+    }
+}
+
 impl Status {
+    /// Every status, in the order of the state machine. A new status must be added here: the
+    /// exhaustive match in `index` does not compile until it is, and its test checks the order.
+    pub const ALL: [Status; 10] = [
+        Status::Routed,
+        Status::Delivered,
+        Status::Domestic,
+        Status::Unroutable,
+        Status::Duplicate,
+        Status::AssessedIllegal,
+        Status::AssessedNotIllegal,
+        Status::NoticeSent,
+        Status::StillOnline,
+        Status::Removed,
+    ];
+
+    /// The position of the status in [`Status::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Status::Routed => 0,
+            Status::Delivered => 1,
+            Status::Domestic => 2,
+            Status::Unroutable => 3,
+            Status::Duplicate => 4,
+            Status::AssessedIllegal => 5,
+            Status::AssessedNotIllegal => 6,
+            Status::NoticeSent => 7,
+            Status::StillOnline => 8,
+            Status::Removed => 9,
+        }
+    }
+
+    /// The fields a change to this status takes besides `status`, `note` and `at`.
+    pub fn change_fields(self) -> &'static [ChangeField] {
+        match self {
+            Status::NoticeSent => &[ChangeField::Provider],
+            _ => &[],
+        }
+    }
+
     /// Whether the state machine (README, "The receiving side") allows `self -> to`:
     ///
     /// ```text
@@ -78,18 +134,14 @@ impl Status {
 mod tests {
     use super::Status::{self, *};
 
-    const ALL: [Status; 10] = [
-        Routed,
-        Delivered,
-        Domestic,
-        Unroutable,
-        Duplicate,
-        AssessedIllegal,
-        AssessedNotIllegal,
-        NoticeSent,
-        StillOnline,
-        Removed,
-    ];
+    const ALL: [Status; 10] = Status::ALL;
+
+    #[test]
+    fn all_lists_every_status_once_in_index_order() {
+        for (i, status) in ALL.iter().enumerate() {
+            assert_eq!(status.index(), i, "{status:?}");
+        }
+    }
 
     #[test]
     fn the_state_machine_of_spec_exactly() {

@@ -5,7 +5,9 @@
 //!
 //! Layout, beside `tls.client_ca` (`certs/` in the default configuration): `ca.crt` and `ca.key`,
 //! the certificates named by `tls.cert`/`tls.key` and `delivery.client_cert`/`client_key`, and
-//! `members/<id>.crt` and `members/<id>.key`. Existing files are kept; only missing ones are made.
+//! `members/<id>.crt` and `members/<id>.key`, and `members/<id>.p12` (the certificate, its key and
+//! the CA, for importing into a browser; password [`P12_PASSWORD`]). Existing files are kept;
+//! only missing ones are made.
 
 use std::fs;
 use std::io::Write;
@@ -21,6 +23,17 @@ use crate::config::Settings;
 
 pub mod crl;
 pub mod sign;
+
+/// The password of every development `members/<id>.p12` (they are for development only; the
+/// README and the log of `dev-pki` say it).
+pub const P12_PASSWORD: &str = "hotline-dev";
+
+/// Where a member's development PKCS#12 bundle is.
+pub fn member_p12_path(settings: &Settings, member: &str) -> PathBuf {
+    certs_dir(settings)
+        .join("members")
+        .join(format!("{member}.p12"))
+}
 
 /// Where a member's development certificate and key are.
 pub fn member_cert_paths(settings: &Settings, member: &str) -> (PathBuf, PathBuf) {
@@ -105,7 +118,53 @@ pub fn ensure_dev_pki(settings: &Settings) -> anyhow::Result<Vec<PathBuf>> {
         write_public(&cert_path, cert.pem().as_bytes())?;
         written.extend([key_path, cert_path]);
     }
+    for member in &settings.members {
+        let p12 = member_p12_path(settings, &member.id);
+        if !p12.exists() {
+            let (cert, key) = member_cert_paths(settings, &member.id);
+            let bytes = pkcs12(&cert, &key, ca_cert_path, &member.id)?;
+            write_private(&p12, &bytes)?;
+            written.push(p12);
+        }
+    }
     Ok(written)
+}
+
+/// A PKCS#12 bundle of a member's certificate, its key and the CA, encrypted with
+/// [`P12_PASSWORD`] (PBES2 with AES-256, HMAC-SHA-256: what current browsers import).
+pub fn pkcs12(cert: &Path, key: &Path, ca: &Path, member: &str) -> anyhow::Result<Vec<u8>> {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+
+    let der = |path: &Path| {
+        CertificateDer::from_pem_file(path)
+            .with_context(|| format!("{} is not a PEM certificate", path.display()))
+    };
+    let key_der = PrivatePkcs8KeyDer::from_pem_file(key)
+        .with_context(|| format!("{} is not a PEM PKCS#8 private key", key.display()))?;
+    let parsed = |der: &[u8], path: &Path| {
+        Certificate::from_der(der)
+            .map_err(|e| anyhow::anyhow!("{}: {e:?}", path.display()))
+            .context("cannot put the certificate into a PKCS#12 bundle")
+    };
+    let leaf = parsed(&der(cert)?, cert)?;
+    let root = parsed(&der(ca)?, ca)?;
+    let private = PrivateKey::from_der(key_der.secret_pkcs8_der())
+        .map_err(|e| anyhow::anyhow!("{}: {e:?}", key.display()))?;
+    let mut store = KeyStore::new();
+    store.add_entry(
+        member,
+        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(
+            member.as_bytes(),
+            private,
+            [leaf, root],
+        )),
+    );
+    store
+        .writer(P12_PASSWORD)
+        .write()
+        .map_err(|e| anyhow::anyhow!("cannot write the PKCS#12 bundle of {member}: {e:?}"))
 }
 
 fn validity(params: &mut CertificateParams, days: i64) {
@@ -183,4 +242,49 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_pki_writes_a_p12_per_member_that_opens_with_the_documented_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::default();
+        settings.tls.client_ca = dir.path().join("certs/ca.crt");
+        settings.tls.cert = dir.path().join("certs/gateway.crt");
+        settings.tls.key = dir.path().join("certs/gateway.key");
+        settings.delivery.client_cert = dir.path().join("certs/client.crt");
+        settings.delivery.client_key = dir.path().join("certs/client.key");
+        settings.members = serde_json::from_value(serde_json::json!([
+            {"id": "hotline-fr", "role": "hotline", "country": "FR"}
+        ]))
+        .unwrap();
+        let written = ensure_dev_pki(&settings).unwrap();
+        let p12 = member_p12_path(&settings, "hotline-fr");
+        assert!(written.contains(&p12));
+        let bytes = fs::read(&p12).unwrap();
+        let store = p12_keystore::KeyStore::from_pkcs12(
+            &bytes,
+            P12_PASSWORD,
+            p12_keystore::Pkcs12ImportPolicy::Relaxed,
+        )
+        .unwrap();
+        let (_, chain) = store.private_key_chain().unwrap();
+        assert!(chain.certs()[0].subject().contains("hotline-fr"));
+        assert_eq!(
+            chain.certs().len(),
+            2,
+            "the member's certificate and the CA"
+        );
+        assert!(p12_keystore::KeyStore::from_pkcs12(
+            &bytes,
+            "wrong",
+            p12_keystore::Pkcs12ImportPolicy::Relaxed
+        )
+        .is_err());
+        // Kept as it is on the next run.
+        assert!(ensure_dev_pki(&settings).unwrap().is_empty());
+    }
 }

@@ -5,13 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::actions;
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::routes::body::read_json_body;
-use crate::schemas::FieldError;
 use crate::state::AppState;
-use crate::store::{Acknowledgement, StoreError};
-use crate::telemetry::Escaped;
+use crate::store::StoreError;
 use crate::wire;
 
 const DEFAULT_LIMIT: usize = 100;
@@ -92,22 +91,7 @@ pub async fn ack(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_body(&req, payload, &state.settings.gateway).await?;
     let cursor = state.schemas.parse_ack(&body)?;
-    let ack = Acknowledgement {
-        gateway: state.settings.gateway.id.clone(),
-        member: caller.id().to_owned(),
-        cursor,
-        now: state.clock.now(),
-    };
-    let notify = state.store.acknowledge(ack).await.map_err(|e| match e {
-        StoreError::NoSuchCursor => ApiError::Validation(vec![FieldError {
-            pointer: "/cursor".into(),
-            message: "no entry of this inbox has this cursor yet".into(),
-        }]),
-        other => other.into(),
-    })?;
-    tracing::info!(member = %Escaped(caller.id()), cursor, "inbox acknowledged");
-    state.deliveries.wake(&notify);
-    state.deliveries.wake([&caller.0.id]);
+    actions::acknowledge(&state, &caller.0, cursor).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -5,7 +5,11 @@
 //!
 //! Time to removal (from the gateway's receipt of an item to its `removed`) is a histogram with
 //! logarithmic buckets (`BUCKETS_PER_DOUBLING` per doubling of seconds), so p50 and p90 are exact
-//! to within about 2%.
+//! to within about 2%. The console's figures are counters too, moved by the same removal: the
+//! histogram per hosting country (`removal_cc/CC/…`) and removals and those within 72 h per ISO
+//! week of the removal (`removal_week/YYYY-Www/…`). So a statistics page reads a few counters
+//! per country and per week, never the items; removals made before these counters existed are
+//! in the totals only.
 
 use std::collections::BTreeMap;
 
@@ -35,9 +39,11 @@ pub fn new_item(status: Status, country: Option<&Country>) -> Vec<(String, i64)>
     counts
 }
 
-/// The counters a status change moves; a removal also goes into the time-to-removal histogram.
+/// The counters a status change moves; a removal also goes into the time-to-removal histogram,
+/// its hosting country's and its week's.
 pub fn status_moved(
     (from, to): (Status, Status),
+    country: Option<&Country>,
     received_at: OffsetDateTime,
     at: OffsetDateTime,
 ) -> Vec<(String, i64)> {
@@ -49,11 +55,71 @@ pub fn status_moved(
         let seconds = (at - received_at).whole_seconds().max(0);
         counts.push((format!("removal/bucket/{:05}", bucket(seconds)), 1));
         counts.push(("removal/count".to_owned(), 1));
+        if let Some(cc) = country {
+            counts.push((format!("removal_cc/{cc}/bucket/{:05}", bucket(seconds)), 1));
+        }
+        let (year, week, _) = at.to_iso_week_date();
+        let week = format!("removal_week/{year:04}-W{week:02}");
+        counts.push((format!("{week}/count"), 1));
         if seconds <= SECONDS_72H {
             counts.push(("removal/within_72h".to_owned(), 1));
+            counts.push((format!("{week}/within_72h"), 1));
         }
     }
     counts
+}
+
+/// Upper bounds (seconds, exclusive) of the coarse ranges the console shows a distribution in;
+/// the last range is everything above the last bound.
+pub const DISTRIBUTION_BOUNDS: [u64; 5] = [3600, 6 * 3600, 24 * 3600, 72 * 3600, 7 * 24 * 3600];
+
+/// A histogram of removals: buckets in bucket order, and their total.
+#[derive(Debug, Default, PartialEq)]
+pub struct Histogram {
+    buckets: Vec<(u32, u64)>,
+    pub count: u64,
+}
+
+impl Histogram {
+    fn add(&mut self, bucket: u32, n: u64) {
+        self.buckets.push((bucket, n));
+        self.count += n;
+    }
+
+    /// The time to removal that a share `p` of these removals took at most, in whole seconds;
+    /// `None` when there are none.
+    pub fn percentile(&self, p: f64) -> Option<u64> {
+        let rank = (p * self.count as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for &(b, n) in &self.buckets {
+            seen += n;
+            if seen >= rank {
+                return Some(bucket_value(b).round() as u64);
+            }
+        }
+        None
+    }
+
+    /// How many removals fall in each range of [`DISTRIBUTION_BOUNDS`] (and above the last).
+    pub fn distribution(&self) -> [u64; DISTRIBUTION_BOUNDS.len() + 1] {
+        let mut ranges = [0; DISTRIBUTION_BOUNDS.len() + 1];
+        for &(b, n) in &self.buckets {
+            let seconds = bucket_value(b).round() as u64;
+            let range = DISTRIBUTION_BOUNDS
+                .iter()
+                .position(|&bound| seconds < bound)
+                .unwrap_or(DISTRIBUTION_BOUNDS.len());
+            ranges[range] += n;
+        }
+        ranges
+    }
+}
+
+/// Removals in one ISO week, and how many of them within 72 hours of receipt.
+#[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
+pub struct Week {
+    pub removed: u64,
+    pub within_72h: u64,
 }
 
 /// The statistics, read back from the counters.
@@ -68,6 +134,10 @@ pub struct Stats {
     /// Items removed.
     pub removed: u64,
     within_72h: u64,
+    /// Removals by hosting country (counted since these counters exist).
+    pub removal_by_country: BTreeMap<String, Histogram>,
+    /// Removals by ISO week of the removal (`2026-W49`), in order.
+    pub weeks: BTreeMap<String, Week>,
 }
 
 impl Stats {
@@ -87,9 +157,27 @@ impl Stats {
                 stats.removed = n;
             } else if key == "removal/within_72h" {
                 stats.within_72h = n;
+            } else if let Some(rest) = key.strip_prefix("removal_cc/") {
+                if let Some((cc, b)) = rest.split_once("/bucket/") {
+                    let b = b.parse::<u32>().unwrap_or(0);
+                    stats
+                        .removal_by_country
+                        .entry(cc.to_owned())
+                        .or_default()
+                        .add(b, n);
+                }
+            } else if let Some(rest) = key.strip_prefix("removal_week/") {
+                if let Some(w) = rest.strip_suffix("/count") {
+                    stats.weeks.entry(w.to_owned()).or_default().removed = n;
+                } else if let Some(w) = rest.strip_suffix("/within_72h") {
+                    stats.weeks.entry(w.to_owned()).or_default().within_72h = n;
+                }
             }
         }
         stats.buckets.sort_unstable();
+        for histogram in stats.removal_by_country.values_mut() {
+            histogram.buckets.sort_unstable();
+        }
         stats
     }
 

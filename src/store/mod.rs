@@ -134,6 +134,49 @@ impl Store {
         }
     }
 
+    /// Up to `limit` entries of `member`'s inbox before cursor `before` (default: from the
+    /// last), newest first, each known to be durable (the console's inbox).
+    pub async fn inbox_newest(
+        &self,
+        member: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<InboxEntry>, StoreError> {
+        match self {
+            Store::Sled(s) => s.inbox_newest(member, before, limit).await,
+            Store::Postgres(s) => s.inbox_newest(member, before, limit).await,
+        }
+    }
+
+    /// The item `item_id`, whoever may see it (the caller decides: `domain::may_view`).
+    pub async fn item(&self, item_id: &str) -> Result<Option<ItemRecord>, StoreError> {
+        let item_id = item_id.to_owned();
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.item(&item_id)).await,
+            Store::Postgres(s) => s.item(&item_id).await,
+        }
+    }
+
+    /// Up to `limit` of `member`'s reports whose id sorts before `before` (default: from the
+    /// last), last id first, each with its items (the console's reports page).
+    pub async fn reports_newest(
+        &self,
+        member: &str,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(ReportRecord, Vec<ItemRecord>)>, StoreError> {
+        match self {
+            Store::Sled(s) => {
+                let (member, before) = (member.to_owned(), before.map(str::to_owned));
+                blocking(s, move |s| {
+                    s.reports_newest(&member, before.as_deref(), limit)
+                })
+                .await
+            }
+            Store::Postgres(s) => s.reports_newest(member, before, limit).await,
+        }
+    }
+
     /// The first entry of `member`'s inbox at or after cursor `from`, known to be durable.
     pub async fn inbox_entry_from(
         &self,

@@ -17,6 +17,7 @@ mod bench;
 mod cert_paths;
 mod cli;
 mod conformance;
+mod console;
 mod crash;
 mod crl;
 mod deploy;

@@ -22,6 +22,8 @@ mod postgres;
 mod admin;
 #[path = "../api/conformance.rs"]
 mod conformance;
+#[path = "../api/console/pages.rs"]
+mod console_pages;
 #[path = "../api/errors/mod.rs"]
 mod errors;
 mod faults;

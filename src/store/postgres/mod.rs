@@ -16,6 +16,7 @@
 //! is on disk.
 
 mod audit;
+mod browse;
 pub mod connect;
 mod copy;
 mod inbox;

@@ -288,6 +288,7 @@ impl<'a> Work<'a> {
     ) -> Result<u64, StoreError> {
         self.count(counters::status_moved(
             (item.status, status),
+            item.hosting_country.as_ref(),
             item.received_at,
             facts.at,
         ));

@@ -131,7 +131,11 @@ impl SledStore {
 }
 
 /// An inbox entry as stored at `cursor`, with the item it tells of.
-fn with_item(items: &Table, cursor: u64, stored: &[u8]) -> Result<InboxEntry, StoreError> {
+pub(super) fn with_item(
+    items: &Table,
+    cursor: u64,
+    stored: &[u8],
+) -> Result<InboxEntry, StoreError> {
     let entry: StoredEntry = from_json(stored)?;
     let item = items.get(entry.item_id.as_bytes())?.ok_or_else(|| {
         StoreError::Corrupt(anyhow::anyhow!(

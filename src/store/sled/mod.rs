@@ -30,6 +30,7 @@
 //! is acknowledged to a member before [`GroupCommit::durable`].
 
 mod audit;
+mod browse;
 mod commit;
 mod copy;
 mod inbox;

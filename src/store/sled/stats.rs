@@ -20,10 +20,11 @@ pub(super) fn item_added(tx: &Tx<'_>, status: Status, country: Option<&Country>)
 pub(super) fn status_moved(
     tx: &Tx<'_>,
     moved: (Status, Status),
+    country: Option<&Country>,
     received_at: OffsetDateTime,
     at: OffsetDateTime,
 ) -> TxResult<()> {
-    for (key, n) in counters::status_moved(moved, received_at, at) {
+    for (key, n) in counters::status_moved(moved, country, received_at, at) {
         tx.count(&key, n)?;
     }
     Ok(())

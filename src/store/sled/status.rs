@@ -114,7 +114,13 @@ pub(super) fn record_change(
     facts: &EntryFacts<'_>,
     now: OffsetDateTime,
 ) -> TxResult<u64> {
-    super::stats::status_moved(tx, (item.status, status), item.received_at, facts.at)?;
+    super::stats::status_moved(
+        tx,
+        (item.status, status),
+        item.hosting_country.as_ref(),
+        item.received_at,
+        facts.at,
+    )?;
     let seq = tx.audit(chain::status_event(item, status, (facts.by, facts.at)))?;
     item.status = status;
     item.history.push(HistoryEntry {

@@ -363,3 +363,37 @@ async fn both_gateways_sign_checkpoints_of_one_tree_each_consistent_with_the_oth
     assert_eq!(proof.status(), 200);
     assert_store_intact(&pair.a.settings, 12);
 }
+
+#[tokio::test]
+async fn a_console_form_from_one_gateway_is_accepted_by_the_other() {
+    use crate::console_pages::{page, post, token};
+    let pair = spawn_two(|_| {}).await;
+    let id = pair
+        .a
+        .submit_id(
+            "hotline-fr",
+            "FR-CONSOLE",
+            "https://files.example.nl/c.jpg",
+            json!({"country": "NL"}),
+        )
+        .await;
+    // The form comes from one gateway, the post goes to the other (they share the TLS key
+    // behind one name, and so the key of the form tokens).
+    let (_, form) = page(&pair.a, "hotline-nl", &format!("/console/items/{id}")).await;
+    let path = format!("/console/items/{id}/status");
+    let (status, _) = post(
+        &pair.b,
+        "hotline-nl",
+        &path,
+        &[("token", &token(&form)), ("status", "assessed_illegal")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    for app in pair.both() {
+        let (_, item) = page(app, "hotline-fr", &format!("/console/items/{id}")).await;
+        assert!(
+            item.contains("assessed illegal"),
+            "not seen on every gateway"
+        );
+    }
+}
