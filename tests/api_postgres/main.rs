@@ -6,7 +6,8 @@
 //! defaults), which the `api` binary runs once. For PostgreSQL alone: `multi`, two gateways on
 //! one database (started by `gateways`), each rule of the contract across them; `faults`, a
 //! gateway killed under load while another serves on, and the database stopped and started
-//! under load; `store_copy`, a store copied from sled to PostgreSQL and back; `schema`, the
+//! under load; `backup`, `pg_dump` under load and `pg_restore` as the operator's guide has them;
+//! `store_copy`, a store copied from sled to PostgreSQL and back; `schema`, the
 //! migrations and a schema newer than the gateway.
 //!
 //! Some helpers of the shared files are not used by the suites run here.
@@ -20,6 +21,7 @@ mod postgres;
 
 #[path = "../api/admin.rs"]
 mod admin;
+mod backup;
 #[path = "../api/conformance.rs"]
 mod conformance;
 #[path = "../api/console/pages.rs"]

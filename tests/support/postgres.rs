@@ -142,6 +142,19 @@ impl PgServer {
         }
     }
 
+    /// One of the server's programs (`psql`, `createdb`, ...) as the superuser over the unix
+    /// socket, as an operator runs it on the database's host with `sudo -u postgres`: the
+    /// `postgres` OS user when the tests run as root, and `PGHOST`, `PGPORT` and `PGUSER`
+    /// naming this server, so that its arguments are those the operator types.
+    pub fn superuser(&self, name: &str) -> Command {
+        let mut command = self.program(name);
+        command
+            .env("PGHOST", &self.dir)
+            .env("PGPORT", self.port.to_string())
+            .env("PGUSER", "postgres");
+        command
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
