@@ -9,9 +9,26 @@ use super::{Country, ReportedUrl};
 
 /// A member's own identifier for a report: 1 to 128 of `A-Za-z0-9._:-`, but not `.` or `..`
 /// (which cannot be a path segment of `GET /v1/reports/{report_id}`).
+///
+/// Deserialised through [`ReportId::parse`], so serde builds none that breaks the rule (which has
+/// not changed since the first version, so nothing stored earlier is refused).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct ReportId(String);
+
+impl TryFrom<String> for ReportId {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<ReportId, String> {
+        ReportId::parse(&raw)
+    }
+}
+
+impl From<ReportId> for String {
+    fn from(id: ReportId) -> String {
+        id.0
+    }
+}
 
 impl ReportId {
     pub fn parse(raw: &str) -> Result<ReportId, String> {
@@ -115,5 +132,21 @@ impl Report {
 
     pub fn items(&self) -> &[Item] {
         &self.items
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReportId;
+
+    #[test]
+    fn a_report_id_is_deserialised_through_its_parser() {
+        let id: ReportId = serde_json::from_str("\"FR-2026.1:a_b\"").unwrap();
+        assert_eq!(id.as_str(), "FR-2026.1:a_b");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"FR-2026.1:a_b\"");
+        let long = format!("\"{}\"", "a".repeat(129));
+        for bad in ["\"\"", "\".\"", "\"..\"", "\"a/b\"", "\"a b\"", &long, "1"] {
+            assert!(serde_json::from_str::<ReportId>(bad).is_err(), "{bad}");
+        }
     }
 }

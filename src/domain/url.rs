@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+mod stored;
+
 /// The longest URL a report may carry.
 pub const MAX_URL_LEN: usize = 2048;
 
@@ -27,7 +29,19 @@ pub const MAX_URL_LEN: usize = 2048;
 /// such as U+00AD dropped), the default port and the fragment dropped (the WHATWG URL
 /// serialisation), so two URLs that differ only in those respects have the same `normalized`,
 /// and normalising twice changes nothing.
+///
+/// Read back from a store (a sled record, a PostgreSQL row, a `store copy` dump), a
+/// `ReportedUrl` is not parsed again: a URL taken before a rule got stricter (the backslash
+/// before the path, user-info, the IDNA rules of a newer `url` crate) must still load, and its
+/// `normalized` must stay the key its duplicates were found by. Deserialising therefore checks
+/// only what every version ever stored, by the text: `original` is at most [`MAX_URL_LEN`]
+/// characters, names the `http` or `https` scheme and has a non-empty host part; `normalized`
+/// begins `http://` or `https://` and a host (as the WHATWG serialisation always does).
+/// Anything else is a corrupt record, refused on read. A report body never comes this way: it
+/// is parsed, with every rule above, by [`ReportedUrl::parse`]
+/// (`crate::schemas::Schemas::parse_report`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "stored::StoredUrl")]
 pub struct ReportedUrl {
     original: String,
     normalized: String,
