@@ -93,11 +93,16 @@ impl From<StoreError> for ApiError {
                     ),
                 }])
             }
-            // Each inbox route says what the cursor was (a query or a body field).
+            // Produced by `InboxPosition::page_start` (store/ops.rs, both backends' inbox pages)
+            // and by an acknowledgement past the last entry (store/sled/inbox.rs,
+            // store/postgres/inbox.rs); routes/inbox.rs and actions::acknowledge answer it
+            // themselves, saying what the cursor was (a query or a body field).
             StoreError::NoSuchCursor => ApiError::NotFound,
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Corrupt(cause) => ApiError::Internal(cause),
-            // Only a report submission can conflict, and its route says which report.
+            // Produced only by a report submission (store/sled/reports.rs,
+            // store/postgres/reports.rs), whose route (routes/reports.rs) answers it with the
+            // report's id; reaching here is a bug.
             StoreError::Conflict => ApiError::Internal(anyhow::anyhow!("unexpected conflict")),
         }
     }
