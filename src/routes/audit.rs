@@ -8,13 +8,14 @@
 //! gateway made itself (`delivered` on an acknowledgement), gets 404, as for an event that does
 //! not exist.
 
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::identity::Caller;
+use crate::routes::json_bytes;
 use crate::state::AppState;
 
 /// A whole number from a query parameter, or what is wrong with it.
@@ -33,12 +34,6 @@ fn number(name: &str, value: &Option<String>) -> Result<u64, ApiError> {
         .map_err(|_| ApiError::InvalidQuery(format!("{name} is too large")))
 }
 
-fn signed_json(body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(body)
-}
-
 /// The tree now, signed: `{"gateway", "size", "root", "at", "signature"}`.
 pub async fn checkpoint(
     _caller: Caller,
@@ -52,7 +47,7 @@ pub async fn checkpoint(
         state.clock.now(),
     )
     .map_err(ApiError::Internal)?;
-    Ok(signed_json(body))
+    Ok(json_bytes(StatusCode::OK, body))
 }
 
 #[derive(Deserialize)]

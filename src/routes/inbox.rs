@@ -1,6 +1,6 @@
 //! `GET /v1/inbox`, `POST /v1/inbox/ack` and `GET /v1/inbox/delivery`: what a member receives.
 
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -9,6 +9,7 @@ use crate::actions;
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::routes::body::read_json_body;
+use crate::routes::json_bytes;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::wire;
@@ -77,9 +78,7 @@ pub async fn page(
         body.extend_from_slice(entry);
     }
     body.extend_from_slice(format!("],\"next\":\"{next}\"}}").as_bytes());
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(body))
+    Ok(json_bytes(StatusCode::OK, body))
 }
 
 /// Acknowledges every entry up to the cursor: 204.

@@ -1,12 +1,13 @@
 //! `POST /v1/items/{item_id}/status`: a member moves an item through the state machine.
 
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::actions;
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::routes::body::read_json_body;
+use crate::routes::json_bytes;
 use crate::state::AppState;
 
 /// 200 with a signed `status.accepted` receipt (the earlier one for a repeated transition).
@@ -21,7 +22,5 @@ pub async fn change_status(
     let now = state.clock.now();
     let (request, at) = state.schemas.parse_status_change(&body, now)?;
     let receipt = actions::change_status(&state, caller.0, path.into_inner(), request, at).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(receipt))
+    Ok(json_bytes(StatusCode::OK, receipt))
 }

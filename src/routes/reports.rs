@@ -1,6 +1,6 @@
 //! `POST /v1/reports` and `GET /v1/reports/{report_id}`.
 
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tracing::Instrument;
 
@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::receipts::canonical_sha256;
 use crate::routes::body::read_json_body;
+use crate::routes::json_bytes;
 use crate::routing::Router;
 use crate::state::AppState;
 use crate::store::{Accepted, NewReport, StoreError};
@@ -79,11 +80,11 @@ pub async fn submit(
             state.metrics.reports_accepted.inc();
             state.metrics.items_accepted.inc_by(items as u64);
             state.deliveries.wake(&notify);
-            Ok(json_bytes(HttpResponse::Accepted(), receipt))
+            Ok(json_bytes(StatusCode::ACCEPTED, receipt))
         }
         Ok(Accepted::Replay(receipt)) => {
             tracing::info!("report resubmitted unchanged; first receipt sent again");
-            Ok(json_bytes(HttpResponse::Ok(), receipt))
+            Ok(json_bytes(StatusCode::OK, receipt))
         }
         Err(StoreError::Conflict) => Err(ApiError::ReportConflict { report_id }),
         Err(other) => Err(other.into()),
@@ -101,10 +102,4 @@ pub async fn view(
         Some((report, items)) => Ok(HttpResponse::Ok().json(wire::report_view(&report, &items))),
         None => Err(ApiError::NotFound),
     }
-}
-
-fn json_bytes(mut builder: actix_web::HttpResponseBuilder, bytes: Vec<u8>) -> HttpResponse {
-    builder
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(bytes)
 }
