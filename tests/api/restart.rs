@@ -1,5 +1,6 @@
 //! A restart keeps everything: reports, routing, receipts, keys, the duplicate index; and an
-//! embedded store written by an older version is read (its open-URL index rewritten).
+//! embedded store written by an older version is read (its open-URL index rewritten, a URL
+//! taken before a rule got stricter), while a record forged into nonsense is refused.
 
 use serde_json::{json, Value};
 
@@ -149,4 +150,51 @@ async fn an_open_url_indexed_by_an_older_version_keeps_its_duplicates() {
         "routed",
         &["police-be"],
     );
+}
+
+/// Sets the stored `original` of the URL of item `item_id` in the embedded store at `data`.
+fn rewrite_stored_url(data: &std::path::Path, item_id: &str, original: &str) {
+    let db = sled::open(data).unwrap();
+    let tree = db.open_tree("store").unwrap();
+    // Table 3 of the tree `store`: items by id.
+    let key = [&[3u8][..], item_id.as_bytes()].concat();
+    let mut record: Value = serde_json::from_slice(&tree.get(&key).unwrap().unwrap()).unwrap();
+    record["item"]["url"]["original"] = json!(original);
+    tree.insert(key, serde_json::to_vec(&record).unwrap())
+        .unwrap();
+    db.flush().unwrap();
+}
+
+/// A URL stored before today's rules refused it (a backslash before the path) is read back as
+/// it was; one forged into something that is no URL is a corrupt record: 500, never taken.
+#[tokio::test]
+async fn a_stored_url_is_checked_on_read_but_not_refused_by_newer_rules() {
+    let app = spawn_app().await;
+    let url = "https://files.example.nl/a.jpg";
+    let id = app
+        .submit_id("hotline-fr", "FR-1", url, json!({"country": "NL"}))
+        .await;
+    let data = app.settings.gateway.data_dir.clone();
+    let older = "https://old.example\\@files.example.nl/a.jpg";
+    let (at, item) = (data.clone(), id.clone());
+    let app = app
+        .restart_with(move || rewrite_stored_url(&at, &item, older))
+        .await;
+    let response = app.get_report("hotline-fr", "FR-1").await;
+    assert_eq!(response.status(), 200);
+    let view: Value = response.json().await.unwrap();
+    assert_eq!(view["items"][0]["url"], older, "{view}");
+    // Its normal form is still the one it was stored with: the duplicate rule finds it.
+    let again = app
+        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "NL"})))
+        .await;
+    assert_eq!(again[0]["duplicate_of"], id.as_str(), "{again:?}");
+
+    let app = app
+        .restart_with(move || rewrite_stored_url(&data, &id, "not a url"))
+        .await;
+    let response = app.get_report("hotline-fr", "FR-1").await;
+    assert_eq!(response.status(), 500);
+    let problem = response.text().await.unwrap();
+    assert!(!problem.contains("not a url"), "{problem}");
 }

@@ -1,7 +1,8 @@
 //! The database schema: `hotline-gateway migrate` brings a fresh database up to date (and says
 //! so, then that there is nothing to do); a gateway refuses to start on a schema newer than it
 //! knows, and so does `migrate`, saying why, and nothing is changed; a version-1 database with
-//! audit events gets its Merkle tree from `migrate` (version 2), and it verifies.
+//! audit events gets its Merkle tree from `migrate` (version 2), and it verifies; a URL stored
+//! before a rule got stricter is read back, and one forged into no URL is a corrupt record.
 
 use std::process::Command;
 
@@ -136,4 +137,44 @@ async fn a_version_1_database_with_events_gets_its_audit_tree_from_the_migration
             .status(),
         200
     );
+}
+
+/// An item's record is JSON in a text column: a URL stored before today's rules refused it (a
+/// backslash before the path) is read back as it was; one forged into no URL is a corrupt
+/// record, 500.
+#[tokio::test]
+async fn a_stored_url_is_checked_on_read_but_not_refused_by_newer_rules() {
+    let app = crate::helpers::spawn_app().await;
+    let id = app
+        .submit_id(
+            "hotline-fr",
+            "FR-1",
+            "https://files.example.nl/a.jpg",
+            serde_json::json!({"country": "NL"}),
+        )
+        .await;
+    let db = connect(&app.settings.store.url, 1).await.unwrap();
+    let older = "https://old.example\\@files.example.nl/a.jpg";
+    for (original, status) in [(older, 200), ("not a url", 500)] {
+        db.pool()
+            .get()
+            .await
+            .unwrap()
+            .execute(
+                "UPDATE items SET record = jsonb_set(record::jsonb, '{item,url,original}', \
+                 to_jsonb($1::text))::text WHERE item_id = $2",
+                &[&original, &id],
+            )
+            .await
+            .unwrap();
+        let response = app.get_report("hotline-fr", "FR-1").await;
+        assert_eq!(response.status(), status, "{original}");
+        let text = response.text().await.unwrap();
+        if status == 200 {
+            let view: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(view["items"][0]["url"], original, "{view}");
+        } else {
+            assert!(!text.contains(original), "{text}");
+        }
+    }
 }
