@@ -132,6 +132,26 @@ fn largest_power_below(n: u64) -> u64 {
     1 << (63 - (n - 1).leading_zeros())
 }
 
+/// One step down from the subtree `[start, end)`, split after its first `k` leaves: into the
+/// left part when `left` (the right part is a proof's subtree), else into the right part (and
+/// the left part is). How both proofs' subtrees are found (RFC 9162 2.1.3.1 and 2.1.4.1).
+fn descend(spans: &mut Vec<Span>, (start, end): (&mut u64, &mut u64), k: u64, left: bool) {
+    let middle = *start + k;
+    if left {
+        spans.push(Span {
+            start: middle,
+            end: *end,
+        });
+        *end = middle;
+    } else {
+        spans.push(Span {
+            start: *start,
+            end: middle,
+        });
+        *start = middle;
+    }
+}
+
 /// The subtrees whose hashes are the inclusion proof of leaf `index` in the tree of `size`
 /// leaves (RFC 9162 2.1.3.1), in proof order. Needs `index < size`.
 pub fn inclusion_spans(index: u64, size: u64) -> Vec<Span> {
@@ -140,19 +160,8 @@ pub fn inclusion_spans(index: u64, size: u64) -> Vec<Span> {
     // Down from the root; the proof lists siblings from the leaf up, so reverse at the end.
     while end - start > 1 {
         let k = largest_power_below(end - start);
-        if index < start + k {
-            spans.push(Span {
-                start: start + k,
-                end,
-            });
-            end = start + k;
-        } else {
-            spans.push(Span {
-                start,
-                end: start + k,
-            });
-            start += k;
-        }
+        let left = index < start + k;
+        descend(&mut spans, (&mut start, &mut end), k, left);
     }
     spans.reverse();
     spans
@@ -168,19 +177,10 @@ pub fn consistency_spans(from: u64, to: u64) -> Vec<Span> {
     let (mut m, mut start, mut end, mut complete) = (from, 0, to, true);
     while m != end - start {
         let k = largest_power_below(end - start);
-        if m <= k {
-            spans.push(Span {
-                start: start + k,
-                end,
-            });
-            end = start + k;
-        } else {
-            spans.push(Span {
-                start,
-                end: start + k,
-            });
+        let left = m <= k;
+        descend(&mut spans, (&mut start, &mut end), k, left);
+        if !left {
             m -= k;
-            start += k;
             complete = false;
         }
     }
@@ -216,26 +216,14 @@ pub fn verify_inclusion(
     if index >= size {
         return Err(ProofError::OutOfRange { index, size });
     }
-    let (mut f, mut s, mut r) = (index, size - 1, *leaf);
-    for p in proof {
-        if s == 0 {
-            return Err(ProofError::WrongLength);
-        }
-        if f & 1 == 1 || f == s {
-            r = node_hash(p, &r);
-            while f & 1 == 0 && f != 0 {
-                f >>= 1;
-                s >>= 1;
-            }
+    let mut r = *leaf;
+    climb(index, size - 1, proof, |p, left| {
+        r = if left {
+            node_hash(p, &r)
         } else {
-            r = node_hash(&r, p);
-        }
-        f >>= 1;
-        s >>= 1;
-    }
-    if s != 0 {
-        return Err(ProofError::WrongLength);
-    }
+            node_hash(&r, p)
+        };
+    })?;
     if &r != root {
         return Err(ProofError::Mismatch);
     }
@@ -281,28 +269,46 @@ pub fn verify_consistency(
         s >>= 1;
     }
     let (mut fr, mut sr) = (*first, *first);
-    for c in rest {
+    climb(f, s, rest, |c, left| {
+        if left {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+        } else {
+            sr = node_hash(&sr, c);
+        }
+    })?;
+    if &fr != old_root || &sr != new_root {
+        return Err(ProofError::Mismatch);
+    }
+    Ok(())
+}
+
+/// The walk up the tree that both proofs make (RFC 9162 2.1.3.2 and 2.1.4.2): from node `f` of
+/// a level whose last node is `s`, one proof hash a level; `step(hash, left)` folds the hash
+/// in, `left` when it is the left sibling. The proof must end exactly at the root.
+fn climb(
+    mut f: u64,
+    mut s: u64,
+    proof: &[Hash],
+    mut step: impl FnMut(&Hash, bool),
+) -> Result<(), ProofError> {
+    for p in proof {
         if s == 0 {
             return Err(ProofError::WrongLength);
         }
-        if f & 1 == 1 || f == s {
-            fr = node_hash(c, &fr);
-            sr = node_hash(c, &sr);
+        let left = f & 1 == 1 || f == s;
+        step(p, left);
+        if left {
             while f & 1 == 0 && f != 0 {
                 f >>= 1;
                 s >>= 1;
             }
-        } else {
-            sr = node_hash(&sr, c);
         }
         f >>= 1;
         s >>= 1;
     }
     if s != 0 {
         return Err(ProofError::WrongLength);
-    }
-    if &fr != old_root || &sr != new_root {
-        return Err(ProofError::Mismatch);
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
 use crate::clock;
-use crate::domain::{EntryKind, ItemRecord, ReportRecord, Status, StoredEntry};
+use crate::domain::{EntryKind, ItemRecord, ReportRecord, Status, StatusChange, StoredEntry};
 use crate::receipts::Signer;
 use crate::store::Stats;
 
@@ -67,6 +67,21 @@ pub struct StatusReceipt<'a> {
     pub at: OffsetDateTime,
     /// The index of the change's event in the audit log's Merkle tree.
     pub audit_index: u64,
+}
+
+impl<'a> StatusReceipt<'a> {
+    /// The receipt of `change` to item `item_id`, whose event is `audit_index` in the audit
+    /// log: as both backends sign it.
+    pub fn of(change: &'a StatusChange, item_id: &'a str, audit_index: u64) -> StatusReceipt<'a> {
+        StatusReceipt {
+            gateway: &change.gateway,
+            member: &change.caller.id,
+            item_id,
+            status: change.status,
+            at: change.at,
+            audit_index,
+        }
+    }
 }
 
 /// The `receipt` object of an accepted status change (`status.accepted`).

@@ -64,22 +64,14 @@ impl Connection {
             ),
         };
         let ca = self.ca.clone().unwrap_or(settings.tls.client_ca.clone());
-        let tls = crate::tls::client_config(&ca, &cert, &key)
-            .with_context(|| format!("cannot use the certificate {}", cert.display()))?;
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .context("cannot build the HTTPS client")?;
+        let http = super::member_client::https_client(&ca, (&cert, &key), || {
+            format!("cannot use the certificate {}", cert.display())
+        })?;
         let base = match &self.url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!(
                 "https://{}",
-                settings
-                    .gateway
-                    .listen
-                    .replace("0.0.0.0", "127.0.0.1")
-                    .replace("[::]", "[::1]")
+                super::member_client::loopback_for(&settings.gateway.listen)
             ),
         };
         Ok(Client { http, base })

@@ -5,6 +5,7 @@ pub mod audit_member;
 pub mod backup;
 pub mod bench;
 pub mod keys;
+pub mod member_client;
 pub mod migrate;
 pub mod pki;
 pub mod serve;

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use super::member_client::{https_client, loopback_for};
 use crate::config::Settings;
 use crate::pki::member_cert_paths;
-use crate::tls;
 
 pub async fn run(
     settings: &Settings,
@@ -18,13 +18,9 @@ pub async fn run(
     let body = std::fs::read(file)
         .with_context(|| format!("cannot read the report {}", file.display()))?;
     let (cert, key) = member_cert_paths(settings, member);
-    let tls = tls::client_config(&settings.tls.client_ca, &cert, &key)
-        .with_context(|| format!("cannot use the certificate of member {member}"))?;
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .context("cannot build the HTTPS client")?;
+    let client = https_client(&settings.tls.client_ca, (&cert, &key), || {
+        format!("cannot use the certificate of member {member}")
+    })?;
     let base = match base_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("https://{}", loopback_for(&settings.gateway.listen)),
@@ -45,11 +41,4 @@ pub async fn run(
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// A listen address on every interface is reached on loopback.
-fn loopback_for(listen: &str) -> String {
-    listen
-        .replace("0.0.0.0", "127.0.0.1")
-        .replace("[::]", "[::1]")
 }

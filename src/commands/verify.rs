@@ -151,13 +151,9 @@ async fn fetched(args: &VerifyArgs, url: &str) -> anyhow::Result<Vec<Jwk>> {
         Some(ca) => ca.clone(),
         None => settings()?.tls.client_ca,
     };
-    let tls = crate::tls::client_config(&ca, &cert, &key)
-        .with_context(|| format!("cannot use the certificate {}", cert.display()))?;
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .context("cannot build the HTTPS client")?;
+    let client = super::member_client::https_client(&ca, (&cert, &key), || {
+        format!("cannot use the certificate {}", cert.display())
+    })?;
     let keys_url = format!("{}/v1/keys", url.trim_end_matches('/'));
     let response = client
         .get(&keys_url)

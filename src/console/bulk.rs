@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::filter::Choice;
 use super::i18n::Tr;
 use super::render::{error_page, html, Layout};
-use super::security::posted_form;
+use super::security::{posted_form, PostedForm};
 use crate::actions;
 use crate::domain::{ChangeField, Status};
 use crate::error::ApiError;
@@ -81,15 +81,9 @@ pub async fn change_one(
     caller: &Caller,
     t: Tr,
     item_id: &str,
-    fields: &[(String, String)],
+    fields: &PostedForm,
 ) -> Result<Option<String>, ApiError> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    };
+    let field = |name: &str| fields.field(name).map(str::trim).filter(|v| !v.is_empty());
     let status = field("status").unwrap_or("");
     let mut body = Map::new();
     body.insert("status".into(), Value::from(status));
@@ -168,11 +162,7 @@ pub async fn apply(
     let Some(fields) = posted_form(&req, &body, caller.id()) else {
         return error_page(&req, &caller.0, StatusCode::FORBIDDEN, "error.forged");
     };
-    let items: Vec<String> = fields
-        .iter()
-        .filter(|(k, _)| k == "item")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let items: Vec<String> = fields.values("item").map(str::to_owned).collect();
     if items.is_empty() || items.len() > MAX_ITEMS {
         return error_page(
             &req,
@@ -181,11 +171,7 @@ pub async fn apply(
             "error.bad_selection",
         );
     }
-    let back = match fields
-        .iter()
-        .find(|(k, _)| k == "back")
-        .map(|(_, v)| v.as_str())
-    {
+    let back = match fields.field("back") {
         Some("reports") => "reports",
         _ => "inbox",
     };
@@ -196,9 +182,8 @@ pub async fn apply(
         outcomes.push(Outcome { item_id, refused });
     }
     let status = fields
-        .iter()
-        .find(|(k, _)| k == "status")
-        .map(|(_, v)| base.t.of("status", v))
+        .field("status")
+        .map(|v| base.t.of("status", v))
         .unwrap_or_default();
     let refused = outcomes.iter().filter(|o| o.refused.is_some()).count();
     let page = ResultsPage {

@@ -88,12 +88,10 @@ pub async fn csv(
     query: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = Filter::from_query(&query);
     let member = caller.id();
     let mut body = line(&HEADER.map(str::to_owned));
     let (rows, more) = if query.get("source").map(String::as_str) == Some("reports") {
-        let mut filter = filter;
-        filter.kind = None;
+        let filter = Filter::of_reports(&query);
         let (items, next) =
             scan_reports(&state, member, None, (MAX_ROWS, MAX_SCAN), &filter).await?;
         (
@@ -102,6 +100,7 @@ pub async fn csv(
         )
     } else {
         // One line per item, from its newest entry.
+        let filter = Filter::from_query(&query);
         let mut seen = HashSet::new();
         let (entries, next) = scan_inbox(&state, member, None, (MAX_ROWS, MAX_SCAN), |e| {
             filter.matches(Some(e.entry.kind), &e.item) && seen.insert(e.item.item_id.clone())

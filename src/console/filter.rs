@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::i18n::Tr;
 use crate::domain::{Category, Country, EntryKind, ItemRecord, Status};
+use crate::store::InboxEntry;
 
 pub const CATEGORIES: [Category; 4] = [
     Category::Csam,
@@ -47,6 +48,15 @@ impl Filter {
             country: query
                 .get("country")
                 .and_then(|c| Country::parse(&c.to_ascii_uppercase()).ok()),
+        }
+    }
+
+    /// The filter of a list of reported items, from the query string: as `from_query`, without
+    /// the entry kind (an item of a report was told of by no entry).
+    pub fn of_reports(query: &HashMap<String, String>) -> Filter {
+        Filter {
+            kind: None,
+            ..Filter::from_query(query)
         }
     }
 
@@ -138,6 +148,16 @@ pub struct Row {
 }
 
 impl Row {
+    /// The line of an inbox entry and the item it tells of.
+    pub fn of_entry(t: Tr, entry: &InboxEntry, member: &str) -> Row {
+        Row::new(
+            t,
+            &entry.item,
+            Some((entry.cursor, entry.entry.kind, entry.entry.at)),
+            member,
+        )
+    }
+
     pub fn new(
         t: Tr,
         item: &ItemRecord,

@@ -219,14 +219,11 @@ pub async fn change(
     };
     let t = Layout::new(&req, &caller.0, "item").t;
     let item_id = path.into_inner();
-    let back_to_notices = fields.iter().any(|(k, v)| k == "back" && v == "notices");
+    let back_to_notices = fields.values("back").any(|v| v == "notices");
     match change_one(&state, &caller, t, &item_id, &fields).await? {
         None if back_to_notices => Ok(see_other("/console/notices")),
         None => {
-            let status = fields
-                .iter()
-                .find(|(k, _)| k == "status")
-                .map_or("", |(_, v)| v.as_str());
+            let status = fields.field("status").unwrap_or("");
             let mut query = url::form_urlencoded::Serializer::new(String::new());
             query.append_pair("done", status);
             let id: String = url::form_urlencoded::byte_serialize(item_id.as_bytes()).collect();

@@ -5,6 +5,7 @@
 //! to the next page where it stopped.
 
 use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -66,6 +67,17 @@ pub async fn scan_inbox(
     }
 }
 
+/// Where a list page starts: its `before` parameter (none, or one that names nothing: the
+/// first page).
+fn before<T: FromStr>(query: &HashMap<String, String>) -> Option<T> {
+    query.get("before").and_then(|b| b.parse().ok())
+}
+
+/// The `before` of the link to the next page; empty on the last.
+fn next_link(next: Option<impl ToString>) -> String {
+    next.map_or_else(String::new, |n| n.to_string())
+}
+
 #[derive(Template)]
 #[template(path = "console/inbox.html")]
 struct InboxPage {
@@ -92,7 +104,7 @@ pub async fn inbox(
 ) -> Result<HttpResponse, ApiError> {
     let base = Layout::new(&req, &caller.0, "inbox");
     let filter = Filter::from_query(&query);
-    let before = query.get("before").and_then(|b| b.parse::<u64>().ok());
+    let before = before(&query);
     let (entries, next) = scan_inbox(&state, caller.id(), before, (PAGE, SCAN), |e| {
         filter.matches(Some(e.entry.kind), &e.item)
     })
@@ -100,21 +112,14 @@ pub async fn inbox(
     let position = state.store.inbox_position(caller.id()).await?;
     let rows = entries
         .iter()
-        .map(|e| {
-            Row::new(
-                base.t,
-                &e.item,
-                Some((e.cursor, e.entry.kind, e.entry.at)),
-                caller.id(),
-            )
-        })
+        .map(|e| Row::of_entry(base.t, e, caller.id()))
         .collect();
     let page = InboxPage {
         filters: FilterForm::new(base.t, &filter),
         bulk: BulkForm::new(base.t, &state, "inbox"),
         rows,
         newest: position.head.to_string(),
-        next: next.map_or_else(String::new, |n| n.to_string()),
+        next: next_link(next),
         query: filter.query(),
         head: position.head,
         acked: position.acked,
@@ -136,10 +141,7 @@ pub async fn acknowledge(
     let Some(fields) = posted_form(&req, &body, caller.id()) else {
         return error_page(&req, &caller.0, StatusCode::FORBIDDEN, "error.forged");
     };
-    let cursor = fields
-        .iter()
-        .find(|(k, _)| k == "cursor")
-        .and_then(|(_, v)| v.parse::<u64>().ok());
+    let cursor = fields.field("cursor").and_then(|v| v.parse::<u64>().ok());
     let Some(cursor) = cursor.filter(|&c| c > 0) else {
         return error_page(&req, &caller.0, StatusCode::BAD_REQUEST, "error.bad_form");
     };
@@ -174,9 +176,8 @@ pub async fn reports(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let base = Layout::new(&req, &caller.0, "reports");
-    let mut filter = Filter::from_query(&query);
-    filter.kind = None;
-    let before = query.get("before").cloned();
+    let filter = Filter::of_reports(&query);
+    let before = before(&query);
     let (items, next) = scan_reports(&state, caller.id(), before, (PAGE, SCAN), &filter).await?;
     let rows = items
         .iter()
@@ -186,7 +187,7 @@ pub async fn reports(
         filters: FilterForm::new(base.t, &filter),
         bulk: BulkForm::new(base.t, &state, "reports"),
         rows,
-        next: next.unwrap_or_default(),
+        next: next_link(next),
         query: filter.query(),
         base,
     };
@@ -241,7 +242,7 @@ pub async fn notices(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let base = Layout::new(&req, &caller.0, "notices");
-    let before = query.get("before").and_then(|b| b.parse::<u64>().ok());
+    let before = before(&query);
     let mut seen = HashSet::new();
     let (entries, next) = scan_inbox(&state, caller.id(), before, (PAGE, SCAN), |e| {
         e.entry.kind == EntryKind::Notice
@@ -251,18 +252,11 @@ pub async fn notices(
     .await?;
     let rows = entries
         .iter()
-        .map(|e| {
-            Row::new(
-                base.t,
-                &e.item,
-                Some((e.cursor, e.entry.kind, e.entry.at)),
-                caller.id(),
-            )
-        })
+        .map(|e| Row::of_entry(base.t, e, caller.id()))
         .collect();
     let page = NoticesPage {
         rows,
-        next: next.map_or_else(String::new, |n| n.to_string()),
+        next: next_link(next),
         base,
     };
     html(StatusCode::OK, &page)

@@ -82,23 +82,37 @@ pub fn same_origin(headers: &HeaderMap, host: &str) -> bool {
     }
 }
 
+/// The fields of a form post, in the order posted.
+pub struct PostedForm(Vec<(String, String)>);
+
+impl PostedForm {
+    /// The values of every field `name`, in the order posted.
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first field `name`, if posted.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// The fields of a form post, once it is known to come from the console: from this origin
 /// (`same_origin`) and carrying `member`'s form token (field `token`). `None`: refused.
-pub fn posted_form(
-    req: &actix_web::HttpRequest,
-    body: &[u8],
-    member: &str,
-) -> Option<Vec<(String, String)>> {
+pub fn posted_form(req: &actix_web::HttpRequest, body: &[u8], member: &str) -> Option<PostedForm> {
     let host = req.connection_info().host().to_owned();
     if !same_origin(req.headers(), &host) {
         tracing::warn!(member = %crate::telemetry::Escaped(member), "console post refused: cross-site origin");
         return None;
     }
-    let fields: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    let token = fields
-        .iter()
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.as_str());
+    let fields = PostedForm(url::form_urlencoded::parse(body).into_owned().collect());
+    let token = fields.field("token");
     let tokens = req.app_data::<actix_web::web::Data<FormTokens>>()?;
     if !token.is_some_and(|token| tokens.check(member, token)) {
         tracing::warn!(member = %crate::telemetry::Escaped(member), "console post refused: no valid form token");

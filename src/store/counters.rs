@@ -30,6 +30,20 @@ fn bucket_value(bucket: u32) -> f64 {
     ((f64::from(bucket) + 0.5) / BUCKETS_PER_DOUBLING).exp2() - 1.0
 }
 
+/// The value that a share `p` of `count` removals, in `buckets` (bucket order), took at most,
+/// in whole seconds; `None` when there are none.
+fn percentile(buckets: &[(u32, u64)], count: u64, p: f64) -> Option<u64> {
+    let rank = (p * count as f64).ceil().max(1.0) as u64;
+    let mut seen = 0;
+    for &(b, n) in buckets {
+        seen += n;
+        if seen >= rank {
+            return Some(bucket_value(b).round() as u64);
+        }
+    }
+    None
+}
+
 /// The counters a new item moves, and by how much.
 pub fn new_item(status: Status, country: Option<&Country>) -> Vec<(String, i64)> {
     let mut counts = vec![(format!("status/{}", status.as_str()), 1)];
@@ -89,15 +103,7 @@ impl Histogram {
     /// The time to removal that a share `p` of these removals took at most, in whole seconds;
     /// `None` when there are none.
     pub fn percentile(&self, p: f64) -> Option<u64> {
-        let rank = (p * self.count as f64).ceil().max(1.0) as u64;
-        let mut seen = 0;
-        for &(b, n) in &self.buckets {
-            seen += n;
-            if seen >= rank {
-                return Some(bucket_value(b).round() as u64);
-            }
-        }
-        None
+        percentile(&self.buckets, self.count, p)
     }
 
     /// How many removals fall in each range of [`DISTRIBUTION_BOUNDS`] (and above the last).
@@ -184,15 +190,7 @@ impl Stats {
     /// The time to removal that a share `p` of removals took at most, in whole seconds; `None`
     /// before the first removal.
     pub fn removal_percentile(&self, p: f64) -> Option<u64> {
-        let rank = (p * self.removed as f64).ceil().max(1.0) as u64;
-        let mut seen = 0;
-        for &(b, n) in &self.buckets {
-            seen += n;
-            if seen >= rank {
-                return Some(bucket_value(b).round() as u64);
-            }
-        }
-        None
+        percentile(&self.buckets, self.removed, p)
     }
 
     /// The share of removals within 72 hours of receipt; `None` before the first removal.

@@ -374,31 +374,41 @@ async fn audit_check_and_prove_accept_the_truth_and_refuse_tampering() {
         app.url("/v1/audit/consistency?from=2&to=4"),
     )
     .await;
+    // The first receipt proved, and the two checkpoints checked, with a saved proof.
+    let prove_with = |proof: &Path| {
+        cli(
+            &app,
+            "hotline-fr",
+            &[
+                "prove",
+                s(&first_path),
+                "--checkpoint",
+                s(&new),
+                "--proof",
+                s(proof),
+            ],
+        )
+    };
+    let check_with = |proof: &Path| {
+        cli(
+            &app,
+            "police-be",
+            &[
+                "check",
+                "--checkpoint",
+                s(&old),
+                "--checkpoint",
+                s(&new),
+                "--proof",
+                s(proof),
+            ],
+        )
+    };
     let saved = write(dir.path(), "proof.json", &proof);
-    let (code, said) = cli(
-        &app,
-        "hotline-fr",
-        &[
-            "prove",
-            s(&first_path),
-            "--checkpoint",
-            s(&new),
-            "--proof",
-            s(&saved),
-        ],
-    );
+    let (code, said) = prove_with(&saved);
     assert_eq!(code, 0, "{said}");
     let saved = write(dir.path(), "consistency.json", &consistency);
-    let check = [
-        "check",
-        "--checkpoint",
-        s(&old),
-        "--checkpoint",
-        s(&new),
-        "--proof",
-        s(&saved),
-    ];
-    assert_eq!(cli(&app, "police-be", &check).0, 0);
+    assert_eq!(check_with(&saved).0, 0);
     for (name, answer) in [("proof", &proof), ("consistency", &consistency)] {
         let n = answer["proof"].as_array().unwrap().len();
         assert!(n > 0);
@@ -422,32 +432,9 @@ async fn audit_check_and_prove_accept_the_truth_and_refuse_tampering() {
         for (i, t) in tampered.iter().enumerate() {
             let path = write(dir.path(), &format!("{name}-{i}.json"), t);
             let (code, said) = if name == "proof" {
-                cli(
-                    &app,
-                    "hotline-fr",
-                    &[
-                        "prove",
-                        s(&first_path),
-                        "--checkpoint",
-                        s(&new),
-                        "--proof",
-                        s(&path),
-                    ],
-                )
+                prove_with(&path)
             } else {
-                cli(
-                    &app,
-                    "police-be",
-                    &[
-                        "check",
-                        "--checkpoint",
-                        s(&old),
-                        "--checkpoint",
-                        s(&new),
-                        "--proof",
-                        s(&path),
-                    ],
-                )
+                check_with(&path)
             };
             assert_eq!(code, 1, "tampered {name} {i} passed: {said}");
         }
@@ -461,18 +448,7 @@ async fn audit_check_and_prove_accept_the_truth_and_refuse_tampering() {
     let mut relabelled = other.clone();
     relabelled["index"] = json!(0);
     let path = write(dir.path(), "other.json", &relabelled);
-    let (code, said) = cli(
-        &app,
-        "hotline-fr",
-        &[
-            "prove",
-            s(&first_path),
-            "--checkpoint",
-            s(&new),
-            "--proof",
-            s(&path),
-        ],
-    );
+    let (code, said) = prove_with(&path);
     assert_eq!(
         (code, said.contains("not the receipt's")),
         (1, true),

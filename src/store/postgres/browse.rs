@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
+use super::inbox::Way;
 use super::work::from_json;
 use super::{db_error, PgStore};
-use crate::domain::{ItemRecord, ReportRecord, StoredEntry};
+use crate::domain::{ItemRecord, ReportRecord};
 use crate::store::{InboxEntry, StoreError};
 
 impl PgStore {
@@ -20,27 +21,7 @@ impl PgStore {
     ) -> Result<Vec<InboxEntry>, StoreError> {
         let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self
-            .client()
-            .await?
-            .query(
-                "SELECT i.cursor, i.entry, it.record FROM inbox i \
-                 JOIN items it ON it.item_id = i.item_id \
-                 WHERE i.member = $1 AND i.cursor < $2 ORDER BY i.cursor DESC LIMIT $3",
-                &[&member, &before, &limit],
-            )
-            .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                let cursor: i64 = row.get(0);
-                Ok(InboxEntry {
-                    cursor: cursor as u64,
-                    entry: from_json::<StoredEntry>(row.get(1))?,
-                    item: from_json::<ItemRecord>(row.get(2))?,
-                })
-            })
-            .collect()
+        self.entries_from(member, Way::Down(before), limit).await
     }
 
     /// The item `item_id`, if the store has it.

@@ -72,27 +72,38 @@ impl PgStore {
         limit: i64,
     ) -> Result<Vec<InboxEntry>, StoreError> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows = self
-            .client()
-            .await?
-            .query(
+        self.entries_from(member, Way::Up(after), limit).await
+    }
+
+    /// Up to `limit` entries of `member` from a cursor on, the way `way` says, with their
+    /// items: one indexed query (the primary key leads with the member).
+    pub(super) async fn entries_from(
+        &self,
+        member: &str,
+        way: Way,
+        limit: i64,
+    ) -> Result<Vec<InboxEntry>, StoreError> {
+        let (query, cursor) = match way {
+            Way::Up(after) => (
                 "SELECT i.cursor, i.entry, it.record FROM inbox i \
                  JOIN items it ON it.item_id = i.item_id \
                  WHERE i.member = $1 AND i.cursor > $2 ORDER BY i.cursor LIMIT $3",
-                &[&member, &after, &limit],
-            )
+                after,
+            ),
+            Way::Down(before) => (
+                "SELECT i.cursor, i.entry, it.record FROM inbox i \
+                 JOIN items it ON it.item_id = i.item_id \
+                 WHERE i.member = $1 AND i.cursor < $2 ORDER BY i.cursor DESC LIMIT $3",
+                before,
+            ),
+        };
+        let rows = self
+            .client()
+            .await?
+            .query(query, &[&member, &cursor, &limit])
             .await
             .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                let cursor: i64 = row.get(0);
-                Ok(InboxEntry {
-                    cursor: cursor as u64,
-                    entry: from_json::<StoredEntry>(row.get(1))?,
-                    item: from_json::<ItemRecord>(row.get(2))?,
-                })
-            })
-            .collect()
+        rows.iter().map(inbox_entry).collect()
     }
 
     /// Acknowledges every entry of `member` up to `cursor`; referrals so acknowledged become
@@ -190,4 +201,22 @@ pub(super) async fn acknowledge_in(
         vec![Box::new(ack.member.clone()), Box::new(cursor)],
     );
     Ok(())
+}
+
+/// Which way a read of an inbox goes from its cursor.
+pub(super) enum Way {
+    /// Oldest first, after the cursor.
+    Up(i64),
+    /// Newest first, before the cursor.
+    Down(i64),
+}
+
+/// An entry from a row of `SELECT i.cursor, i.entry, it.record FROM inbox i JOIN items it …`.
+fn inbox_entry(row: &tokio_postgres::Row) -> Result<InboxEntry, StoreError> {
+    let cursor: i64 = row.get(0);
+    Ok(InboxEntry {
+        cursor: cursor as u64,
+        entry: from_json::<StoredEntry>(row.get(1))?,
+        item: from_json::<ItemRecord>(row.get(2))?,
+    })
 }

@@ -77,14 +77,11 @@ pub(super) async fn change_in(
         work.append(&provider, &notice, (&item.item_id, item.status), None)?;
     }
     let receipt = signer
-        .receipt(wire::status_receipt(&StatusReceipt {
-            gateway: &change.gateway,
-            member: &caller.id,
-            item_id: &item.item_id,
-            status: change.status,
-            at: change.at,
-            audit_index: seq - 1,
-        }))
+        .receipt(wire::status_receipt(&StatusReceipt::of(
+            change,
+            &item.item_id,
+            seq - 1,
+        )))
         .map_err(StoreError::Corrupt)?;
     let index = i32::try_from(item.history.len() - 1).map_err(super::corrupt)?;
     work.queue(

@@ -87,14 +87,11 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
         }
         tx.append(&provider, &notice, &item.item_id, item.status)?;
     }
-    let receipt = pending(&wire::status_receipt(&StatusReceipt {
-        gateway: &change.gateway,
-        member: &caller.id,
-        item_id: &item.item_id,
-        status: change.status,
-        at: change.at,
-        audit_index: seq - 1,
-    }))?;
+    let receipt = pending(&wire::status_receipt(&StatusReceipt::of(
+        change,
+        &item.item_id,
+        seq - 1,
+    )))?;
     let key = status_receipt_key(&item.item_id, item.history.len() - 1);
     tx.tree(Tree::StatusReceipts).insert(&key, &receipt)?;
     tx.put_item(item)?;

@@ -11,6 +11,7 @@ use std::process::Command;
 use serde_json::json;
 
 use crate::support::bodies::{item, nl_on_asn, report_of};
+use crate::support::checks::statuses;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -112,13 +113,8 @@ async fn the_console_in_chromium_with_javascript_on_and_off() {
     );
 
     // What the browser did went through the API's rules: visible in the submitter's report.
-    let view: serde_json::Value = app
-        .get_report("hotline-fr", "FR-BROWSER-1")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let steps = |i: usize| steps(&view, i);
+    let view = app.view("hotline-fr", "FR-BROWSER-1").await;
+    let steps = |i: usize| statuses(&view, i);
     for i in [0, 1] {
         assert_eq!(
             steps(i),
@@ -145,16 +141,4 @@ async fn the_console_in_chromium_with_javascript_on_and_off() {
         "the forged post changed the item"
     );
     assert_eq!(steps(5), ["routed"], "hotline-nl touched DE's item");
-}
-
-/// The statuses in the history of item `i` of a report view, oldest first.
-fn steps(view: &serde_json::Value, i: usize) -> Vec<String> {
-    view["items"][i]["history"]
-        .as_array()
-        .map(|h| {
-            h.iter()
-                .map(|e| e["status"].as_str().unwrap_or("").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 use crate::support::bodies::{item, nl_on_asn, report_of};
+use crate::support::checks::statuses;
 
 /// The form token on a console page.
 pub(crate) fn token(page: &str) -> String {
@@ -179,38 +180,27 @@ async fn forms_change_status_through_the_api_rules_and_forgeries_change_nothing(
             .0,
         403
     );
-    let view: serde_json::Value = app
-        .get_report("hotline-fr", "FR-CONSOLE-1")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(steps(&view, 0).len(), 1, "a forgery changed the item");
+    let view = app.view("hotline-fr", "FR-CONSOLE-1").await;
+    assert_eq!(statuses(&view, 0).len(), 1, "a forgery changed the item");
     // The console's own post: 303 to the item, changed as by the API, with its history entry.
-    let (status, _) = post(
-        &app,
-        "hotline-nl",
-        &path,
-        &[
-            ("token", &nl),
+    for form in [
+        [
+            ("token", nl.as_str()),
             ("status", "assessed_illegal"),
             ("note", "seen"),
         ],
-    )
-    .await;
-    assert_eq!(status, 303);
-    let (status, _) = post(
-        &app,
-        "hotline-nl",
-        &path,
-        &[
-            ("token", &nl),
+        [
+            ("token", nl.as_str()),
             ("status", "notice_sent"),
             ("provider", "hoster-nl"),
         ],
-    )
-    .await;
-    assert_eq!(status, 303);
+    ] {
+        assert_eq!(
+            post(&app, "hotline-nl", &path, &form).await.0,
+            303,
+            "{form:?}"
+        );
+    }
     let (status, refused) = post(
         &app,
         "hotline-nl",
@@ -243,14 +233,9 @@ async fn forms_change_status_through_the_api_rules_and_forgeries_change_nothing(
         .await
         .1
         .contains("one.jpg"));
-    let view: serde_json::Value = app
-        .get_report("hotline-fr", "FR-CONSOLE-1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = app.view("hotline-fr", "FR-CONSOLE-1").await;
     assert_eq!(
-        steps(&view, 0),
+        statuses(&view, 0),
         ["routed", "assessed_illegal", "notice_sent", "removed"]
     );
 
@@ -326,16 +311,4 @@ async fn csv_is_rfc_4180_with_the_filters_applied() {
         .unwrap();
     assert_eq!(reports.split_terminator("\r\n").count(), 5, "{reports}");
     assert!(reports.contains(",FR-CONSOLE-1,"));
-}
-
-/// The statuses in the history of item `i` of a report view, oldest first.
-fn steps(view: &serde_json::Value, i: usize) -> Vec<String> {
-    view["items"][i]["history"]
-        .as_array()
-        .map(|h| {
-            h.iter()
-                .map(|e| e["status"].as_str().unwrap_or("").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }

@@ -122,29 +122,40 @@ impl Ca {
         params
             .subject_alt_names
             .push(rcgen::SanType::IpAddress([127, 0, 0, 1].into()));
-        params.distinguished_name = DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let now = time::OffsetDateTime::now_utc();
-        params.not_before = now - time::Duration::hours(1);
-        params.not_after = now + time::Duration::days(days);
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        (cert.pem(), key.serialize_pem())
+        self.issue(
+            params,
+            common_name,
+            ExtendedKeyUsagePurpose::ServerAuth,
+            days,
+        )
     }
 
     /// As `server`, with the client-authentication usage instead (a delivery certificate).
     pub fn client(&self, common_name: &str, days: i64) -> (String, String) {
-        let mut params = CertificateParams::default();
+        let params = CertificateParams::default();
+        self.issue(
+            params,
+            common_name,
+            ExtendedKeyUsagePurpose::ClientAuth,
+            days,
+        )
+    }
+
+    /// `params` made a leaf for `usage`, named `common_name`, valid from an hour ago for `days`,
+    /// signed by this CA: the PEM certificate and key.
+    fn issue(
+        &self,
+        mut params: CertificateParams,
+        common_name: &str,
+        usage: ExtendedKeyUsagePurpose,
+        days: i64,
+    ) -> (String, String) {
         params.distinguished_name = DistinguishedName::new();
         params
             .distinguished_name
             .push(DnType::CommonName, common_name);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.extended_key_usages = vec![usage];
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::hours(1);
         params.not_after = now + time::Duration::days(days);

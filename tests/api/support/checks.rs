@@ -136,3 +136,15 @@ pub fn check_entry(entry: &Value, keys: &[Jwk], kind: &str, by: &str, item_id: &
     assert_eq!(entry["item"]["item_id"], item_id, "{entry:#}");
     assert_eq!(entry["item"]["status"], status, "{entry:#}");
 }
+
+/// The statuses in the history of item `i` of a report view, oldest first.
+pub fn statuses(view: &Value, i: usize) -> Vec<String> {
+    view["items"][i]["history"]
+        .as_array()
+        .map(|h| {
+            h.iter()
+                .map(|e| e["status"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
