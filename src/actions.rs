@@ -5,7 +5,7 @@
 
 use time::OffsetDateTime;
 
-use crate::domain::{Member, Role, StatusChange};
+use crate::domain::{Country, Item, ItemRecord, Member, MovedItem, Role, StatusChange};
 use crate::error::ApiError;
 use crate::schemas::{FieldError, StatusRequest};
 use crate::state::AppState;
@@ -29,6 +29,14 @@ pub async fn change_status(
         status = request.status.as_str()
     );
     let providers = hosting_providers(state);
+    let moved = match request.moved {
+        Some((url, hosting)) => match state.store.item(&item_id).await? {
+            Some(item) => Some(moved_item(state, &item, url, hosting)),
+            // The change is refused as any change of an unknown item is.
+            None => None,
+        },
+        None => None,
+    };
     let change = StatusChange {
         gateway: state.settings.gateway.id.clone(),
         item_id,
@@ -39,6 +47,9 @@ pub async fn change_status(
         now,
         provider: request.provider,
         providers,
+        moved,
+        followup: state.settings.notices.policy(),
+        contacts: state.notices.contacts(),
     };
     let outcome = state
         .store
@@ -56,6 +67,48 @@ pub async fn change_status(
             receipt
         }
     })
+}
+
+/// The item a `moved` change of `item` makes: the same facts at `url`, hosted as `hosting` says,
+/// routed afresh for its submitter (the duplicate rule is the store's, in the change's
+/// transaction). The submitter's note stays with the old item.
+fn moved_item(
+    state: &AppState,
+    item: &ItemRecord,
+    url: crate::domain::ReportedUrl,
+    hosting: Option<crate::domain::Hosting>,
+) -> MovedItem {
+    let new = Item {
+        url,
+        hosting,
+        note: None,
+        ..item.item.clone()
+    };
+    let directory = state.directory();
+    // A submitter gone from the member list is at home nowhere: nothing is domestic for it.
+    let submitter = directory
+        .get(&item.submitter)
+        .cloned()
+        .unwrap_or_else(|| Member {
+            id: item.submitter.clone(),
+            role: Role::Hotline,
+            country: Country::unknown(),
+            categories: None,
+            endpoint: None,
+            asns: Vec::new(),
+            suspended: true,
+        });
+    let geoip = state.geoip.current();
+    let router = crate::routing::Router {
+        directory: &directory,
+        geoip: geoip.as_ref().as_ref(),
+        settings: &state.settings.routing,
+    };
+    MovedItem {
+        item_id: uuid::Uuid::now_v7().to_string(),
+        routing: router.route(&submitter, &new),
+        item: new,
+    }
 }
 
 /// The active hosting providers (a notice goes to one of them).

@@ -47,6 +47,8 @@ pub struct Settings {
     #[serde(default)]
     pub store: StoreSettings,
     #[serde(default)]
+    pub notices: crate::followup::settings::NoticesSettings,
+    #[serde(default)]
     pub members: Vec<Member>,
 }
 
@@ -384,6 +386,7 @@ impl Settings {
 
     /// The checks the types alone cannot make.
     pub fn check(&self) -> anyhow::Result<()> {
+        self.notices.check()?;
         if non_empty(&self.gateway.id).is_none() {
             bail!("gateway.id must not be empty");
         }

@@ -40,6 +40,47 @@ pub struct DroppedLabels {
     pub reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EmailLabels {
+    /// `sent`, `failed` or `dropped` (the item was final before it went).
+    pub outcome: &'static str,
+}
+
+/// What the follow-up of notices did (`followup`).
+#[derive(Clone, Default)]
+pub struct FollowUpMetrics {
+    /// Notices sent again by the gateway.
+    pub renotified: Counter,
+    /// Items escalated to the police.
+    pub escalated: Counter,
+    emails: Family<EmailLabels, Counter>,
+}
+
+impl FollowUpMetrics {
+    /// The count of e-mail attempts that ended as `outcome`.
+    pub fn emails(&self, outcome: &'static str) -> Counter {
+        self.emails.get_or_create(&EmailLabels { outcome }).clone()
+    }
+
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "notices_renotified",
+            "Notices sent again by the gateway's follow-up",
+            self.renotified.clone(),
+        );
+        registry.register(
+            "notices_escalated",
+            "Items escalated to the police contacts of their hosting country",
+            self.escalated.clone(),
+        );
+        registry.register(
+            "notice_emails",
+            "Notice e-mails to providers outside the network, by outcome (sent, failed, dropped)",
+            self.emails.clone(),
+        );
+    }
+}
+
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -59,6 +100,7 @@ pub struct Metrics {
     pub connections_dropped: Family<DroppedLabels, Counter>,
     /// Seconds left on certificates and CRLs (`expiry`).
     pub expiries: Expiries,
+    pub followups: FollowUpMetrics,
 }
 
 impl Default for Metrics {
@@ -110,6 +152,8 @@ impl Default for Metrics {
         );
         let expiries = Expiries::default();
         expiries.register(&mut registry);
+        let followups = FollowUpMetrics::default();
+        followups.register(&mut registry);
         Metrics {
             registry,
             requests,
@@ -120,6 +164,7 @@ impl Default for Metrics {
             inbox_backlog,
             connections_dropped,
             expiries,
+            followups,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! SIGHUP: the configuration read again, and what can change without a restart put in force:
 //! the member list, the API's TLS material (server certificate and key, client CAs, CRLs), the
-//! push client's (delivery certificate, key and roots) and the GeoIP database; then, on the
+//! push client's (delivery certificate, key and roots), the GeoIP database and the contacts of
+//! providers outside the network (`notices.abuse_contacts`); then, on the
 //! executor, the signing key (`commands::keys::reload`, after `keys rotate`).
 //!
 //! Invariants: each part is loaded whole before it replaces the one in force, and a part that
@@ -47,6 +48,20 @@ pub fn reload(state: &AppState, source: &ConfigSource) -> Option<Settings> {
         || delivery(state, &settings),
     );
     part("GeoIP database (routing.geoip)", || geoip(state, &settings));
+    part(
+        "providers outside the network (notices.abuse_contacts)",
+        || {
+            let contacts = crate::followup::load_contacts(&settings.notices)?;
+            let configured = settings.notices.abuse_contacts().is_some();
+            tracing::info!(contacts = contacts.len(), "SIGHUP: abuse contacts read");
+            state.notices.contacts.replace(contacts);
+            Ok(if configured {
+                Loaded::InForce
+            } else {
+                Loaded::NotInUse
+            })
+        },
+    );
     Some(settings)
 }
 

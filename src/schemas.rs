@@ -68,6 +68,29 @@ pub struct StatusRequest {
     pub note: Option<String>,
     pub at: Option<String>,
     pub provider: Option<String>,
+    /// With `moved`: where the content is now (checked by `parse_status_change`).
+    #[serde(default)]
+    pub new_url: Option<String>,
+    #[serde(default)]
+    hosting: Option<RawHosting>,
+    /// With `moved`: the new URL and hosting, parsed.
+    #[serde(skip)]
+    pub moved: Option<(ReportedUrl, Option<Hosting>)>,
+}
+
+impl StatusRequest {
+    /// A change to `status` with nothing else (the console's confirmation of a removal).
+    pub fn bare(status: Status) -> StatusRequest {
+        StatusRequest {
+            status,
+            note: None,
+            at: None,
+            provider: None,
+            new_url: None,
+            hosting: None,
+            moved: None,
+        }
+    }
 }
 
 /// How far ahead of the gateway's clock a member's `at` may be.
@@ -98,7 +121,7 @@ impl Schemas {
         now: OffsetDateTime,
     ) -> Result<(StatusRequest, OffsetDateTime), BodyError> {
         let value = validated(&self.status_change, body)?;
-        let request: StatusRequest = from_valid(&value)?;
+        let mut request: StatusRequest = from_valid(&value)?;
         let at = match &request.at {
             None => now,
             Some(at) => {
@@ -116,6 +139,38 @@ impl Schemas {
                 "/provider",
                 "a provider goes with notice_sent only",
             )]));
+        }
+        let moved = request.status == Status::Moved;
+        for (pointer, given) in [
+            ("/new_url", request.new_url.is_some()),
+            ("/hosting", request.hosting.is_some()),
+        ] {
+            if given && !moved {
+                return Err(BodyError::Invalid(vec![field(
+                    pointer,
+                    "goes with moved only",
+                )]));
+            }
+        }
+        if moved {
+            let Some(new_url) = &request.new_url else {
+                return Err(BodyError::Invalid(vec![field(
+                    "/new_url",
+                    "moved needs new_url: where the content is now",
+                )]));
+            };
+            let mut errors = Vec::new();
+            let url = ReportedUrl::parse(new_url)
+                .map_err(|e| errors.push(field("/new_url", e)))
+                .ok();
+            let hosting = request
+                .hosting
+                .take()
+                .map(|raw| raw.parse(&mut errors, |name| format!("/hosting/{name}")));
+            match url {
+                Some(url) if errors.is_empty() => request.moved = Some((url, hosting)),
+                _ => return Err(BodyError::Invalid(errors)),
+            }
         }
         Ok((request, at))
     }
@@ -157,7 +212,8 @@ fn validated(schema: &jsonschema::Validator, body: &[u8]) -> Result<Value, BodyE
 /// say more than the pattern does.
 fn url_reason(error: &jsonschema::ValidationError) -> Option<String> {
     if !matches!(error.kind(), ValidationErrorKind::Pattern { .. })
-        || !error.instance_path().to_string().ends_with("/url")
+        || !(error.instance_path().to_string().ends_with("/url")
+            || error.instance_path().to_string() == "/new_url")
     {
         return None;
     }
@@ -196,12 +252,35 @@ struct RawItem {
     note: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct RawHosting {
     ip: Option<String>,
     country: Option<String>,
     /// A JSON number: JSON Schema counts `64500.0` as the integer 64500, and so do we.
     asn: Option<serde_json::Number>,
+}
+
+impl RawHosting {
+    /// The hosting facts, each checked; what fails is added to `errors` at `pointer(field)`.
+    fn parse(self, errors: &mut Vec<FieldError>, pointer: impl Fn(&str) -> String) -> Hosting {
+        Hosting {
+            ip: self.ip.and_then(|ip| {
+                ip.parse::<IpAddr>()
+                    .map_err(|_| errors.push(field(pointer("ip"), "not an IP address")))
+                    .ok()
+            }),
+            country: self.country.and_then(|c| {
+                Country::parse(&c)
+                    .map_err(|e| errors.push(field(pointer("country"), e)))
+                    .ok()
+            }),
+            asn: self.asn.and_then(|n| {
+                asn(&n)
+                    .ok_or_else(|| errors.push(field(pointer("asn"), "not an ASN")))
+                    .ok()
+            }),
+        }
+    }
 }
 
 /// An ASN the schema accepted (an integer from 0 to 2^32 - 1, however it was written).
@@ -228,23 +307,9 @@ impl RawReport {
             let url = ReportedUrl::parse(&raw.url)
                 .map_err(|e| errors.push(field(at("url"), e)))
                 .ok();
-            let hosting = raw.hosting.map(|h| Hosting {
-                ip: h.ip.and_then(|ip| {
-                    ip.parse::<IpAddr>()
-                        .map_err(|_| errors.push(field(at("hosting/ip"), "not an IP address")))
-                        .ok()
-                }),
-                country: h.country.and_then(|c| {
-                    Country::parse(&c)
-                        .map_err(|e| errors.push(field(at("hosting/country"), e)))
-                        .ok()
-                }),
-                asn: h.asn.and_then(|n| {
-                    asn(&n)
-                        .ok_or_else(|| errors.push(field(at("hosting/asn"), "not an ASN")))
-                        .ok()
-                }),
-            });
+            let hosting = raw
+                .hosting
+                .map(|h| h.parse(&mut errors, |name| at(&format!("hosting/{name}"))));
             if let Some(url) = url {
                 items.push(Item {
                     url,

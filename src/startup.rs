@@ -31,8 +31,11 @@ use crate::{console, file_modes, observe, retention, routes, server, tls, unread
 pub struct Application {
     port: u16,
     admin_port: u16,
+    public_port: Option<u16>,
     server: Server,
     admin: Server,
+    /// The confirmation page (`notices.public_listen`), when it is on.
+    public: Option<Server>,
     state: web::Data<AppState>,
 }
 
@@ -66,6 +69,8 @@ impl Application {
         } else {
             None
         };
+        let notices = crate::followup::Notices::load(&settings.notices)?;
+        let public_tls = crate::followup::public::tls_config(&settings)?;
         let signer = Arc::new(Signer::load_or_create(&settings.signing.key)?);
         check_data_dir(&settings.gateway.data_dir)?;
         private_data_dir(&settings.gateway.data_dir)?;
@@ -79,8 +84,22 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;
         let admin_listener = TcpListener::bind(&settings.gateway.admin_listen)
             .with_context(|| format!("cannot listen on {}", settings.gateway.admin_listen))?;
+        let public_listener =
+            match &public_tls {
+                Some(_) => {
+                    let at = settings.notices.public_listen.trim();
+                    Some(TcpListener::bind(at).with_context(|| {
+                        format!("cannot listen on {at} (notices.public_listen)")
+                    })?)
+                }
+                None => None,
+            };
         let port = listener.local_addr()?.port();
         let admin_port = admin_listener.local_addr()?.port();
+        let public_port = public_listener
+            .as_ref()
+            .map(|l| l.local_addr().map(|a| a.port()))
+            .transpose()?;
         let parts = StateParts {
             store,
             signer,
@@ -91,6 +110,7 @@ impl Application {
             clock,
             metrics,
             backup_token,
+            notices,
         };
         let gateway = settings.gateway.clone();
         let form_tokens = web::Data::new(console::FormTokens::from_tls_key(&settings.tls.key)?);
@@ -127,11 +147,21 @@ impl Application {
         .shutdown_timeout(5)
         .listen(admin_listener)?
         .run();
+        let public = match (public_listener, public_tls) {
+            (Some(listener), Some(tls)) => Some(crate::followup::public::server(
+                listener,
+                tls,
+                state.clone(),
+            )?),
+            _ => None,
+        };
         Ok(Application {
             port,
             admin_port,
+            public_port,
             server,
             admin,
+            public,
             state,
         })
     }
@@ -144,6 +174,11 @@ impl Application {
     /// The port of the admin listener (health, metrics).
     pub fn admin_port(&self) -> u16 {
         self.admin_port
+    }
+
+    /// The port of the confirmation page's listener, when `notices.public_listen` is set.
+    pub fn public_port(&self) -> Option<u16> {
+        self.public_port
     }
 
     /// A handle to stop the API server; the admin listener and the workers follow it.
@@ -165,12 +200,27 @@ impl Application {
             .deliveries
             .spawn(&state.settings, &state.pushing(), &stopped)?;
         workers.spawn(retention::run(state.clone().into_inner(), stopped.clone()));
+        workers.spawn(crate::followup::run(
+            state.clone().into_inner(),
+            stopped.clone(),
+        ));
+        workers.spawn(crate::followup::run_mailer(
+            state.clone().into_inner(),
+            stopped.clone(),
+        ));
         workers.spawn(state.store.clone().run_background(stopped.clone()));
         let admin = self.admin.handle();
         let admin_task = tokio::spawn(self.admin);
+        let public = self
+            .public
+            .map(|server| (server.handle(), tokio::spawn(server)));
         let served = self.server.await.context("the API server failed");
         admin.stop(true).await;
         let _ = admin_task.await;
+        if let Some((handle, task)) = public {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         // A worker mid-push finishes that push (bounded by the client's timeout), then stops.
         let _ = stop.send(true);
         while workers.join_next().await.is_some() {}

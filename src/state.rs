@@ -38,6 +38,8 @@ pub struct AppState {
     pub backup_token: String,
     /// Per-member token buckets (`limits.requests_per_second`, `limits.burst`).
     pub limiter: DefaultKeyedRateLimiter<String>,
+    /// The follow-up of notices: contacts outside the network, the mail client.
+    pub notices: crate::followup::Notices,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             clock: parts.clock,
             metrics: parts.metrics,
             backup_token: parts.backup_token,
+            notices: parts.notices,
         }
     }
 
@@ -103,4 +106,5 @@ pub struct StateParts {
     pub clock: Clock,
     pub metrics: Metrics,
     pub backup_token: String,
+    pub notices: crate::followup::Notices,
 }

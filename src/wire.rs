@@ -28,6 +28,9 @@ pub fn receipt_item(item: &ItemRecord, status: Status) -> Value {
     if let Some(original) = &item.duplicate_of {
         fields["duplicate_of"] = json!(original);
     }
+    if let Some(from) = &item.moved_from {
+        fields["moved_from"] = json!(from);
+    }
     fields
 }
 
@@ -67,6 +70,8 @@ pub struct StatusReceipt<'a> {
     pub at: OffsetDateTime,
     /// The index of the change's event in the audit log's Merkle tree.
     pub audit_index: u64,
+    /// With `moved`: the new item.
+    pub moved_to: Option<&'a str>,
 }
 
 impl<'a> StatusReceipt<'a> {
@@ -80,13 +85,14 @@ impl<'a> StatusReceipt<'a> {
             status: change.status,
             at: change.at,
             audit_index,
+            moved_to: change.moved.as_ref().map(|m| m.item_id.as_str()),
         }
     }
 }
 
 /// The `receipt` object of an accepted status change (`status.accepted`).
 pub fn status_receipt(r: &StatusReceipt<'_>) -> Value {
-    json!({
+    let mut receipt = json!({
         "type": "status.accepted",
         "gateway": r.gateway,
         "member": r.member,
@@ -94,7 +100,11 @@ pub fn status_receipt(r: &StatusReceipt<'_>) -> Value {
         "status": r.status,
         "at": clock::format(r.at),
         "audit_index": r.audit_index,
-    })
+    });
+    if let Some(new_item) = r.moved_to {
+        receipt["moved_to"] = json!(new_item);
+    }
+    receipt
 }
 
 /// The item as an inbox entry of `kind` carries it, with `status` as it was when the entry was
@@ -116,6 +126,9 @@ fn entry_item(item: &ItemRecord, entry: &StoredEntry) -> Value {
     });
     if let Some(note) = item.item.note.as_ref().filter(|_| !notice) {
         fields["note"] = json!(note);
+    }
+    if let Some(from) = &item.moved_from {
+        fields["moved_from"] = json!(from);
     }
     fields
 }
@@ -146,6 +159,15 @@ pub fn signed_entry(
     if let Some(id) = &entry.duplicate_of {
         fields.insert("duplicate_of".into(), json!(id));
     }
+    if let Some(event) = entry.event {
+        fields.insert("event".into(), json!(event));
+    }
+    if let Some(n) = entry.n {
+        fields.insert("n".into(), json!(n));
+    }
+    if let Some(id) = &entry.moved_to {
+        fields.insert("moved_to".into(), json!(id));
+    }
     let mut value = Value::Object(fields);
     value["signature"] = json!(signer.sign(&value)?);
     Ok(serde_json::to_vec(&value)?)
@@ -158,14 +180,27 @@ fn item_view(item: &ItemRecord) -> Value {
         .history
         .iter()
         .map(|h| {
-            json!({
+            let mut entry = json!({
                 "status": h.status,
                 "at": clock::format(h.at),
                 "by": h.by,
                 "note": h.note,
-            })
+            });
+            if let Some(event) = h.event {
+                entry["event"] = json!(event);
+            }
+            if let Some(n) = h.n {
+                entry["n"] = json!(n);
+            }
+            if let Some(id) = &h.moved_to {
+                entry["moved_to"] = json!(id);
+            }
+            entry
         })
         .collect();
+    if let Some(id) = &item.moved_to {
+        fields["moved_to"] = json!(id);
+    }
     fields
 }
 

@@ -53,9 +53,11 @@ pub struct BulkForm {
 
 impl BulkForm {
     pub fn new(t: Tr, state: &AppState, back: &'static str) -> BulkForm {
+        // Not `moved`: each item would need its own new URL.
         let offered: Vec<Status> = Status::ALL
             .into_iter()
             .filter(|s| s.settable_by_members())
+            .filter(|s| !s.change_fields().contains(&ChangeField::NewUrl))
             .collect();
         BulkForm {
             provider_field: offered

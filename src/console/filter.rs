@@ -16,7 +16,12 @@ pub const CATEGORIES: [Category; 4] = [
     Category::HateSpeech,
     Category::Other,
 ];
-pub const KINDS: [EntryKind; 3] = [EntryKind::Referral, EntryKind::Notice, EntryKind::Status];
+pub const KINDS: [EntryKind; 4] = [
+    EntryKind::Referral,
+    EntryKind::Notice,
+    EntryKind::Status,
+    EntryKind::Escalation,
+];
 
 /// The name of an enum value on the wire (`assessed_illegal`, `csam`...).
 pub fn wire_name(value: impl Serialize) -> String {

@@ -24,6 +24,8 @@ struct TransitionForm {
     status: String,
     label: String,
     provider: bool,
+    /// The transition takes the new URL (`moved`).
+    new_url: bool,
 }
 
 /// One line of the history.
@@ -101,6 +103,7 @@ async fn render(
             status: s.as_str().to_owned(),
             label: t.of("status", s.as_str()),
             provider: s.change_fields().contains(&ChangeField::Provider),
+            new_url: s.change_fields().contains(&ChangeField::NewUrl),
         })
         .collect();
     let history = if submitter {

@@ -24,6 +24,11 @@ impl Country {
         }
     }
 
+    /// `ZZ`, the code ISO 3166 leaves for an unknown country: nobody's home.
+    pub fn unknown() -> Country {
+        Country("ZZ".to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

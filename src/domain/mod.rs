@@ -2,6 +2,7 @@
 //! already passed every check: nothing unvalidated can be routed, stored or signed.
 
 mod country;
+pub mod followup;
 mod member;
 mod records;
 mod report;
@@ -12,12 +13,13 @@ mod url;
 pub use country::Country;
 pub use member::{Member, Role};
 pub use records::{
-    Basis, EntryKind, Follower, HistoryEntry, ItemRecord, ReportRecord, StoredEntry,
+    Basis, EntryKind, Event, FollowUp, Follower, HistoryEntry, ItemRecord, ReportRecord,
+    StoredEntry,
 };
 pub use report::{Category, Classification, ContentKind, Hashes, Hosting, Item, Report, ReportId};
 pub use rules::{
     decide_change, delivered_by_ack, holds_url_open, may_view, open_transitions, ChangeDecision,
-    StatusChange, StatusRefusal, MAX_BACKDATE,
+    Contacts, MovedItem, NoContacts, StatusChange, StatusRefusal, MAX_BACKDATE,
 };
 pub use status::{ChangeField, Status};
 pub use url::{ReportedUrl, MAX_URL_LEN};

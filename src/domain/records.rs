@@ -27,6 +27,62 @@ pub struct HistoryEntry {
     /// The member that made the change, or the gateway's id for its own (routing, delivery).
     pub by: String,
     pub note: Option<String>,
+    /// Set when the entry records something done about the item rather than a change of its
+    /// status (which stays as it was): a notice sent, an e-mail, an escalation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Event>,
+    /// With `event`: which notice (1 for the first) the event is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<u32>,
+    /// With `moved`: the new item, at the new URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
+}
+
+impl HistoryEntry {
+    /// A change of status, as a member or the gateway made it.
+    pub fn change(status: Status, at: OffsetDateTime, by: &str, note: Option<&str>) -> Self {
+        HistoryEntry {
+            status,
+            at,
+            by: by.to_owned(),
+            note: note.map(str::to_owned),
+            event: None,
+            n: None,
+            moved_to: None,
+        }
+    }
+
+    /// Whether the entry is a change of status (it has a receipt) rather than an event.
+    pub fn is_change(&self) -> bool {
+        self.event.is_none()
+    }
+}
+
+/// Something done about an item that does not change its status (follow-up of notices).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// Notice `n` went to the provider (an inbox entry, or an e-mail queued).
+    Notice,
+    /// The e-mail of notice `n` was accepted by the mail relay.
+    Emailed,
+    /// Sending the e-mail of notice `n` failed (`note`: why); it is tried again unless the
+    /// relay refused it for good.
+    EmailFailed,
+    /// The hosting country's police contacts were told, after `n` notices.
+    Escalated,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Notice => "notice",
+            Event::Emailed => "emailed",
+            Event::EmailFailed => "email_failed",
+            Event::Escalated => "escalated",
+        }
+    }
 }
 
 /// A duplicate that follows an original's status changes, and the member who sent it.
@@ -59,9 +115,60 @@ pub struct ItemRecord {
     /// Hosting providers that got a takedown notice for this item.
     #[serde(default)]
     pub notified: Vec<String>,
+    /// The item this one was made from when its content moved here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
+    /// Once `moved`: the new item, at the new URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
+    /// The follow-up of its notices, from the first one on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followup: Option<FollowUp>,
+}
+
+/// Where the follow-up of an item's notices stands (`domain::followup` decides what is due).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// Notices sent so far, the first included (the `n` of the last).
+    pub notices: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_at: OffsetDateTime,
+    /// The member providers the notices go to (empty: none).
+    #[serde(default)]
+    pub providers: Vec<String>,
+    /// The network (ASN) whose contact outside the network gets the notices by e-mail, when
+    /// no member provider operates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_asn: Option<u32>,
+    /// Whether the police contacts were told, and who they were.
+    #[serde(default)]
+    pub escalated: bool,
+    #[serde(default)]
+    pub escalated_to: Vec<String>,
+    /// When something is due next (the follow-up index is keyed by it); `None`: nothing more.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub due_at: Option<OffsetDateTime>,
 }
 
 impl ItemRecord {
+    /// The index and entry of the last change of status (events are not changes).
+    pub fn last_change(&self) -> Option<(usize, &HistoryEntry)> {
+        self.history
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, h)| h.is_change())
+    }
+
+    /// Records that `provider` got a takedown notice for this item.
+    pub fn mark_notified(&mut self, provider: &str) {
+        if !self.notified.iter().any(|p| p == provider) {
+            self.notified.push(provider.to_owned());
+        }
+    }
+
     /// Whether the item was hosted in its submitter's own country (the submitter handles it).
     pub fn is_domestic(&self) -> bool {
         self.history.first().map(|h| h.status) == Some(Status::Domestic)
@@ -90,6 +197,8 @@ pub enum EntryKind {
     Notice,
     /// A change of an item the member submitted (or of the open item its duplicate follows).
     Status,
+    /// To a police contact: an item still online after its notices.
+    Escalation,
 }
 
 /// An inbox entry as stored: what it tells and of which item, with the item's status then. The
@@ -108,4 +217,12 @@ pub struct StoredEntry {
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<String>,
+    /// A follow-up event the entry tells of (the item's status unchanged), and its notice's n.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Event>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<u32>,
+    /// For a `moved` change: the new item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
 }

@@ -3,9 +3,12 @@
 //! which items hold their URL open for the duplicate rule. Every backend calls these, so they
 //! decide alike by construction; none holds a rule of its own.
 
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 
-use super::{EntryKind, ItemRecord, Member, Role, Status};
+use super::followup::Policy;
+use super::{EntryKind, Item, ItemRecord, Member, Role, Status};
 
 /// A member's request to change an item's status, as the route validated it.
 pub struct StatusChange {
@@ -21,6 +24,36 @@ pub struct StatusChange {
     pub provider: Option<String>,
     /// Active hosting providers, to find who operates the item's ASN.
     pub providers: Vec<Member>,
+    /// With `moved`: the new item, routed.
+    pub moved: Option<MovedItem>,
+    /// How notices are followed up (a `notice_sent` starts or continues the follow-up).
+    pub followup: Policy,
+    /// Which networks have a contact outside the network (a notice for an ASN no member
+    /// provider operates goes there by e-mail).
+    pub contacts: Arc<dyn Contacts>,
+}
+
+/// Providers outside the network known by their network (the `abuse_contacts` file).
+pub trait Contacts: Send + Sync {
+    fn knows(&self, asn: u32) -> bool;
+}
+
+/// No contact outside the network.
+pub struct NoContacts;
+
+impl Contacts for NoContacts {
+    fn knows(&self, _asn: u32) -> bool {
+        false
+    }
+}
+
+/// The item a `moved` change creates: its id, what it is (the original's facts at the new URL,
+/// with the hosting the mover gave), and where routing sends it (before the duplicate rule).
+#[derive(Clone, Debug)]
+pub struct MovedItem {
+    pub item_id: String,
+    pub item: Item,
+    pub routing: crate::routing::Routing,
 }
 
 /// Why a status change was refused; nothing was written.
@@ -81,17 +114,19 @@ pub fn decide_change(
     }
     // Only the member that made the current status gets its receipt again; for anyone else
     // the same transition is a conflict (a receipt is its member's, not a shared answer).
-    let made_it = item.history.last().is_some_and(|h| h.by == caller.id);
+    // Events (notices, escalation) are not changes: the last change is what counts.
+    let last_change = item.last_change();
+    let made_it = last_change.is_some_and(|(_, h)| h.by == caller.id);
     if item.status == change.status && made_it {
         return Ok(ChangeDecision::Replay {
-            index: item.history.len().saturating_sub(1),
+            index: last_change.map_or(0, |(index, _)| index),
         });
     }
     if !change.status.settable_by_members() || !item.status.can_become(change.status) {
         return Err(StatusRefusal::Conflict(item.status));
     }
     // History stays in order, give or take members' clock skew.
-    let last_at = item.history.last().map_or(item.received_at, |h| h.at);
+    let last_at = last_change.map_or(item.received_at, |(_, h)| h.at);
     if change.at < last_at - MAX_BACKDATE {
         return Err(StatusRefusal::Backdated);
     }
@@ -129,6 +164,13 @@ pub fn open_transitions(item: &ItemRecord, caller: &Member, now: OffsetDateTime)
                 now,
                 provider: None,
                 providers: Vec::new(),
+                moved: None,
+                followup: Policy {
+                    renotify_after: time::Duration::ZERO,
+                    max_notices: 0,
+                    escalate_after: time::Duration::ZERO,
+                },
+                contacts: Arc::new(NoContacts),
             };
             matches!(
                 decide_change(Some(item), &probe),
@@ -146,6 +188,10 @@ pub fn may_view(item: &ItemRecord, member: &Member) -> bool {
     item.submitter == member.id
         || item.routed_to.contains(&member.id)
         || item.notified.contains(&member.id)
+        || item
+            .followup
+            .as_ref()
+            .is_some_and(|f| f.escalated_to.contains(&member.id))
         || (member.role == Role::HostingProvider
             && asn.is_some_and(|asn| member.asns.contains(&asn)))
 }

@@ -16,6 +16,8 @@ pub enum Status {
     NoticeSent,
     StillOnline,
     Removed,
+    ContentUnavailable,
+    Moved,
 }
 
 /// A field that a status change needs or may carry besides `status`, `note` and `at`; the one
@@ -24,6 +26,8 @@ pub enum Status {
 pub enum ChangeField {
     /// `provider`: the hosting provider to notify (optional; default: by the item's ASN).
     Provider,
+    /// `new_url`: where moved content is now (required with `moved`).
+    NewUrl,
 }
 
 impl ChangeField {
@@ -31,6 +35,7 @@ impl ChangeField {
     pub fn name(self) -> &'static str {
         match self {
             ChangeField::Provider => "provider",
+            ChangeField::NewUrl => "new_url",
         }
     }
 }
@@ -38,7 +43,7 @@ impl ChangeField {
 impl Status {
     /// Every status, in the order of the state machine. A new status must be added here: the
     /// exhaustive match in `index` does not compile until it is, and its test checks the order.
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 12] = [
         Status::Routed,
         Status::Delivered,
         Status::Domestic,
@@ -49,6 +54,8 @@ impl Status {
         Status::NoticeSent,
         Status::StillOnline,
         Status::Removed,
+        Status::ContentUnavailable,
+        Status::Moved,
     ];
 
     /// The position of the status in [`Status::ALL`].
@@ -64,6 +71,8 @@ impl Status {
             Status::NoticeSent => 7,
             Status::StillOnline => 8,
             Status::Removed => 9,
+            Status::ContentUnavailable => 10,
+            Status::Moved => 11,
         }
     }
 
@@ -71,6 +80,7 @@ impl Status {
     pub fn change_fields(self) -> &'static [ChangeField] {
         match self {
             Status::NoticeSent => &[ChangeField::Provider],
+            Status::Moved => &[ChangeField::NewUrl],
             _ => &[],
         }
     }
@@ -82,7 +92,7 @@ impl Status {
     /// routed | delivered | domestic -> assessed_illegal | assessed_not_illegal (final)
     /// assessed_illegal | still_online -> notice_sent
     /// notice_sent -> still_online
-    /// any state not final -> removed (final)
+    /// any state not final -> removed | content_unavailable | moved (final)
     /// ```
     pub fn can_become(self, to: Status) -> bool {
         use Status::*;
@@ -91,7 +101,7 @@ impl Status {
             AssessedIllegal | AssessedNotIllegal => matches!(self, Routed | Delivered | Domestic),
             NoticeSent => matches!(self, AssessedIllegal | StillOnline),
             StillOnline => self == NoticeSent,
-            Removed => !self.is_final(),
+            Removed | ContentUnavailable | Moved => !self.is_final(),
             Routed | Domestic | Unroutable | Duplicate => false,
         }
     }
@@ -105,12 +115,20 @@ impl Status {
                 | Status::NoticeSent
                 | Status::StillOnline
                 | Status::Removed
+                | Status::ContentUnavailable
+                | Status::Moved
         )
     }
 
     /// Final statuses never change again.
     pub fn is_final(self) -> bool {
-        matches!(self, Status::AssessedNotIllegal | Status::Removed)
+        matches!(
+            self,
+            Status::AssessedNotIllegal
+                | Status::Removed
+                | Status::ContentUnavailable
+                | Status::Moved
+        )
     }
 
     /// The name used on the wire.
@@ -126,6 +144,8 @@ impl Status {
             Status::NoticeSent => "notice_sent",
             Status::StillOnline => "still_online",
             Status::Removed => "removed",
+            Status::ContentUnavailable => "content_unavailable",
+            Status::Moved => "moved",
         }
     }
 }
@@ -134,7 +154,7 @@ impl Status {
 mod tests {
     use super::Status::{self, *};
 
-    const ALL: [Status; 10] = Status::ALL;
+    const ALL: [Status; 12] = Status::ALL;
 
     #[test]
     fn all_lists_every_status_once_in_index_order() {
@@ -159,7 +179,8 @@ mod tests {
         ];
         for from in ALL {
             for to in ALL {
-                let expected = allowed.contains(&(from, to)) || (to == Removed && !from.is_final());
+                let closing = matches!(to, Removed | ContentUnavailable | Moved);
+                let expected = allowed.contains(&(from, to)) || (closing && !from.is_final());
                 assert_eq!(from.can_become(to), expected, "{from:?} -> {to:?}");
             }
         }
@@ -167,7 +188,7 @@ mod tests {
 
     #[test]
     fn final_states_stay_final() {
-        for from in [AssessedNotIllegal, Removed] {
+        for from in [AssessedNotIllegal, Removed, ContentUnavailable, Moved] {
             assert!(ALL.iter().all(|&to| !from.can_become(to)), "{from:?}");
         }
     }

@@ -139,3 +139,29 @@ pub fn status_event(item: &ItemRecord, to: Status, (by, at): (&str, OffsetDateTi
         "to": to,
     })
 }
+
+/// The event of a `moved` change: the status change, naming the new item.
+pub fn moved_event(item: &ItemRecord, new_item: &str, (by, at): (&str, OffsetDateTime)) -> Value {
+    let mut event = status_event(item, Status::Moved, (by, at));
+    event["moved_to"] = json!(new_item);
+    event
+}
+
+/// The event of a follow-up act on an item (its status unchanged): notice `n` sent, e-mailed,
+/// failed, or the item escalated; `to`: the members told, or `AS<asn>` for an e-mail.
+pub fn followup_event(
+    item_id: &str,
+    event: crate::domain::Event,
+    n: u32,
+    to: &[String],
+    (by, at): (&str, OffsetDateTime),
+) -> Value {
+    json!({
+        "kind": format!("notice.{}", event.as_str()),
+        "at": clock::format(at),
+        "by": by,
+        "item_id": item_id,
+        "n": n,
+        "to": to,
+    })
+}

@@ -3,7 +3,12 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::{HistoryEntry, ItemRecord, Report, StoredEntry};
+use std::sync::Arc;
+
+use crate::domain::followup::{Police, Policy};
+use crate::domain::{
+    Contacts, EntryKind, Event, HistoryEntry, Item, ItemRecord, Report, Status, StoredEntry,
+};
 use crate::routing::{initial_status, Routing};
 use crate::store::StoreError;
 
@@ -23,29 +28,192 @@ impl NewReport {
     /// routing says, or, as a duplicate of `original` (the open item at its URL, hosted in the
     /// same country), routed to nobody.
     pub fn item_record(&self, index: usize, item_id: &str, original: Option<&str>) -> ItemRecord {
-        let (item, routing) = (&self.report.items()[index], &self.routings[index]);
-        let (status, routed_to) = initial_status(original.is_some(), &routing.destination);
-        ItemRecord {
-            item_id: item_id.to_owned(),
-            submitter: self.member.clone(),
-            report_id: self.report.report_id().as_str().to_owned(),
-            received_at: self.received_at,
-            item: item.clone(),
-            hosting_country: routing.hosting_country.clone(),
-            basis: routing.basis,
-            routed_to,
-            duplicate_of: original.map(str::to_owned),
+        routed_item(
+            NewItem {
+                item_id,
+                submitter: &self.member,
+                report_id: self.report.report_id().as_str(),
+                received_at: self.received_at,
+                gateway: &self.gateway,
+            },
+            &self.report.items()[index],
+            &self.routings[index],
+            original,
+        )
+    }
+}
+
+/// Who an item is new for, and when: a report's item, or the item a `moved` change makes.
+pub struct NewItem<'a> {
+    pub item_id: &'a str,
+    pub submitter: &'a str,
+    pub report_id: &'a str,
+    pub received_at: OffsetDateTime,
+    pub gateway: &'a str,
+}
+
+/// A new item as every backend stores it: routed as `routing` says, or, as a duplicate of
+/// `original` (the open item at its URL, hosted in the same country), routed to nobody.
+pub fn routed_item(
+    new: NewItem<'_>,
+    item: &Item,
+    routing: &Routing,
+    original: Option<&str>,
+) -> ItemRecord {
+    let (status, routed_to) = initial_status(original.is_some(), &routing.destination);
+    ItemRecord {
+        item_id: new.item_id.to_owned(),
+        submitter: new.submitter.to_owned(),
+        report_id: new.report_id.to_owned(),
+        received_at: new.received_at,
+        item: item.clone(),
+        hosting_country: routing.hosting_country.clone(),
+        basis: routing.basis,
+        routed_to,
+        duplicate_of: original.map(str::to_owned),
+        status,
+        history: vec![HistoryEntry::change(
             status,
-            history: vec![HistoryEntry {
-                status,
-                at: self.received_at,
-                by: self.gateway.clone(),
-                note: None,
-            }],
-            followers: Vec::new(),
-            notified: Vec::new(),
+            new.received_at,
+            new.gateway,
+            None,
+        )],
+        followers: Vec::new(),
+        notified: Vec::new(),
+        moved_from: None,
+        moved_to: None,
+        followup: None,
+    }
+}
+
+/// What an inbox entry (and the history entry beside it) says besides the item.
+#[derive(Clone, Copy)]
+pub struct EntryFacts<'a> {
+    pub kind: EntryKind,
+    pub at: OffsetDateTime,
+    /// The member (or the gateway) whose act the entry tells of.
+    pub by: &'a str,
+    pub note: Option<&'a str>,
+    /// For a status entry sent to a duplicate's submitter (whose own item the entry carries):
+    /// the original, whose status changed.
+    pub duplicate_of: Option<&'a str>,
+    /// The gateway's id: the `by` of what it relays to a duplicate's submitter, who learns the
+    /// original's status and its time, never who set it or their note.
+    pub gateway: &'a str,
+    /// A follow-up event (the item's status unchanged), and the notice it is about.
+    pub event: Option<Event>,
+    pub n: Option<u32>,
+    /// For a `moved` change: the new item.
+    pub moved_to: Option<&'a str>,
+}
+
+impl<'a> EntryFacts<'a> {
+    /// An entry of `kind` about the act of `by` at `at`, with nothing else.
+    pub fn new(kind: EntryKind, at: OffsetDateTime, by: &'a str, gateway: &'a str) -> Self {
+        EntryFacts {
+            kind,
+            at,
+            by,
+            note: None,
+            duplicate_of: None,
+            gateway,
+            event: None,
+            n: None,
+            moved_to: None,
         }
     }
+
+    /// The entry as stored, about item `item_id`, whose status is `status` now.
+    pub fn entry(&self, item_id: &str, status: Status) -> StoredEntry {
+        StoredEntry {
+            kind: self.kind,
+            at: self.at,
+            by: self.by.to_owned(),
+            item_id: item_id.to_owned(),
+            status,
+            note: self.note.map(str::to_owned),
+            duplicate_of: self.duplicate_of.map(str::to_owned),
+            event: self.event,
+            n: self.n,
+            moved_to: self.moved_to.map(str::to_owned),
+        }
+    }
+
+    /// The item's history entry of the same act.
+    pub fn history(&self, status: Status) -> HistoryEntry {
+        HistoryEntry {
+            status,
+            at: self.at,
+            by: self.by.to_owned(),
+            note: self.note.map(str::to_owned),
+            event: self.event,
+            n: self.n,
+            moved_to: self.moved_to.map(str::to_owned),
+        }
+    }
+}
+
+/// A pass of the notice follow-up over the items due: what it decides by and who it tells.
+pub struct FollowUpPass {
+    pub gateway: String,
+    pub now: OffsetDateTime,
+    pub policy: Policy,
+    pub police: Police,
+    pub contacts: Arc<dyn Contacts>,
+    /// Items taken in one transaction at most (the pass asks again while there are more).
+    pub limit: usize,
+}
+
+/// What a pass did.
+#[derive(Debug, Default)]
+pub struct FollowUpDone {
+    /// Notices sent again (to members or queued as e-mail).
+    pub renotified: u64,
+    pub escalated: u64,
+    /// E-mails queued.
+    pub emails: u64,
+    /// Inboxes that got entries.
+    pub notify: Vec<String>,
+    /// The pass stopped at its limit: more may be due.
+    pub more: bool,
+}
+
+/// An e-mail of a notice waiting to be sent (one per item: a later notice replaces it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailJob {
+    pub item_id: String,
+    /// The notice it carries.
+    pub n: u32,
+    /// The network whose contact gets it.
+    pub asn: u32,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub retry_at: OffsetDateTime,
+}
+
+/// How an attempt to send a [`MailJob`] ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailResult {
+    /// The relay took it.
+    Sent,
+    /// It failed (`reason`, for the item's history); tried again at `retry_at`, or never
+    /// (`None`: the relay refused it for good, or the item's contact is gone).
+    Failed {
+        reason: String,
+        retry_at: Option<OffsetDateTime>,
+    },
+    /// Not sent: the item reached a final status first.
+    Dropped,
+}
+
+/// What a confirmation link's token is good for (stored under the token's SHA-256 only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeToken {
+    pub item_id: String,
+    pub asn: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
 }
 
 /// The outcome of a submission; both hold the receipt bytes to answer with.

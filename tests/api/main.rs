@@ -23,6 +23,7 @@ mod crl;
 mod deploy;
 mod errors;
 mod file_modes;
+mod followup;
 mod handshake_log;
 mod helpers;
 mod hostile;

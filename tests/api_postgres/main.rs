@@ -29,6 +29,8 @@ mod console_pages;
 #[path = "../api/errors/mod.rs"]
 mod errors;
 mod faults;
+#[path = "../api/followup.rs"]
+mod followup;
 mod gateways;
 #[path = "../api/helpers.rs"]
 mod helpers;

@@ -265,6 +265,15 @@ async fn insert(
                 .await
         }
         Record::Item { record, closed_at } => {
+            // The follow-up index is the items' own due times.
+            if let Some(due) = record.followup.as_ref().and_then(|f| f.due_at) {
+                tx.execute(
+                    "INSERT INTO follow_ups (item_id, due_at) VALUES ($1, $2::text::timestamptz)",
+                    &[&record.item_id, &clock::format(due)],
+                )
+                .await
+                .map_err(db_error)?;
+            }
             let closed_at = closed_at.map(clock::format);
             let json = to_json(record)?;
             tx.execute(statement, &[&record.item_id, &json, &closed_at])

@@ -173,13 +173,7 @@ pub(super) async fn acknowledge_in(
             &[&ack.member, &acked, &cursor],
         )
         .await?;
-    let facts = Facts {
-        kind: EntryKind::Status,
-        at: ack.now,
-        by: &ack.gateway,
-        note: None,
-        gateway: &ack.gateway,
-    };
+    let facts = Facts::new(EntryKind::Status, ack.now, &ack.gateway, &ack.gateway);
     for row in rows {
         let entry: StoredEntry = from_json(row.get(0))?;
         if entry.kind != EntryKind::Referral {

@@ -162,13 +162,12 @@ pub(super) async fn accept_in(
             audit_index: seq - 1,
         }))
         .map_err(StoreError::Corrupt)?;
-    let referral = Facts {
-        kind: EntryKind::Referral,
-        at: new.received_at,
-        by: &new.gateway,
-        note: None,
-        gateway: &new.gateway,
-    };
+    let referral = Facts::new(
+        EntryKind::Referral,
+        new.received_at,
+        &new.gateway,
+        &new.gateway,
+    );
     for record in &originals {
         work.put_item(record, None)?;
     }
@@ -179,7 +178,7 @@ pub(super) async fn accept_in(
             *counts.entry(name).or_default() += n;
         }
         for member in &record.routed_to {
-            work.append(member, &referral, (&record.item_id, record.status), None)?;
+            work.append(member, &referral, (&record.item_id, record.status))?;
         }
     }
     work.count(counts.into_iter().collect());
@@ -208,7 +207,7 @@ pub(super) async fn accept_in(
 
 /// The open item at `(url, country)`, if any: the index entry, checked against the item's own
 /// status.
-async fn open_original(
+pub(super) async fn open_original(
     work: &Work<'_>,
     (url, country): &(String, String),
 ) -> Result<Option<String>, StoreError> {

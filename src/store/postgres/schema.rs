@@ -10,6 +10,7 @@ use tokio_postgres::Client;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_audit_tree.sql")),
+    (3, include_str!("migrations/0003_followup.sql")),
 ];
 
 /// The schema version this binary writes.

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use super::work::{Facts, Work};
 use super::writer::{Done, Job};
 use super::PgStore;
-use crate::domain::{decide_change, ChangeDecision, EntryKind, StatusChange, StatusRefusal};
+use crate::domain::followup::{self, Recipients};
+use crate::domain::{
+    decide_change, ChangeDecision, EntryKind, Status, StatusChange, StatusRefusal,
+};
 use crate::receipts::Signer;
 use crate::store::{StatusOutcome, StoreError};
 use crate::wire::{self, StatusReceipt};
@@ -55,27 +58,34 @@ pub(super) async fn change_in(
     let Some(item) = item.as_mut() else {
         return Err(StoreError::Refused(StatusRefusal::NotFound));
     };
-    let caller = &change.caller;
+    let moved_to = change.moved.as_ref().map(|m| m.item_id.as_str());
     let facts = Facts {
-        kind: EntryKind::Status,
-        at: change.at,
-        by: &caller.id,
         note: change.note.as_deref(),
-        gateway: &change.gateway,
+        moved_to,
+        ..Facts::new(
+            EntryKind::Status,
+            change.at,
+            &change.caller.id,
+            &change.gateway,
+        )
     };
-    let seq = work.record_change(item, change.status, &facts).await?;
-    // A notice tells the provider what it needs to act, and who notified it: no note.
-    let notice = Facts {
-        kind: EntryKind::Notice,
-        note: None,
-        ..facts
-    };
-    for provider in notices {
-        if !item.notified.contains(&provider) {
-            item.notified.push(provider.clone());
-        }
-        work.append(&provider, &notice, (&item.item_id, item.status), None)?;
+    let (seq, index) = work.record_change(item, change.status, &facts).await?;
+    if let Some(moved) = &change.moved {
+        item.moved_to = Some(moved.item_id.clone());
+        super::moved::create(work, item, moved, change).await?;
     }
+    if change.status == Status::NoticeSent {
+        let to = Recipients::of(item, notices, |asn| change.contacts.knows(asn));
+        let n = followup::record_notice(item, change.now, Some(to));
+        let by = Facts::new(
+            EntryKind::Status,
+            change.now,
+            &change.caller.id,
+            &change.gateway,
+        );
+        super::followup::notice(work, item, n, &by)?;
+    }
+    super::followup::reschedule(work, item, &change.followup)?;
     let receipt = signer
         .receipt(wire::status_receipt(&StatusReceipt::of(
             change,
@@ -83,7 +93,7 @@ pub(super) async fn change_in(
             seq - 1,
         )))
         .map_err(StoreError::Corrupt)?;
-    let index = i32::try_from(item.history.len() - 1).map_err(super::corrupt)?;
+    let index = i32::try_from(index).map_err(super::corrupt)?;
     work.queue(
         "INSERT INTO status_receipts (item_id, idx, receipt) VALUES ($1, $2, $3)",
         vec![

@@ -15,7 +15,7 @@ use tokio_postgres::types::ToSql;
 
 use super::{corrupt, db_error};
 use crate::clock;
-use crate::domain::{holds_url_open, EntryKind, ItemRecord, Status, StoredEntry};
+use crate::domain::{holds_url_open, ItemRecord, Status};
 use crate::merkle::Frontier;
 use crate::store::chain::{self, Head};
 use crate::store::{counters, tree, StoreError};
@@ -37,15 +37,7 @@ pub(super) struct Work<'a> {
 /// A statement and its parameters, queued.
 type Write = (&'static str, Vec<Box<dyn ToSql + Sync + Send>>);
 
-/// What an inbox entry tells, to append it.
-pub(super) struct Facts<'a> {
-    pub kind: EntryKind,
-    pub at: OffsetDateTime,
-    pub by: &'a str,
-    pub note: Option<&'a str>,
-    /// The gateway's id: who relays an original's change to a duplicate's submitter.
-    pub gateway: &'a str,
-}
+pub(super) use crate::store::EntryFacts as Facts;
 
 impl<'a> Work<'a> {
     /// Begins a write: locks the chain's head (see the module doc).
@@ -236,17 +228,8 @@ impl<'a> Work<'a> {
         member: &str,
         facts: &Facts<'_>,
         (item_id, status): (&str, Status),
-        duplicate_of: Option<&str>,
     ) -> Result<(), StoreError> {
-        let entry = StoredEntry {
-            kind: facts.kind,
-            at: facts.at,
-            by: facts.by.to_owned(),
-            item_id: item_id.to_owned(),
-            status,
-            note: facts.note.map(str::to_owned),
-            duplicate_of: duplicate_of.map(str::to_owned),
-        };
+        let entry = facts.entry(item_id, status);
         self.queue(
             "WITH head AS (INSERT INTO inbox_heads (member, head) VALUES ($1, 1) \
              ON CONFLICT (member) DO UPDATE SET head = inbox_heads.head + 1 RETURNING head) \
@@ -285,43 +268,40 @@ impl<'a> Work<'a> {
         item: &mut ItemRecord,
         status: Status,
         facts: &Facts<'_>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<(u64, usize), StoreError> {
         self.count(counters::status_moved(
             (item.status, status),
             item.hosting_country.as_ref(),
             item.received_at,
             facts.at,
         ));
-        let seq = self.audit(chain::status_event(item, status, (facts.by, facts.at)))?;
+        let event = match facts.moved_to {
+            Some(new_item) => chain::moved_event(item, new_item, (facts.by, facts.at)),
+            None => chain::status_event(item, status, (facts.by, facts.at)),
+        };
+        let seq = self.audit(event)?;
         item.status = status;
-        item.history.push(crate::domain::HistoryEntry {
-            status,
-            at: facts.at,
-            by: facts.by.to_owned(),
-            note: facts.note.map(str::to_owned),
-        });
+        item.history.push(facts.history(status));
+        let index = item.history.len() - 1;
         if !holds_url_open(status) {
             self.release_url(item);
         }
         let submitter = item.submitter.clone();
-        self.append(&submitter, facts, (&item.item_id, status), None)?;
+        self.append(&submitter, facts, (&item.item_id, status))?;
         let relayed = Facts {
             by: facts.gateway,
             note: None,
+            duplicate_of: Some(&item.item_id),
+            moved_to: None,
             ..*facts
         };
         for follower in item.followers.clone() {
             if self.item(&follower.item_id).await?.is_none() {
                 continue;
             }
-            self.append(
-                &follower.member,
-                &relayed,
-                (&follower.item_id, status),
-                Some(&item.item_id),
-            )?;
+            self.append(&follower.member, &relayed, (&follower.item_id, status))?;
         }
-        Ok(seq)
+        Ok((seq, index))
     }
 }
 

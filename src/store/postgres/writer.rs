@@ -19,10 +19,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::connect::Database;
 use super::work::Work;
-use super::{inbox, reports, status};
+use super::{followup, inbox, reports, status};
 use crate::domain::StatusChange;
 use crate::receipts::Signer;
-use crate::store::{Accepted, Acknowledgement, NewReport, StatusOutcome, StoreError};
+use crate::store::{
+    Accepted, Acknowledgement, FollowUpDone, FollowUpPass, MailJob, MailResult, NewReport,
+    StatusOutcome, StoreError,
+};
 
 /// Jobs run in one transaction at most.
 const MAX_BATCH: usize = 64;
@@ -32,6 +35,8 @@ pub(super) enum Job {
     Report(NewReport, Arc<Signer>),
     Status(StatusChange, Arc<Signer>),
     Ack(Acknowledgement),
+    FollowUp(FollowUpPass),
+    Mail(Box<(String, MailJob, MailResult, time::OffsetDateTime)>),
 }
 
 /// What a job did, once committed; with the members whose inbox got entries.
@@ -39,6 +44,8 @@ pub(super) enum Done {
     Report(Accepted),
     Status(StatusOutcome),
     Ack(Vec<String>),
+    FollowUp(FollowUpDone),
+    Written,
 }
 
 struct Queued {
@@ -142,6 +149,11 @@ async fn run_job(work: &mut Work<'_>, job: &Job) -> Result<Done, StoreError> {
             inbox::acknowledge_in(work, ack).await?;
             Done::Ack(Vec::new())
         }
+        Job::FollowUp(pass) => Done::FollowUp(followup::pass_in(work, pass).await?),
+        Job::Mail(attempt) => {
+            followup::mail_done_in(work, attempt).await?;
+            Done::Written
+        }
     };
     // The job's writes, pipelined; the next job reads after them.
     work.flush().await?;
@@ -158,6 +170,10 @@ async fn run_job(work: &mut Work<'_>, job: &Job) -> Result<Done, StoreError> {
             })
         }
         Done::Ack(_) => Done::Ack(touched),
+        Done::FollowUp(done) => Done::FollowUp(FollowUpDone {
+            notify: touched,
+            ..done
+        }),
         other => other,
     })
 }

@@ -171,14 +171,7 @@ fn ack_chunk(tx: &Tx<'_>, ack: &Acknowledgement) -> TxResult<bool> {
             continue;
         };
         if delivered_by_ack(entry.kind, item.status) {
-            let facts = EntryFacts {
-                kind: EntryKind::Status,
-                at: ack.now,
-                by: &ack.gateway,
-                note: None,
-                duplicate_of: None,
-                gateway: &ack.gateway,
-            };
+            let facts = EntryFacts::new(EntryKind::Status, ack.now, &ack.gateway, &ack.gateway);
             record_change(tx, &mut item, Status::Delivered, &facts, ack.now)?;
             tx.put_item(&item)?;
         }

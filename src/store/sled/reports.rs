@@ -155,14 +155,12 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
         items: &records,
         audit_index: seq - 1,
     }))?;
-    let referral = EntryFacts {
-        kind: EntryKind::Referral,
-        at: new.received_at,
-        by: &new.gateway,
-        note: None,
-        duplicate_of: None,
-        gateway: &new.gateway,
-    };
+    let referral = EntryFacts::new(
+        EntryKind::Referral,
+        new.received_at,
+        &new.gateway,
+        &new.gateway,
+    );
     for record in &records {
         tx.put_item(record)?;
         super::stats::item_added(tx, record.status, record.hosting_country.as_ref())?;
@@ -188,7 +186,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
 
 /// The open item at `url_key` (an [`open_url_key`]), if any: the index entry, checked against
 /// the item's own status.
-fn open_original(tx: &Tx<'_>, url_key: &[u8]) -> TxResult<Option<String>> {
+pub(super) fn open_original(tx: &Tx<'_>, url_key: &[u8]) -> TxResult<Option<String>> {
     let Some(id) = tx.tree(Tree::OpenUrls).get(url_key)? else {
         return Ok(None);
     };

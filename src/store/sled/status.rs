@@ -10,9 +10,10 @@ use super::reports::release_url;
 use super::seal::{pending, Stored};
 use super::tx::{closed_key, refuse, status_receipt_key, EntryFacts, Tree, Tx, TxResult};
 use super::{SledStore, StoreError};
+use crate::domain::followup::{self, Recipients};
 use crate::domain::{
-    decide_change, holds_url_open, ChangeDecision, EntryKind, HistoryEntry, ItemRecord, Status,
-    StatusChange, StatusRefusal,
+    decide_change, holds_url_open, ChangeDecision, EntryKind, ItemRecord, Status, StatusChange,
+    StatusRefusal,
 };
 use crate::receipts::Signer;
 use crate::store::chain;
@@ -64,35 +65,40 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
     let Some(item) = item.as_mut() else {
         return refuse(StatusRefusal::NotFound);
     };
-    let caller = &change.caller;
+    let moved_to = change.moved.as_ref().map(|m| m.item_id.as_str());
     let facts = EntryFacts {
-        kind: EntryKind::Status,
-        at: change.at,
-        by: &caller.id,
         note: change.note.as_deref(),
-        duplicate_of: None,
-        gateway: &change.gateway,
+        moved_to,
+        ..EntryFacts::new(
+            EntryKind::Status,
+            change.at,
+            &change.caller.id,
+            &change.gateway,
+        )
     };
-    let seq = record_change(tx, item, change.status, &facts, change.now)?;
-    // A notice tells the provider what it needs to act, and who notified it: not the notifying
-    // member's note (the item's is left out as it is rendered, with the submitter's identity).
-    let notice = EntryFacts {
-        kind: EntryKind::Notice,
-        note: None,
-        ..facts
-    };
-    for provider in notices {
-        if !item.notified.contains(&provider) {
-            item.notified.push(provider.clone());
-        }
-        tx.append(&provider, &notice, &item.item_id, item.status)?;
+    let (seq, index) = record_change(tx, item, change.status, &facts, change.now)?;
+    if let Some(moved) = &change.moved {
+        item.moved_to = Some(moved.item_id.clone());
+        super::moved::create(tx, item, moved, change)?;
     }
+    if change.status == Status::NoticeSent {
+        let to = Recipients::of(item, notices, |asn| change.contacts.knows(asn));
+        let n = followup::record_notice(item, change.now, Some(to));
+        let by = EntryFacts::new(
+            EntryKind::Status,
+            change.now,
+            &change.caller.id,
+            &change.gateway,
+        );
+        super::followup::notice(tx, item, n, &by)?;
+    }
+    super::followup::reschedule(tx, item, &change.followup)?;
     let receipt = pending(&wire::status_receipt(&StatusReceipt::of(
         change,
         &item.item_id,
         seq - 1,
     )))?;
-    let key = status_receipt_key(&item.item_id, item.history.len() - 1);
+    let key = status_receipt_key(&item.item_id, index);
     tx.tree(Tree::StatusReceipts).insert(&key, &receipt)?;
     tx.put_item(item)?;
     Ok(Ok(Stored {
@@ -103,14 +109,15 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
 }
 
 /// Moves `item` to `status` and tells its submitter and followers; closes its URL if final.
-/// The caller writes the item back. Returns the seq of the change's audit event.
+/// The caller writes the item back. Returns the seq of the change's audit event and the
+/// change's index in the item's history.
 pub(super) fn record_change(
     tx: &Tx<'_>,
     item: &mut ItemRecord,
     status: Status,
     facts: &EntryFacts<'_>,
     now: OffsetDateTime,
-) -> TxResult<u64> {
+) -> TxResult<(u64, usize)> {
     super::stats::status_moved(
         tx,
         (item.status, status),
@@ -118,14 +125,14 @@ pub(super) fn record_change(
         item.received_at,
         facts.at,
     )?;
-    let seq = tx.audit(chain::status_event(item, status, (facts.by, facts.at)))?;
+    let event = match facts.moved_to {
+        Some(new_item) => chain::moved_event(item, new_item, (facts.by, facts.at)),
+        None => chain::status_event(item, status, (facts.by, facts.at)),
+    };
+    let seq = tx.audit(event)?;
     item.status = status;
-    item.history.push(HistoryEntry {
-        status,
-        at: facts.at,
-        by: facts.by.to_owned(),
-        note: facts.note.map(str::to_owned),
-    });
+    item.history.push(facts.history(status));
+    let index = item.history.len() - 1;
     if status.is_final() {
         tx.tree(Tree::Closed)
             .insert(closed_key(now, &item.item_id), &[][..])?;
@@ -141,6 +148,7 @@ pub(super) fn record_change(
         by: facts.gateway,
         note: None,
         duplicate_of: Some(&item.item_id),
+        moved_to: None,
         ..*facts
     };
     for follower in &item.followers {
@@ -153,5 +161,5 @@ pub(super) fn record_change(
         }
         tx.append(&follower.member, &relayed, &follower.item_id, status)?;
     }
-    Ok(seq)
+    Ok((seq, index))
 }

@@ -21,9 +21,7 @@ use time::OffsetDateTime;
 
 use super::seal::Stored;
 use super::{Engine, StoreError};
-use crate::domain::{
-    Country, EntryKind, ItemRecord, ReportRecord, Status, StatusRefusal, StoredEntry,
-};
+use crate::domain::{Country, ItemRecord, ReportRecord, Status, StatusRefusal};
 
 /// The tables, each a key prefix in the one tree. The numbers are on disk: never reuse one.
 #[derive(Clone, Copy, Debug)]
@@ -44,6 +42,12 @@ pub(super) enum Tree {
     Closed = 14,
     Purged = 15,
     AuditNodes = 16,
+    /// `due at (as closed keys) \0 item_id`: items whose notice follow-up is due then.
+    FollowUps = 17,
+    /// `item_id`: the e-mail of a notice waiting to be sent (`MailJob`).
+    Outbox = 18,
+    /// SHA-256 of a confirmation token: what it is good for (`NoticeToken`).
+    Tokens = 19,
 }
 
 impl Tree {
@@ -181,8 +185,12 @@ pub(super) fn item_entry_key(item_id: &str, member: &str, seq: u64) -> Vec<u8> {
 
 /// `closed at (unix seconds, BE, offset to sort) \0 item_id`: final items, oldest first.
 pub(super) fn closed_key(closed_at: OffsetDateTime, item_id: &str) -> Vec<u8> {
-    let seconds = (closed_at.unix_timestamp() as u64) ^ (1 << 63);
-    [&seconds.to_be_bytes()[..], b"\0", item_id.as_bytes()].concat()
+    [&time_key(closed_at)[..], b"\0", item_id.as_bytes()].concat()
+}
+
+/// A time as a key that sorts: Unix seconds with the sign bit flipped, big-endian.
+pub(super) fn time_key(at: OffsetDateTime) -> [u8; 8] {
+    ((at.unix_timestamp() as u64) ^ (1 << 63)).to_be_bytes()
 }
 
 pub(super) fn decode_u64(bytes: &[u8]) -> u64 {
@@ -263,20 +271,7 @@ impl Table {
     }
 }
 
-/// What an inbox entry says besides the item.
-pub(super) struct EntryFacts<'a> {
-    pub kind: EntryKind,
-    pub at: OffsetDateTime,
-    /// The member (or the gateway) whose act the entry tells of.
-    pub by: &'a str,
-    pub note: Option<&'a str>,
-    /// For a status entry sent to a duplicate's submitter (whose own item the entry carries):
-    /// the original, whose status changed.
-    pub duplicate_of: Option<&'a str>,
-    /// The gateway's id: the `by` of what it relays to a duplicate's submitter, who learns the
-    /// original's status and its time, never who set it or their note.
-    pub gateway: &'a str,
-}
+pub(super) use crate::store::EntryFacts;
 
 /// The writes of a batch or of one job: `None` removes the key.
 pub(super) type Writes = BTreeMap<Vec<u8>, Option<IVec>>;
@@ -408,15 +403,7 @@ impl<'a> Tx<'a> {
         status: Status,
     ) -> TxResult<u64> {
         let seq = self.counter(Tree::InboxHeads, member)? + 1;
-        let entry = StoredEntry {
-            kind: facts.kind.to_owned(),
-            at: facts.at,
-            by: facts.by.to_owned(),
-            item_id: item_id.to_owned(),
-            status,
-            note: facts.note.map(str::to_owned),
-            duplicate_of: facts.duplicate_of.map(str::to_owned),
-        };
+        let entry = facts.entry(item_id, status);
         self.put_json(Tree::Inbox, &inbox_key(member, seq), &entry)?;
         self.tree(Tree::ItemEntries)
             .insert(item_entry_key(item_id, member, seq), [])?;

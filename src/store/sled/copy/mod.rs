@@ -110,6 +110,11 @@ fn put(tx: &Tx<'_>, record: &Record) -> TxResult<()> {
         }
         Record::Item { record, closed_at } => {
             tx.put_item(record)?;
+            // The follow-up index is the items' own due times.
+            if let Some(due) = record.followup.as_ref().and_then(|f| f.due_at) {
+                tx.tree(Tree::FollowUps)
+                    .insert(closed_key(due, &record.item_id), [])?;
+            }
             match closed_at {
                 Some(at) => tx
                     .tree(Tree::Closed)

@@ -1,0 +1,373 @@
+//! The follow-up of notices on PostgreSQL: `follow_ups` (items by when their follow-up is next
+//! due), a notice and an escalation as written in a transaction, a pass over what is due, the
+//! outbox of notice e-mails and the confirmation tokens.
+//!
+//! A pass runs as a writer job, so under the audit head's lock like every write: whichever of a
+//! removal and a pass commits first, the other reads what it wrote. Which gateway runs the pass
+//! is the `notices` lease's business (`crate::followup`).
+
+use time::OffsetDateTime;
+
+use super::work::{from_json, to_json, Facts, Work};
+use super::writer::{Done, Job};
+use super::{db_error, PgStore};
+use crate::clock;
+use crate::domain::followup::{self, Policy};
+use crate::domain::{EntryKind, Event, ItemRecord};
+use crate::store::{
+    chain, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken, StoreError,
+};
+
+/// Keeps the item's row in `follow_ups` true: at its next due time, or none; a final item's
+/// e-mail waiting in the outbox is dropped. The caller writes the item back.
+pub(super) fn reschedule(
+    work: &mut Work<'_>,
+    item: &mut ItemRecord,
+    policy: &Policy,
+) -> Result<(), StoreError> {
+    if item.status.is_final() {
+        work.queue(
+            "DELETE FROM outbox WHERE item_id = $1",
+            vec![Box::new(item.item_id.clone())],
+        );
+    }
+    let next = followup::next_due(item, policy);
+    let Some(follow) = item.followup.as_mut() else {
+        return Ok(());
+    };
+    if follow.due_at == next {
+        return Ok(());
+    }
+    follow.due_at = next;
+    match next {
+        Some(next) => work.queue(
+            "INSERT INTO follow_ups (item_id, due_at) VALUES ($1, $2::text::timestamptz) \
+             ON CONFLICT (item_id) DO UPDATE SET due_at = excluded.due_at",
+            vec![
+                Box::new(item.item_id.clone()),
+                Box::new(clock::format(next)),
+            ],
+        ),
+        None => work.queue(
+            "DELETE FROM follow_ups WHERE item_id = $1",
+            vec![Box::new(item.item_id.clone())],
+        ),
+    }
+    Ok(())
+}
+
+/// Notice `n` of `item` (its follow-up already counts it), made by `by.by` at `by.at`: an
+/// event in its history, a status entry for its submitter, a notice entry for each member
+/// provider and the e-mail queued for a contact outside the network, an audit event.
+pub(super) fn notice(
+    work: &mut Work<'_>,
+    item: &mut ItemRecord,
+    n: u32,
+    by: &Facts<'_>,
+) -> Result<(), StoreError> {
+    let Some(follow) = item.followup.clone() else {
+        return Ok(());
+    };
+    let facts = Facts {
+        kind: EntryKind::Status,
+        note: None,
+        event: Some(Event::Notice),
+        n: Some(n),
+        ..*by
+    };
+    item.history.push(facts.history(item.status));
+    let submitter = item.submitter.clone();
+    work.append(&submitter, &facts, (&item.item_id, item.status))?;
+    // A notice tells the provider what it needs to act, and who notified it: no note, never
+    // the submitter (left out as the entry is rendered).
+    let to_provider = Facts {
+        kind: EntryKind::Notice,
+        ..facts
+    };
+    let mut to = Vec::new();
+    for provider in &follow.providers {
+        item.mark_notified(provider);
+        work.append(provider, &to_provider, (&item.item_id, item.status))?;
+        to.push(provider.clone());
+    }
+    if let Some(asn) = follow.email_asn {
+        let job = MailJob {
+            item_id: item.item_id.clone(),
+            n,
+            asn,
+            attempts: 0,
+            retry_at: by.at,
+        };
+        queue_mail(work, &job)?;
+        to.push(format!("AS{asn}"));
+    }
+    work.audit(chain::followup_event(
+        &item.item_id,
+        Event::Notice,
+        n,
+        &to,
+        (by.by, by.at),
+    ))?;
+    Ok(())
+}
+
+fn queue_mail(work: &mut Work<'_>, job: &MailJob) -> Result<(), StoreError> {
+    work.queue(
+        "INSERT INTO outbox (item_id, job, retry_at) VALUES ($1, $2, $3::text::timestamptz) \
+         ON CONFLICT (item_id) DO UPDATE SET job = excluded.job, retry_at = excluded.retry_at",
+        vec![
+            Box::new(job.item_id.clone()),
+            Box::new(to_json(job)?),
+            Box::new(clock::format(job.retry_at)),
+        ],
+    );
+    Ok(())
+}
+
+/// Escalates `item` to `police` at `now`: an escalation entry for each, an event in its history
+/// and its submitter's inbox, an audit event.
+fn escalate(
+    work: &mut Work<'_>,
+    item: &mut ItemRecord,
+    police: &[String],
+    (gateway, now): (&str, OffsetDateTime),
+) -> Result<(), StoreError> {
+    let Some(follow) = item.followup.as_mut() else {
+        return Ok(());
+    };
+    follow.escalated = true;
+    follow.escalated_to = police.to_vec();
+    let n = follow.notices;
+    let facts = Facts {
+        event: Some(Event::Escalated),
+        n: Some(n),
+        ..Facts::new(EntryKind::Status, now, gateway, gateway)
+    };
+    item.history.push(facts.history(item.status));
+    let submitter = item.submitter.clone();
+    work.append(&submitter, &facts, (&item.item_id, item.status))?;
+    let escalation = Facts {
+        kind: EntryKind::Escalation,
+        ..facts
+    };
+    for member in police {
+        work.append(member, &escalation, (&item.item_id, item.status))?;
+    }
+    work.audit(chain::followup_event(
+        &item.item_id,
+        Event::Escalated,
+        n,
+        police,
+        (gateway, now),
+    ))?;
+    Ok(())
+}
+
+/// What is due at `pass.now`, on at most `pass.limit` items.
+pub(super) async fn pass_in(
+    work: &mut Work<'_>,
+    pass: &FollowUpPass,
+) -> Result<FollowUpDone, StoreError> {
+    let limit = i64::try_from(pass.limit).unwrap_or(i64::MAX);
+    let rows = work
+        .query(
+            "SELECT item_id FROM follow_ups WHERE due_at <= $1::text::timestamptz \
+             ORDER BY due_at LIMIT $2",
+            &[&clock::format(pass.now), &limit],
+        )
+        .await?;
+    let mut done = FollowUpDone {
+        more: rows.len() == pass.limit,
+        ..FollowUpDone::default()
+    };
+    for row in rows {
+        let item_id: String = row.get(0);
+        let Some(mut item) = work.item(&item_id).await? else {
+            work.queue(
+                "DELETE FROM follow_ups WHERE item_id = $1",
+                vec![Box::new(item_id)],
+            );
+            continue;
+        };
+        let due = followup::due(&item, &pass.policy, pass.now);
+        if due.renotify {
+            let n = followup::record_notice(&mut item, pass.now, None);
+            let by = Facts::new(EntryKind::Status, pass.now, &pass.gateway, &pass.gateway);
+            notice(work, &mut item, n, &by)?;
+            done.renotified += 1;
+            if item
+                .followup
+                .as_ref()
+                .is_some_and(|f| f.email_asn.is_some())
+            {
+                done.emails += 1;
+            }
+        }
+        if due.escalate {
+            let police = pass.police.recipients(item.hosting_country.as_ref());
+            escalate(work, &mut item, &police, (&pass.gateway, pass.now))?;
+            done.escalated += 1;
+        }
+        // Nothing due after all (a policy changed since it was indexed): indexed again.
+        if !due.any() {
+            if let Some(follow) = item.followup.as_mut() {
+                follow.due_at = None;
+            }
+        }
+        reschedule(work, &mut item, &pass.policy)?;
+        work.put_item(&item, None)?;
+    }
+    Ok(done)
+}
+
+/// An e-mail attempt's end, written: the outbox updated and the item's history told.
+pub(super) async fn mail_done_in(
+    work: &mut Work<'_>,
+    (gateway, job, result, now): &(String, MailJob, MailResult, OffsetDateTime),
+) -> Result<(), StoreError> {
+    let waiting = work
+        .query_opt("SELECT job FROM outbox WHERE item_id = $1", &[&job.item_id])
+        .await?
+        .map(|row| from_json::<MailJob>(row.get(0)))
+        .transpose()?;
+    // A later notice replaced the job meanwhile: what was sent is still told, the new job stays.
+    let current = waiting.as_ref().is_some_and(|w| w.n == job.n);
+    let remove = |work: &mut Work<'_>| {
+        work.queue(
+            "DELETE FROM outbox WHERE item_id = $1",
+            vec![Box::new(job.item_id.clone())],
+        );
+    };
+    let Some(mut item) = work.item(&job.item_id).await? else {
+        remove(work);
+        return Ok(());
+    };
+    let (event, note) = match result {
+        MailResult::Sent => (Event::Emailed, None),
+        MailResult::Failed { reason, .. } => (Event::EmailFailed, Some(reason.as_str())),
+        MailResult::Dropped => {
+            if current {
+                remove(work);
+            }
+            return Ok(());
+        }
+    };
+    if current {
+        match result {
+            MailResult::Failed {
+                retry_at: Some(retry_at),
+                ..
+            } => {
+                let again = MailJob {
+                    attempts: job.attempts + 1,
+                    retry_at: *retry_at,
+                    ..job.clone()
+                };
+                queue_mail(work, &again)?;
+            }
+            _ => remove(work),
+        }
+    }
+    let facts = Facts {
+        note,
+        event: Some(event),
+        n: Some(job.n),
+        ..Facts::new(EntryKind::Status, *now, gateway, gateway)
+    };
+    item.history.push(facts.history(item.status));
+    let to = [format!("AS{}", job.asn)];
+    work.audit(chain::followup_event(
+        &item.item_id,
+        event,
+        job.n,
+        &to,
+        (gateway, *now),
+    ))?;
+    work.put_item(&item, None)
+}
+
+impl PgStore {
+    /// Runs what is due at `pass.now` on at most `pass.limit` items, in one transaction.
+    pub async fn follow_up(&self, pass: FollowUpPass) -> Result<FollowUpDone, StoreError> {
+        match self.writer.run(Job::FollowUp(pass)).await? {
+            Done::FollowUp(done) => Ok(done),
+            _ => Err(other_job()),
+        }
+    }
+
+    /// Up to `limit` e-mails due at `now`, each with its item as it is now.
+    pub async fn mail_due(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<(MailJob, ItemRecord)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT o.job, i.record FROM outbox o JOIN items i ON i.item_id = o.item_id \
+                 WHERE o.retry_at <= $1::text::timestamptz ORDER BY o.retry_at LIMIT $2",
+                &[&clock::format(now), &limit],
+            )
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|row| Ok((from_json(row.get(0))?, from_json(row.get(1))?)))
+            .collect()
+    }
+
+    /// Records how an attempt at `job` ended.
+    pub async fn mail_done(
+        &self,
+        gateway: &str,
+        job: MailJob,
+        result: MailResult,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        match self
+            .writer
+            .run(Job::Mail(Box::new((gateway.to_owned(), job, result, now))))
+            .await?
+        {
+            Done::Written => Ok(()),
+            _ => Err(other_job()),
+        }
+    }
+
+    /// Keeps a confirmation token's hash and what it is good for.
+    pub async fn add_token(&self, hash: [u8; 32], token: NoticeToken) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO notice_tokens (hash, token, expires_at) \
+                 VALUES ($1, $2, $3::text::timestamptz)",
+                &[
+                    &hash.as_slice(),
+                    &to_json(&token)?,
+                    &clock::format(token.expires_at),
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// What the token whose hash is `hash` is good for, if it exists.
+    pub async fn token(&self, hash: [u8; 32]) -> Result<Option<NoticeToken>, StoreError> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT token FROM notice_tokens WHERE hash = $1",
+                &[&hash.as_slice()],
+            )
+            .await
+            .map_err(db_error)?;
+        row.map(|row| from_json(row.get(0))).transpose()
+    }
+}
+
+fn other_job() -> StoreError {
+    StoreError::Corrupt(anyhow::anyhow!("the writer answered another job"))
+}

@@ -1,0 +1,332 @@
+//! The follow-up of notices on the embedded store: the index of items by when their follow-up is
+//! next due (`follow_ups`), a notice and an escalation as written in a batch, a pass over what is
+//! due, the outbox of notice e-mails and the confirmation tokens.
+//!
+//! Every decision is `domain::followup`'s, made on the item as the writer job reads it: a
+//! removal applied before the pass's job leaves nothing due, one applied after finds the notice
+//! in the history and ends the follow-up.
+
+use time::OffsetDateTime;
+
+use super::tx::{closed_key, time_key, EntryFacts, Tree, Tx, TxResult};
+use super::{from_json, SledStore, StoreError};
+use crate::domain::followup::{self, Policy};
+use crate::domain::{EntryKind, Event, ItemRecord};
+use crate::store::chain;
+use crate::store::{FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken};
+
+/// Keeps the item's place in the follow-up index true: at its next due time, or nowhere; a final
+/// item's e-mail waiting in the outbox is dropped. The caller writes the item back.
+pub(super) fn reschedule(tx: &Tx<'_>, item: &mut ItemRecord, policy: &Policy) -> TxResult<()> {
+    if item.status.is_final() {
+        tx.tree(Tree::Outbox).remove(item.item_id.as_bytes())?;
+    }
+    let next = followup::next_due(item, policy);
+    let Some(follow) = item.followup.as_mut() else {
+        return Ok(());
+    };
+    if follow.due_at == next {
+        return Ok(());
+    }
+    if let Some(old) = follow.due_at {
+        tx.tree(Tree::FollowUps)
+            .remove(closed_key(old, &item.item_id))?;
+    }
+    if let Some(next) = next {
+        tx.tree(Tree::FollowUps)
+            .insert(closed_key(next, &item.item_id), [])?;
+    }
+    follow.due_at = next;
+    Ok(())
+}
+
+/// Notice `n` of `item` (its follow-up already counts it), made by `by.by` at `by.at`: an
+/// event in its history, a status entry for its submitter, a notice entry for each member
+/// provider and the e-mail queued for a contact outside the network, an audit event.
+pub(super) fn notice(
+    tx: &Tx<'_>,
+    item: &mut ItemRecord,
+    n: u32,
+    by: &EntryFacts<'_>,
+) -> TxResult<()> {
+    let Some(follow) = item.followup.clone() else {
+        return Ok(());
+    };
+    let facts = EntryFacts {
+        kind: EntryKind::Status,
+        note: None,
+        event: Some(Event::Notice),
+        n: Some(n),
+        ..*by
+    };
+    item.history.push(facts.history(item.status));
+    tx.append(&item.submitter, &facts, &item.item_id, item.status)?;
+    // A notice tells the provider what it needs to act, and who notified it: no note, never
+    // the submitter (left out as the entry is rendered).
+    let to_provider = EntryFacts {
+        kind: EntryKind::Notice,
+        ..facts
+    };
+    let mut to = Vec::new();
+    for provider in &follow.providers {
+        item.mark_notified(provider);
+        tx.append(provider, &to_provider, &item.item_id, item.status)?;
+        to.push(provider.clone());
+    }
+    if let Some(asn) = follow.email_asn {
+        let job = MailJob {
+            item_id: item.item_id.clone(),
+            n,
+            asn,
+            attempts: 0,
+            retry_at: by.at,
+        };
+        tx.put_json(Tree::Outbox, item.item_id.as_bytes(), &job)?;
+        to.push(format!("AS{asn}"));
+    }
+    tx.audit(chain::followup_event(
+        &item.item_id,
+        Event::Notice,
+        n,
+        &to,
+        (by.by, by.at),
+    ))?;
+    Ok(())
+}
+
+/// Escalates `item` to `police` at `now`: an escalation entry for each, an event in its history
+/// and its submitter's inbox, an audit event.
+fn escalate(
+    tx: &Tx<'_>,
+    item: &mut ItemRecord,
+    police: &[String],
+    (gateway, now): (&str, OffsetDateTime),
+) -> TxResult<()> {
+    let Some(follow) = item.followup.as_mut() else {
+        return Ok(());
+    };
+    follow.escalated = true;
+    follow.escalated_to = police.to_vec();
+    let n = follow.notices;
+    let facts = EntryFacts {
+        event: Some(Event::Escalated),
+        n: Some(n),
+        ..EntryFacts::new(EntryKind::Status, now, gateway, gateway)
+    };
+    item.history.push(facts.history(item.status));
+    tx.append(&item.submitter, &facts, &item.item_id, item.status)?;
+    let escalation = EntryFacts {
+        kind: EntryKind::Escalation,
+        ..facts
+    };
+    for member in police {
+        tx.append(member, &escalation, &item.item_id, item.status)?;
+    }
+    tx.audit(chain::followup_event(
+        &item.item_id,
+        Event::Escalated,
+        n,
+        police,
+        (gateway, now),
+    ))?;
+    Ok(())
+}
+
+/// What is due of the items `due` (their index keys), as one job.
+fn pass_in(tx: &Tx<'_>, pass: &FollowUpPass, due: &[(Vec<u8>, String)]) -> TxResult<FollowUpDone> {
+    let mut done = FollowUpDone::default();
+    for (key, item_id) in due {
+        let Some(mut item) = tx.item(item_id)? else {
+            tx.tree(Tree::FollowUps).remove(key)?;
+            continue;
+        };
+        let current = item
+            .followup
+            .as_ref()
+            .and_then(|f| f.due_at)
+            .map(|at| closed_key(at, item_id));
+        if current.as_deref() != Some(key.as_slice()) {
+            // A key the item has moved on from (its batch was read before a later one).
+            tx.tree(Tree::FollowUps).remove(key)?;
+            continue;
+        }
+        let due = followup::due(&item, &pass.policy, pass.now);
+        if due.renotify {
+            let n = followup::record_notice(&mut item, pass.now, None);
+            let by = EntryFacts::new(EntryKind::Status, pass.now, &pass.gateway, &pass.gateway);
+            notice(tx, &mut item, n, &by)?;
+            done.renotified += 1;
+            if item
+                .followup
+                .as_ref()
+                .is_some_and(|f| f.email_asn.is_some())
+            {
+                done.emails += 1;
+            }
+        }
+        if due.escalate {
+            let police = pass.police.recipients(item.hosting_country.as_ref());
+            escalate(tx, &mut item, &police, (&pass.gateway, pass.now))?;
+            done.escalated += 1;
+        }
+        reschedule(tx, &mut item, &pass.policy)?;
+        tx.put_item(&item)?;
+    }
+    Ok(done)
+}
+
+/// An e-mail attempt's end, written: the outbox updated and the item's history told.
+fn mail_done_in(
+    tx: &Tx<'_>,
+    job: &MailJob,
+    result: &MailResult,
+    (gateway, now): (&str, OffsetDateTime),
+) -> TxResult<()> {
+    let waiting: Option<MailJob> = tx.get_json(Tree::Outbox, job.item_id.as_bytes())?;
+    // A later notice replaced the job meanwhile: what was sent is still told, the new job stays.
+    let current = waiting.as_ref().is_some_and(|w| w.n == job.n);
+    let Some(mut item) = tx.item(&job.item_id)? else {
+        tx.tree(Tree::Outbox).remove(job.item_id.as_bytes())?;
+        return Ok(());
+    };
+    let (event, note) = match result {
+        MailResult::Sent => (Event::Emailed, None),
+        MailResult::Failed { reason, .. } => (Event::EmailFailed, Some(reason.as_str())),
+        MailResult::Dropped => {
+            if current {
+                tx.tree(Tree::Outbox).remove(job.item_id.as_bytes())?;
+            }
+            return Ok(());
+        }
+    };
+    if current {
+        match result {
+            MailResult::Failed {
+                retry_at: Some(retry_at),
+                ..
+            } => {
+                let again = MailJob {
+                    attempts: job.attempts + 1,
+                    retry_at: *retry_at,
+                    ..job.clone()
+                };
+                tx.put_json(Tree::Outbox, job.item_id.as_bytes(), &again)?;
+            }
+            _ => tx.tree(Tree::Outbox).remove(job.item_id.as_bytes())?,
+        }
+    }
+    let facts = EntryFacts {
+        note,
+        event: Some(event),
+        n: Some(job.n),
+        ..EntryFacts::new(EntryKind::Status, now, gateway, gateway)
+    };
+    item.history.push(facts.history(item.status));
+    let to = [format!("AS{}", job.asn)];
+    tx.audit(chain::followup_event(
+        &item.item_id,
+        event,
+        job.n,
+        &to,
+        (gateway, now),
+    ))?;
+    tx.put_item(&item)
+}
+
+impl SledStore {
+    /// Runs what is due at `pass.now` on at most `pass.limit` items, in one batch.
+    pub async fn follow_up(&self, pass: FollowUpPass) -> Result<FollowUpDone, StoreError> {
+        let store = self.clone();
+        // Keys up to now's second (a key sorts by the second its time falls in: an item due
+        // later in this second is read and left for the next pass).
+        let (end, limit) = (time_key(pass.now + time::Duration::seconds(1)), pass.limit);
+        let due = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+            let mut due = Vec::new();
+            for entry in store
+                .tree(Tree::FollowUps)?
+                .range(..end.to_vec())
+                .take(limit)
+            {
+                let (key, _) = entry?;
+                let item_id =
+                    String::from_utf8_lossy(key.get(9..).unwrap_or_default()).into_owned();
+                due.push((key.to_vec(), item_id));
+            }
+            Ok(due)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(anyhow::anyhow!("a store task failed: {e}")))??;
+        if due.is_empty() {
+            return Ok(FollowUpDone::default());
+        }
+        let more = due.len() == limit;
+        let engine = self.engine()?;
+        let (mut done, notify) = engine
+            .writer
+            .write(move |tx| pass_in(tx, &pass, &due))
+            .await?;
+        engine.durable().await?;
+        done.notify = notify;
+        // More may be due only if this batch was full and did something (else it was all
+        // items due later this second).
+        done.more = more && done.renotified + done.escalated > 0;
+        Ok(done)
+    }
+
+    /// Up to `limit` e-mails due at `now`, each with its item as it is now.
+    pub fn mail_due(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<(MailJob, ItemRecord)>, StoreError> {
+        let mut due = Vec::new();
+        for entry in self.tree(Tree::Outbox)?.iter() {
+            let job: MailJob = from_json(&entry?.1)?;
+            if job.retry_at > now {
+                continue;
+            }
+            if let Some(bytes) = self.tree(Tree::Items)?.get(job.item_id.as_bytes())? {
+                due.push((job, from_json(&bytes)?));
+            }
+            if due.len() == limit {
+                break;
+            }
+        }
+        Ok(due)
+    }
+
+    /// Records how an attempt at `job` ended, durably.
+    pub async fn mail_done(
+        &self,
+        gateway: &str,
+        job: MailJob,
+        result: MailResult,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let engine = self.engine()?;
+        let gateway = gateway.to_owned();
+        engine
+            .writer
+            .write(move |tx| mail_done_in(tx, &job, &result, (&gateway, now)))
+            .await?;
+        engine.durable().await
+    }
+
+    /// Keeps a confirmation token's hash and what it is good for, durably.
+    pub async fn add_token(&self, hash: [u8; 32], token: NoticeToken) -> Result<(), StoreError> {
+        let engine = self.engine()?;
+        engine
+            .writer
+            .write(move |tx| tx.put_json(Tree::Tokens, &hash, &token))
+            .await?;
+        engine.durable().await
+    }
+
+    /// What the token whose hash is `hash` is good for, if it exists.
+    pub fn token(&self, hash: [u8; 32]) -> Result<Option<NoticeToken>, StoreError> {
+        match self.tree(Tree::Tokens)?.get(hash)? {
+            Some(bytes) => Ok(Some(from_json(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+}
