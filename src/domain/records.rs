@@ -37,6 +37,11 @@ pub struct HistoryEntry {
     /// With `moved`: the new item, at the new URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_to: Option<String>,
+    /// The entry records only an event (the gateway's notice again, an e-mail, an escalation),
+    /// not a change of status: it has no receipt. A member's `notice_sent` is a change that
+    /// also carries its notice's `event` and `n`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub event_only: bool,
 }
 
 impl HistoryEntry {
@@ -50,12 +55,13 @@ impl HistoryEntry {
             event: None,
             n: None,
             moved_to: None,
+            event_only: false,
         }
     }
 
     /// Whether the entry is a change of status (it has a receipt) rather than an event.
     pub fn is_change(&self) -> bool {
-        self.event.is_none()
+        !self.event_only
     }
 }
 

@@ -140,6 +140,19 @@ pub fn status_event(item: &ItemRecord, to: Status, (by, at): (&str, OffsetDateTi
     })
 }
 
+/// The event of a change as `facts` tell it: a status change, with the notice's `n` on a
+/// `notice_sent`, naming the new item on a `moved`.
+pub fn change_event(item: &ItemRecord, to: Status, facts: &super::EntryFacts<'_>) -> Value {
+    let mut event = match facts.moved_to {
+        Some(new_item) => moved_event(item, new_item, (facts.by, facts.at)),
+        None => status_event(item, to, (facts.by, facts.at)),
+    };
+    if let Some(n) = facts.n {
+        event["n"] = json!(n);
+    }
+    event
+}
+
 /// The event of a `moved` change: the status change, naming the new item.
 pub fn moved_event(item: &ItemRecord, new_item: &str, (by, at): (&str, OffsetDateTime)) -> Value {
     let mut event = status_event(item, Status::Moved, (by, at));

@@ -139,7 +139,7 @@ impl<'a> EntryFacts<'a> {
         }
     }
 
-    /// The item's history entry of the same act.
+    /// The item's history entry of the same act, a change of status.
     pub fn history(&self, status: Status) -> HistoryEntry {
         HistoryEntry {
             status,
@@ -149,6 +149,15 @@ impl<'a> EntryFacts<'a> {
             event: self.event,
             n: self.n,
             moved_to: self.moved_to.map(str::to_owned),
+            event_only: false,
+        }
+    }
+
+    /// The item's history entry of the same act, an event only (the status as it was).
+    pub fn event(&self, status: Status) -> HistoryEntry {
+        HistoryEntry {
+            event_only: true,
+            ..self.history(status)
         }
     }
 }

@@ -56,18 +56,14 @@ pub(super) fn reschedule(
     Ok(())
 }
 
-/// Notice `n` of `item` (its follow-up already counts it), made by `by.by` at `by.at`: an
-/// event in its history, a status entry for its submitter, a notice entry for each member
-/// provider and the e-mail queued for a contact outside the network, an audit event.
-pub(super) fn notice(
+/// Notice `n` of `item` sent again by the gateway (its follow-up already counts it): an event in
+/// its history, a status entry for its submitter, the notice delivered, an audit event.
+fn renotice(
     work: &mut Work<'_>,
     item: &mut ItemRecord,
     n: u32,
     by: &Facts<'_>,
 ) -> Result<(), StoreError> {
-    let Some(follow) = item.followup.clone() else {
-        return Ok(());
-    };
     let facts = Facts {
         kind: EntryKind::Status,
         note: None,
@@ -75,14 +71,41 @@ pub(super) fn notice(
         n: Some(n),
         ..*by
     };
-    item.history.push(facts.history(item.status));
+    item.history.push(facts.event(item.status));
     let submitter = item.submitter.clone();
     work.append(&submitter, &facts, (&item.item_id, item.status))?;
+    let to = deliver_notice(work, item, n, &facts)?;
+    work.audit(chain::followup_event(
+        &item.item_id,
+        Event::Notice,
+        n,
+        &to,
+        (by.by, by.at),
+    ))?;
+    Ok(())
+}
+
+/// Notice `n` of `item` to whoever its follow-up names: a notice entry for each member
+/// provider (from `facts.by`), or the e-mail queued for a contact outside the network.
+/// Returns who it went to (`AS<asn>` for an e-mail).
+pub(super) fn deliver_notice(
+    work: &mut Work<'_>,
+    item: &mut ItemRecord,
+    n: u32,
+    facts: &Facts<'_>,
+) -> Result<Vec<String>, StoreError> {
+    let Some(follow) = item.followup.clone() else {
+        return Ok(Vec::new());
+    };
     // A notice tells the provider what it needs to act, and who notified it: no note, never
     // the submitter (left out as the entry is rendered).
     let to_provider = Facts {
         kind: EntryKind::Notice,
-        ..facts
+        note: None,
+        moved_to: None,
+        event: Some(Event::Notice),
+        n: Some(n),
+        ..*facts
     };
     let mut to = Vec::new();
     for provider in &follow.providers {
@@ -96,19 +119,12 @@ pub(super) fn notice(
             n,
             asn,
             attempts: 0,
-            retry_at: by.at,
+            retry_at: facts.at,
         };
         queue_mail(work, &job)?;
         to.push(format!("AS{asn}"));
     }
-    work.audit(chain::followup_event(
-        &item.item_id,
-        Event::Notice,
-        n,
-        &to,
-        (by.by, by.at),
-    ))?;
-    Ok(())
+    Ok(to)
 }
 
 fn queue_mail(work: &mut Work<'_>, job: &MailJob) -> Result<(), StoreError> {
@@ -143,7 +159,7 @@ fn escalate(
         n: Some(n),
         ..Facts::new(EntryKind::Status, now, gateway, gateway)
     };
-    item.history.push(facts.history(item.status));
+    item.history.push(facts.event(item.status));
     let submitter = item.submitter.clone();
     work.append(&submitter, &facts, (&item.item_id, item.status))?;
     let escalation = Facts {
@@ -193,7 +209,7 @@ pub(super) async fn pass_in(
         if due.renotify {
             let n = followup::record_notice(&mut item, pass.now, None);
             let by = Facts::new(EntryKind::Status, pass.now, &pass.gateway, &pass.gateway);
-            notice(work, &mut item, n, &by)?;
+            renotice(work, &mut item, n, &by)?;
             done.renotified += 1;
             if item
                 .followup
@@ -274,7 +290,7 @@ pub(super) async fn mail_done_in(
         n: Some(job.n),
         ..Facts::new(EntryKind::Status, *now, gateway, gateway)
     };
-    item.history.push(facts.history(item.status));
+    item.history.push(facts.event(item.status));
     let to = [format!("AS{}", job.asn)];
     work.audit(chain::followup_event(
         &item.item_id,

@@ -8,7 +8,7 @@ use super::writer::{Done, Job};
 use super::PgStore;
 use crate::domain::followup::{self, Recipients};
 use crate::domain::{
-    decide_change, ChangeDecision, EntryKind, Status, StatusChange, StatusRefusal,
+    decide_change, ChangeDecision, EntryKind, Event, Status, StatusChange, StatusRefusal,
 };
 use crate::receipts::Signer;
 use crate::store::{StatusOutcome, StoreError};
@@ -58,10 +58,16 @@ pub(super) async fn change_in(
     let Some(item) = item.as_mut() else {
         return Err(StoreError::Refused(StatusRefusal::NotFound));
     };
-    let moved_to = change.moved.as_ref().map(|m| m.item_id.as_str());
+    // A notice_sent is the item's next notice: the change carries its number.
+    let n = (change.status == Status::NoticeSent).then(|| {
+        let to = Recipients::of(item, notices, |asn| change.contacts.knows(asn));
+        followup::record_notice(item, change.now, Some(to))
+    });
     let facts = Facts {
         note: change.note.as_deref(),
-        moved_to,
+        moved_to: change.moved.as_ref().map(|m| m.item_id.as_str()),
+        event: n.map(|_| Event::Notice),
+        n,
         ..Facts::new(
             EntryKind::Status,
             change.at,
@@ -74,16 +80,8 @@ pub(super) async fn change_in(
         item.moved_to = Some(moved.item_id.clone());
         super::moved::create(work, item, moved, change).await?;
     }
-    if change.status == Status::NoticeSent {
-        let to = Recipients::of(item, notices, |asn| change.contacts.knows(asn));
-        let n = followup::record_notice(item, change.now, Some(to));
-        let by = Facts::new(
-            EntryKind::Status,
-            change.now,
-            &change.caller.id,
-            &change.gateway,
-        );
-        super::followup::notice(work, item, n, &by)?;
+    if let Some(n) = n {
+        super::followup::deliver_notice(work, item, n, &facts)?;
     }
     super::followup::reschedule(work, item, &change.followup)?;
     let receipt = signer

@@ -275,11 +275,7 @@ impl<'a> Work<'a> {
             item.received_at,
             facts.at,
         ));
-        let event = match facts.moved_to {
-            Some(new_item) => chain::moved_event(item, new_item, (facts.by, facts.at)),
-            None => chain::status_event(item, status, (facts.by, facts.at)),
-        };
-        let seq = self.audit(event)?;
+        let seq = self.audit(chain::change_event(item, status, facts))?;
         item.status = status;
         item.history.push(facts.history(status));
         let index = item.history.len() - 1;

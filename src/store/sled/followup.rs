@@ -40,18 +40,9 @@ pub(super) fn reschedule(tx: &Tx<'_>, item: &mut ItemRecord, policy: &Policy) ->
     Ok(())
 }
 
-/// Notice `n` of `item` (its follow-up already counts it), made by `by.by` at `by.at`: an
-/// event in its history, a status entry for its submitter, a notice entry for each member
-/// provider and the e-mail queued for a contact outside the network, an audit event.
-pub(super) fn notice(
-    tx: &Tx<'_>,
-    item: &mut ItemRecord,
-    n: u32,
-    by: &EntryFacts<'_>,
-) -> TxResult<()> {
-    let Some(follow) = item.followup.clone() else {
-        return Ok(());
-    };
+/// Notice `n` of `item` sent again by the gateway (its follow-up already counts it): an event in
+/// its history, a status entry for its submitter, the notice delivered, an audit event.
+fn renotice(tx: &Tx<'_>, item: &mut ItemRecord, n: u32, by: &EntryFacts<'_>) -> TxResult<()> {
     let facts = EntryFacts {
         kind: EntryKind::Status,
         note: None,
@@ -59,13 +50,40 @@ pub(super) fn notice(
         n: Some(n),
         ..*by
     };
-    item.history.push(facts.history(item.status));
+    item.history.push(facts.event(item.status));
     tx.append(&item.submitter, &facts, &item.item_id, item.status)?;
+    let to = deliver_notice(tx, item, n, &facts)?;
+    tx.audit(chain::followup_event(
+        &item.item_id,
+        Event::Notice,
+        n,
+        &to,
+        (by.by, by.at),
+    ))?;
+    Ok(())
+}
+
+/// Notice `n` of `item` to whoever its follow-up names: a notice entry for each member
+/// provider (from `facts.by`), or the e-mail queued for a contact outside the network.
+/// Returns who it went to (`AS<asn>` for an e-mail).
+pub(super) fn deliver_notice(
+    tx: &Tx<'_>,
+    item: &mut ItemRecord,
+    n: u32,
+    facts: &EntryFacts<'_>,
+) -> TxResult<Vec<String>> {
+    let Some(follow) = item.followup.clone() else {
+        return Ok(Vec::new());
+    };
     // A notice tells the provider what it needs to act, and who notified it: no note, never
     // the submitter (left out as the entry is rendered).
     let to_provider = EntryFacts {
         kind: EntryKind::Notice,
-        ..facts
+        note: None,
+        moved_to: None,
+        event: Some(Event::Notice),
+        n: Some(n),
+        ..*facts
     };
     let mut to = Vec::new();
     for provider in &follow.providers {
@@ -79,19 +97,12 @@ pub(super) fn notice(
             n,
             asn,
             attempts: 0,
-            retry_at: by.at,
+            retry_at: facts.at,
         };
         tx.put_json(Tree::Outbox, item.item_id.as_bytes(), &job)?;
         to.push(format!("AS{asn}"));
     }
-    tx.audit(chain::followup_event(
-        &item.item_id,
-        Event::Notice,
-        n,
-        &to,
-        (by.by, by.at),
-    ))?;
-    Ok(())
+    Ok(to)
 }
 
 /// Escalates `item` to `police` at `now`: an escalation entry for each, an event in its history
@@ -113,7 +124,7 @@ fn escalate(
         n: Some(n),
         ..EntryFacts::new(EntryKind::Status, now, gateway, gateway)
     };
-    item.history.push(facts.history(item.status));
+    item.history.push(facts.event(item.status));
     tx.append(&item.submitter, &facts, &item.item_id, item.status)?;
     let escalation = EntryFacts {
         kind: EntryKind::Escalation,
@@ -154,7 +165,7 @@ fn pass_in(tx: &Tx<'_>, pass: &FollowUpPass, due: &[(Vec<u8>, String)]) -> TxRes
         if due.renotify {
             let n = followup::record_notice(&mut item, pass.now, None);
             let by = EntryFacts::new(EntryKind::Status, pass.now, &pass.gateway, &pass.gateway);
-            notice(tx, &mut item, n, &by)?;
+            renotice(tx, &mut item, n, &by)?;
             done.renotified += 1;
             if item
                 .followup
@@ -221,7 +232,7 @@ fn mail_done_in(
         n: Some(job.n),
         ..EntryFacts::new(EntryKind::Status, now, gateway, gateway)
     };
-    item.history.push(facts.history(item.status));
+    item.history.push(facts.event(item.status));
     let to = [format!("AS{}", job.asn)];
     tx.audit(chain::followup_event(
         &item.item_id,

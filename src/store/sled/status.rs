@@ -12,8 +12,8 @@ use super::tx::{closed_key, refuse, status_receipt_key, EntryFacts, Tree, Tx, Tx
 use super::{SledStore, StoreError};
 use crate::domain::followup::{self, Recipients};
 use crate::domain::{
-    decide_change, holds_url_open, ChangeDecision, EntryKind, ItemRecord, Status, StatusChange,
-    StatusRefusal,
+    decide_change, holds_url_open, ChangeDecision, EntryKind, Event, ItemRecord, Status,
+    StatusChange, StatusRefusal,
 };
 use crate::receipts::Signer;
 use crate::store::chain;
@@ -65,10 +65,16 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
     let Some(item) = item.as_mut() else {
         return refuse(StatusRefusal::NotFound);
     };
-    let moved_to = change.moved.as_ref().map(|m| m.item_id.as_str());
+    // A notice_sent is the item's next notice: the change carries its number.
+    let n = (change.status == Status::NoticeSent).then(|| {
+        let to = Recipients::of(item, notices, |asn| change.contacts.knows(asn));
+        followup::record_notice(item, change.now, Some(to))
+    });
     let facts = EntryFacts {
         note: change.note.as_deref(),
-        moved_to,
+        moved_to: change.moved.as_ref().map(|m| m.item_id.as_str()),
+        event: n.map(|_| Event::Notice),
+        n,
         ..EntryFacts::new(
             EntryKind::Status,
             change.at,
@@ -81,16 +87,8 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
         item.moved_to = Some(moved.item_id.clone());
         super::moved::create(tx, item, moved, change)?;
     }
-    if change.status == Status::NoticeSent {
-        let to = Recipients::of(item, notices, |asn| change.contacts.knows(asn));
-        let n = followup::record_notice(item, change.now, Some(to));
-        let by = EntryFacts::new(
-            EntryKind::Status,
-            change.now,
-            &change.caller.id,
-            &change.gateway,
-        );
-        super::followup::notice(tx, item, n, &by)?;
+    if let Some(n) = n {
+        super::followup::deliver_notice(tx, item, n, &facts)?;
     }
     super::followup::reschedule(tx, item, &change.followup)?;
     let receipt = pending(&wire::status_receipt(&StatusReceipt::of(
@@ -125,11 +123,7 @@ pub(super) fn record_change(
         item.received_at,
         facts.at,
     )?;
-    let event = match facts.moved_to {
-        Some(new_item) => chain::moved_event(item, new_item, (facts.by, facts.at)),
-        None => chain::status_event(item, status, (facts.by, facts.at)),
-    };
-    let seq = tx.audit(event)?;
+    let seq = tx.audit(chain::change_event(item, status, facts))?;
     item.status = status;
     item.history.push(facts.history(status));
     let index = item.history.len() - 1;
