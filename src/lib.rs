@@ -55,6 +55,7 @@ pub(crate) mod live;
 pub mod members;
 pub mod merkle;
 pub(crate) mod metrics;
+pub mod notices;
 pub mod observe;
 pub mod pid_file;
 pub mod pki;
