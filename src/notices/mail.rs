@@ -19,8 +19,8 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context as _};
-use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -43,6 +43,9 @@ pub fn compose(from: &Mailbox, facts: &NoticeFacts) -> anyhow::Result<Message> {
     let attachment = serde_json::to_vec_pretty(&xarf::attachment(facts))
         .context("serialising the notice's attachment")?;
     let json = ContentType::parse("application/json").context("the attachment's content type")?;
+    // Base64, as attachments usually are (quoted-printable would break every line of the JSON).
+    let attachment = Body::new_with_encoding(attachment, ContentTransferEncoding::Base64)
+        .map_err(|_| anyhow::anyhow!("the attachment cannot be encoded in base64"))?;
     let message_id = format!(
         "<{}@{}>",
         xarf::report_id(facts).simple(),
@@ -146,6 +149,7 @@ fn text(facts: &NoticeFacts) -> String {
             Format::Notice => "the gateway's notice format",
         }
     ));
+    lines.push(String::new());
     lines.push(
         "This message carries no content, and the gateway never holds any: please send none."
             .to_owned(),
