@@ -1,7 +1,8 @@
 //! Notice e-mails to providers outside the network, through a real SMTP server
 //! (`support/smtp.rs`: aiosmtpd): what arrives, its attachment against the official X-ARF v4
 //! schemas (vendored in `tests/xarf/`) or `schemas/notice.schema.json`, the submitter's note
-//! nowhere, a relay that refuses or is gone, the settings' errors, and the contacts file.
+//! nowhere, a relay that refuses (for now or for good) or is gone, STARTTLS and the relay's
+//! certificate, the settings' errors, and the contacts file.
 
 #[path = "support/smtp.rs"]
 mod smtp;
@@ -369,6 +370,24 @@ async fn while_the_relay_refuses_a_send_is_transient_and_then_goes_through() {
 }
 
 #[tokio::test]
+async fn a_relay_that_rejects_the_message_is_a_permanent_error() {
+    let server = SmtpServer::start();
+    let (item, contact, country) = (item(json!({})), contact(), nl());
+    server.reject(true);
+    let error = mailer(&server)
+        .send(&facts(&item, &contact, &country))
+        .await
+        .expect_err("the relay rejects");
+    assert!(error.is_permanent(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "the SMTP relay refused the message (550)"
+    );
+    assert_eq!(server.refused(), 1);
+    assert!(server.messages().is_empty());
+}
+
+#[tokio::test]
 async fn a_relay_that_is_gone_is_a_transient_error() {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -384,6 +403,38 @@ async fn a_relay_that_is_gone_is_a_transient_error() {
         .expect_err("nobody listens");
     assert!(!error.is_permanent(), "{error}");
     assert!(matches!(error, MailError::Connection { .. }), "{error:?}");
+}
+
+/// `smtp://` takes STARTTLS when the relay offers it, and checks the relay's certificate: one
+/// the system does not trust stops the send before any message is given (a transient error,
+/// for the operator to fix). `smtps://` to a relay that speaks plain SMTP fails the same way.
+#[tokio::test]
+async fn starttls_is_taken_when_offered_and_the_relays_certificate_is_checked() {
+    let self_signed = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
+        .expect("a self-signed certificate");
+    let server = SmtpServer::start_with_starttls(
+        &self_signed.cert.pem(),
+        &self_signed.signing_key.serialize_pem(),
+    );
+    let (item, contact, country) = (item(json!({})), contact(), nl());
+    let facts = facts(&item, &contact, &country);
+    let error = mailer(&server)
+        .send(&facts)
+        .await
+        .expect_err("an untrusted relay");
+    assert!(matches!(error, MailError::Tls { .. }), "{error:?}");
+    assert!(error.to_string().contains("certificate"), "{error}");
+    assert!(!error.is_permanent(), "{error}");
+    assert!(server.messages().is_empty());
+
+    let plain = SmtpServer::start();
+    let smtps = Mailer::new(&format!("smtps://127.0.0.1:{}", plain.port()), FROM)
+        .expect("taken")
+        .expect("a mailer");
+    let error = smtps.send(&facts).await.expect_err("no TLS there");
+    assert!(matches!(error, MailError::Tls { .. }), "{error:?}");
+    assert!(!error.is_permanent(), "{error}");
+    assert!(plain.messages().is_empty());
 }
 
 #[test]

@@ -256,7 +256,7 @@ impl MailError {
             MailError::Deferred { code: code() }
         } else if error.is_timeout() {
             MailError::Timeout
-        } else if error.is_tls() {
+        } else if error.is_tls() || tls_failure(error) {
             MailError::Tls { cause: cause() }
         } else if error.is_response() || error.is_client() {
             MailError::Protocol
@@ -264,6 +264,23 @@ impl MailError {
             MailError::Connection { cause: cause() }
         }
     }
+}
+
+/// Whether rustls refused somewhere in `error`'s chain (lettre reports a certificate the
+/// relay's STARTTLS presents that is not trusted as a connection error).
+fn tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let io_inner = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref);
+        if error.is::<rustls::Error>() || io_inner.is_some_and(|inner| inner.is::<rustls::Error>())
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
 }
 
 impl Mailer {

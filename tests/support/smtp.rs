@@ -4,7 +4,8 @@
 //!
 //! Each server listens on 127.0.0.1 on a free port and writes every message it accepts, raw, to
 //! a temporary directory of its own; [`SmtpServer::refuse`] makes it answer `451` (a temporary
-//! refusal) until told otherwise. It is stopped when dropped, and never outlives the test
+//! refusal) until told otherwise, [`SmtpServer::reject`] `550` (a permanent one).
+//! [`SmtpServer::start_with_starttls`] offers STARTTLS too. It is stopped when dropped, and never outlives the test
 //! process: the script exits when its standard input, a pipe only this process holds, closes.
 //!
 //! When the server cannot start (aiosmtpd missing, most likely), the test fails (it never
@@ -43,12 +44,27 @@ impl SmtpServer {
     /// Starts a server on 127.0.0.1 on a free port. Panics (the test fails) saying how to
     /// install aiosmtpd when it cannot start.
     pub fn start() -> SmtpServer {
+        Self::launch(None)
+    }
+
+    /// Starts a server that offers STARTTLS with this certificate chain and key (PEM).
+    pub fn start_with_starttls(cert_pem: &str, key_pem: &str) -> SmtpServer {
+        Self::launch(Some((cert_pem, key_pem)))
+    }
+
+    fn launch(tls: Option<(&str, &str)>) -> SmtpServer {
         let dir = tempfile::tempdir().expect("a temporary directory for the SMTP server");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
         let log = dir.path().join("server.log");
-        let mut child = Command::new(PYTHON)
-            .arg(&script)
-            .arg(dir.path())
+        let mut command = Command::new(PYTHON);
+        command.arg(&script).arg(dir.path());
+        if let Some((cert, key)) = tls {
+            let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+            fs::write(&cert_path, cert).expect("the SMTP server's certificate");
+            fs::write(&key_path, key).expect("the SMTP server's key");
+            command.arg(cert_path).arg(key_path);
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(fs::File::create(&log).expect("the SMTP server's log file"))
@@ -84,7 +100,7 @@ impl SmtpServer {
         }
     }
 
-    /// `smtp://127.0.0.1:PORT`: plain SMTP (the server offers no STARTTLS).
+    /// `smtp://127.0.0.1:PORT` (STARTTLS offered only by [`SmtpServer::start_with_starttls`]).
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
@@ -129,7 +145,17 @@ impl SmtpServer {
         }
     }
 
-    /// How many messages were refused so far.
+    /// While `yes`, every message gets a `550` (permanent) refusal.
+    pub fn reject(&self, yes: bool) {
+        let flag = self.dir.path().join("reject");
+        if yes {
+            fs::write(&flag, b"").expect("the SMTP server's reject flag");
+        } else if flag.exists() {
+            fs::remove_file(&flag).expect("the SMTP server's reject flag");
+        }
+    }
+
+    /// How many messages were refused (451 or 550) so far.
     pub fn refused(&self) -> usize {
         self.files("refused-").len()
     }
