@@ -26,8 +26,9 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::xarf::{self, Format, NoticeFacts};
-use crate::domain::{Category, Classification, ContentKind};
+use super::xarf::{self, NoticeFacts};
+
+mod text;
 
 /// How long the relay may take to accept the connection or answer one command.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -54,135 +55,17 @@ pub fn compose(from: &Mailbox, facts: &NoticeFacts) -> anyhow::Result<Message> {
     Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(subject(facts))
+        .subject(text::subject(facts))
         .message_id(Some(message_id))
         .date(SystemTime::from(facts.at))
         .multipart(
             MultiPart::mixed()
-                .singlepart(SinglePart::plain(text(facts)))
+                .singlepart(SinglePart::plain(text::body(facts)))
                 .singlepart(
                     Attachment::new(xarf::attachment_name(facts).to_owned()).body(attachment, json),
                 ),
         )
         .context("building the notice e-mail")
-}
-
-/// Names the gateway and the reference; a reminder says so, with its number.
-fn subject(facts: &NoticeFacts) -> String {
-    let reminder = if facts.n > 1 {
-        format!("Reminder (notice {}): ", facts.n)
-    } else {
-        String::new()
-    };
-    format!(
-        "[{}] {reminder}Illegal content on your network, reference {}",
-        facts.gateway, facts.reference
-    )
-}
-
-/// The text part: what a person at the abuse desk needs, and nothing about the submitter.
-fn text(facts: &NoticeFacts) -> String {
-    let item = facts.item;
-    let contact = facts.contact;
-    let mut lines = vec![
-        if facts.n == 1 {
-            format!("Notice from the hotline exchange gateway {}", facts.gateway)
-        } else {
-            format!(
-                "Reminder (notice {}) from the hotline exchange gateway {}",
-                facts.n, facts.gateway
-            )
-        },
-        String::new(),
-        format!(
-            "A hotline has assessed content hosted on your network ({}, AS{}) as illegal:",
-            contact.name, contact.asn
-        ),
-        String::new(),
-        format!("  URL:             {}", item.url.as_str()),
-        format!("  Category:        {}", category(item.category)),
-        format!("  Classification:  {}", classification(item.classification)),
-        format!("  Content kind:    {}", content_kind(item.content_kind)),
-    ];
-    let hosting = item.hosting.as_ref();
-    if let Some(ip) = hosting.and_then(|h| h.ip) {
-        lines.push(format!("  IP address:      {ip}"));
-    }
-    if let Some(country) = facts
-        .hosting_country
-        .or_else(|| hosting.and_then(|h| h.country.as_ref()))
-    {
-        lines.push(format!("  Hosting country: {country}"));
-    }
-    lines.push(format!("  Reference:       {}", facts.reference));
-    lines.push(if facts.n == 1 {
-        "  Notice:          1 (the first)".to_owned()
-    } else {
-        format!(
-            "  Notice:          {} ({} sent before; the content is still reported online)",
-            facts.n,
-            facts.n - 1
-        )
-    });
-    lines.push(String::new());
-    lines.push(
-        "What to do: remove the content or disable access to it without delay, and keep what \
-         your law requires you to preserve for the police."
-            .to_owned(),
-    );
-    match facts.confirm_url {
-        Some(link) => {
-            lines.push("Then confirm the removal with the one button on this page:".to_owned());
-            lines.push(format!("  {link}"));
-        }
-        None => lines.push(format!(
-            "Then reply to this message, quoting the reference {}.",
-            facts.reference
-        )),
-    }
-    lines.push(String::new());
-    lines.push(format!(
-        "The attachment {} holds the same facts in machine-readable form ({}).",
-        xarf::attachment_name(facts),
-        match xarf::format(item) {
-            Format::Xarf => "an X-ARF v4 report",
-            Format::Notice => "the gateway's notice format",
-        }
-    ));
-    lines.push(String::new());
-    lines.push(
-        "This message carries no content, and the gateway never holds any: please send none."
-            .to_owned(),
-    );
-    lines.push(String::new());
-    lines.join("\n")
-}
-
-fn category(category: Category) -> &'static str {
-    match category {
-        Category::Csam => "child sexual abuse material (csam)",
-        Category::TerroristContent => "terrorist content (terrorist_content)",
-        Category::HateSpeech => "illegal hate speech (hate_speech)",
-        Category::Other => "other illegal content (other)",
-    }
-}
-
-fn classification(classification: Classification) -> &'static str {
-    match classification {
-        Classification::Baseline => "baseline (illegal everywhere)",
-        Classification::National => "national (illegal in the reporting hotline's country)",
-    }
-}
-
-fn content_kind(kind: ContentKind) -> &'static str {
-    match kind {
-        ContentKind::Image => "image",
-        ContentKind::Video => "video",
-        ContentKind::Webpage => "webpage",
-        ContentKind::Archive => "archive",
-        ContentKind::Text => "text",
-        ContentKind::Other => "other",
-    }
 }
 
 /// Sends notice e-mails through one SMTP relay.
@@ -256,7 +139,7 @@ impl MailError {
             MailError::Deferred { code: code() }
         } else if error.is_timeout() {
             MailError::Timeout
-        } else if error.is_tls() {
+        } else if error.is_tls() || tls_failure(error) {
             MailError::Tls { cause: cause() }
         } else if error.is_response() || error.is_client() {
             MailError::Protocol
@@ -264,6 +147,23 @@ impl MailError {
             MailError::Connection { cause: cause() }
         }
     }
+}
+
+/// Whether rustls refused somewhere in `error`'s chain (lettre reports a certificate the
+/// relay's STARTTLS presents that is not trusted as a connection error).
+fn tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let io_inner = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref);
+        if error.is::<rustls::Error>() || io_inner.is_some_and(|inner| inner.is::<rustls::Error>())
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
 }
 
 impl Mailer {

@@ -49,7 +49,7 @@ fn a_first_notice_names_gateway_reference_url_category_classification_and_link()
         "{headers}"
     );
 
-    let text = super::text(&facts);
+    let text = super::text::body(&facts);
     for expected in [
         "URL:             https://Files.Example.NL/a/b.jpg#top",
         "Category:        child sexual abuse material (csam)",
@@ -86,7 +86,7 @@ fn a_reminder_says_so_with_its_number_and_without_a_link_asks_for_a_reply() {
         subject.starts_with("[gateway.example] Reminder (notice 3): Illegal content"),
         "{subject}"
     );
-    let text = super::text(&facts);
+    let text = super::text::body(&facts);
     for expected in [
         "Reminder (notice 3) from the hotline exchange gateway gateway.example",
         "Notice:          3 (2 sent before",
@@ -107,7 +107,7 @@ fn the_note_is_nowhere_in_the_message() {
         let item = item(fields);
         assert_eq!(item.note.as_deref(), Some(NOTE));
         let facts = facts(&item, &contact, None);
-        let text = super::text(&facts);
+        let text = super::text::body(&facts);
         assert!(!text.contains("forum thread"), "{text}");
         let wire = formatted(&compose(&from(), &facts).unwrap());
         assert!(!wire.contains("forum thread"), "{wire}");

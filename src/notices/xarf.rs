@@ -48,7 +48,8 @@ use super::contacts::AbuseContact;
 pub struct NoticeFacts<'a> {
     /// The gateway's id (`gateway.id`), which names the sender.
     pub gateway: &'a str,
-    /// The `From` address of notice e-mails: where the provider answers.
+    /// The `From` address of notice e-mails, the address alone (`notices@gateway.example`,
+    /// e.g. `mailer.from().email.to_string()`): where the provider answers.
     pub from: &'a str,
     /// The item id: the gateway's reference for the item.
     pub reference: &'a str,
