@@ -100,7 +100,12 @@ fn delivery(state: &AppState, settings: &Settings) -> anyhow::Result<Loaded> {
 }
 
 fn geoip(state: &AppState, settings: &Settings) -> anyhow::Result<Loaded> {
-    let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
+    let geoip = settings
+        .routing
+        .geoip
+        .as_deref()
+        .map(GeoIp::open)
+        .transpose()?;
     let loaded = match geoip {
         Some(_) => Loaded::InForce,
         None => Loaded::NotInUse,

@@ -52,7 +52,8 @@ impl Application {
         metrics.expiries.set_server_tls(&settings.tls);
         let geoip = settings
             .routing
-            .geoip_path()
+            .geoip
+            .as_deref()
             .map(GeoIp::open)
             .transpose()
             .context("routing.geoip")?;
@@ -75,9 +76,9 @@ impl Application {
             .remember_key(signer.jwk())
             .await
             .context("cannot record the signing key")?;
-        let listener = TcpListener::bind(&settings.gateway.listen)
+        let listener = TcpListener::bind(settings.gateway.listen)
             .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;
-        let admin_listener = TcpListener::bind(&settings.gateway.admin_listen)
+        let admin_listener = TcpListener::bind(settings.gateway.admin_listen)
             .with_context(|| format!("cannot listen on {}", settings.gateway.admin_listen))?;
         let port = listener.local_addr()?.port();
         let admin_port = admin_listener.local_addr()?.port();

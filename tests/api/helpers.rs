@@ -36,8 +36,8 @@ pub fn test_members() -> Vec<Member> {
 /// Settings for a gateway whose files all live under `dir`.
 pub fn test_settings(dir: &Path) -> Settings {
     let mut s = Settings::default();
-    s.gateway.listen = "127.0.0.1:0".into();
-    s.gateway.admin_listen = "127.0.0.1:0".into();
+    s.gateway.listen = ([127, 0, 0, 1], 0).into();
+    s.gateway.admin_listen = ([127, 0, 0, 1], 0).into();
     s.gateway.data_dir = dir.join("data");
     s.tls.cert = dir.join("certs/gateway.crt");
     s.tls.key = dir.join("certs/gateway.key");
@@ -45,7 +45,7 @@ pub fn test_settings(dir: &Path) -> Settings {
     s.signing.key = dir.join("certs/signing.pk8");
     s.delivery.client_cert = dir.join("certs/gateway-client.crt");
     s.delivery.client_key = dir.join("certs/gateway-client.key");
-    s.routing.fallback = "fallback".into();
+    s.routing.fallback = Some("fallback".into());
     s.members = test_members();
     if crate::BACKEND == Backend::Postgres {
         // A fresh database of the binary's one throwaway server, for this gateway alone (a

@@ -15,8 +15,8 @@ use crate::support::checks::cursors;
 
 /// Small backoffs so retries happen within a test, `max_attempts` as given.
 fn fast_retries(settings: &mut Settings, max_attempts: u32) {
-    settings.delivery.initial_backoff_ms = 20;
-    settings.delivery.max_backoff_ms = 200;
+    settings.delivery.initial_backoff = Duration::from_millis(20);
+    settings.delivery.max_backoff = Duration::from_millis(200);
     settings.delivery.max_attempts = max_attempts;
 }
 

@@ -21,7 +21,7 @@ fn assert_near(actual: &Value, expected: f64) {
 #[tokio::test]
 async fn counts_items_by_status_and_hosting_country_after_a_mix_of_reports_and_changes() {
     // No fallback: an item nobody in its country can take is unroutable.
-    let app = spawn_app_with(|s| s.routing.fallback = String::new()).await;
+    let app = spawn_app_with(|s| s.routing.fallback = None).await;
     let mixed = report_of(
         "FR-1",
         vec![

@@ -62,7 +62,7 @@ async fn a_schema_newer_than_the_gateway_is_refused_by_serve_and_migrate() {
     assert_ne!(code, Some(0), "{text}");
     assert!(text.contains("newer than this gateway knows"), "{text}");
     hotline_gateway::pki::ensure_dev_pki(&settings).unwrap();
-    settings.gateway.listen = "127.0.0.1:0".into();
+    settings.gateway.listen = ([127, 0, 0, 1], 0).into();
     let refused = match Application::build(settings).await {
         Ok(_) => panic!("a gateway started on a schema newer than it knows"),
         Err(e) => format!("{e:#}"),

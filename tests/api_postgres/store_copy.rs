@@ -30,8 +30,8 @@ fn sled_settings(dir: &Path) -> Settings {
     s.store.backend = Backend::Sled;
     s.store.url = String::new();
     s.retention.closed_item_days = 30;
-    s.delivery.initial_backoff_ms = 20;
-    s.delivery.max_backoff_ms = 200;
+    s.delivery.initial_backoff = Duration::from_millis(20);
+    s.delivery.max_backoff = Duration::from_millis(200);
     s.delivery.max_attempts = 2;
     let (listener, dead) = reserve();
     drop(listener);

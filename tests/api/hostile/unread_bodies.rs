@@ -23,7 +23,7 @@ fn stalled(method: &str, path: &str, content_type: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn an_answer_that_leaves_a_chunked_body_unread_closes_the_connection() {
-    let app = spawn_app_with(|s| s.gateway.body_timeout_ms = 300).await;
+    let app = spawn_app_with(|s| s.gateway.body_timeout = Duration::from_millis(300)).await;
     let json = "application/json";
     // (case, member, request, status)
     let cases = [

@@ -207,7 +207,7 @@ async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier(
 /// is routed afresh, here to DE, which the later report names.
 #[tokio::test]
 async fn a_domestic_original_is_open_but_an_unroutable_one_is_not() {
-    let app = spawn_app_with(|s| s.routing.fallback = String::new()).await;
+    let app = spawn_app_with(|s| s.routing.fallback = None).await;
     let domestic = app
         .submit_items(
             "hotline-fr",

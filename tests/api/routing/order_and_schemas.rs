@@ -63,8 +63,8 @@ async fn a_report_mixing_every_outcome_matches_the_schemas() {
     let geo = tempfile::tempdir().unwrap();
     let path = write_csv_db(&geo);
     let app = spawn_app_with(|s| {
-        s.routing.geoip = path;
-        s.routing.fallback = String::new();
+        s.routing.geoip = Some(path.into());
+        s.routing.fallback = None;
     })
     .await;
     let earlier = app
