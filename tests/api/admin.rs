@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::app::{spawn_app, spawn_app_with};
 use crate::support::bodies::{item, report, report_of};
 use crate::support::metrics::{metric, samples, Sample};
 

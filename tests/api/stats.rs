@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use hotline_gateway::clock::Clock;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_clock, spawn_keeping};
+use crate::support::app::{spawn_app, spawn_app_with, spawn_app_with_clock, spawn_keeping};
 use crate::support::audit::assert_store_intact;
 use crate::support::bodies::{item, report, report_of, START};
 use crate::support::checks::item_ids;

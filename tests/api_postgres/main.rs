@@ -22,16 +22,12 @@ mod postgres;
 #[path = "../api/admin.rs"]
 mod admin;
 mod backup;
-#[path = "../api/conformance.rs"]
-mod conformance;
 #[path = "../api/console/pages.rs"]
 mod console_pages;
 #[path = "../api/errors/mod.rs"]
 mod errors;
 mod faults;
 mod gateways;
-#[path = "../api/helpers.rs"]
-mod helpers;
 #[path = "../api/inbox.rs"]
 mod inbox;
 #[path = "../api/lifecycle.rs"]
@@ -39,14 +35,10 @@ mod lifecycle;
 #[path = "../api/lifecycle_paths.rs"]
 mod lifecycle_paths;
 mod multi;
-#[path = "../api/process.rs"]
-mod process;
 #[path = "../api/push.rs"]
 mod push;
 #[path = "../api/receipts.rs"]
 mod receipts;
-#[path = "../api/receiver.rs"]
-mod receiver;
 #[path = "../api/retention.rs"]
 mod retention;
 #[path = "../api/routing/mod.rs"]

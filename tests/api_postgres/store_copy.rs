@@ -20,8 +20,8 @@ use hotline_gateway::config::{Backend, Settings};
 use hotline_gateway::pki::ensure_dev_pki;
 use serde_json::Value;
 
-use crate::helpers::{test_settings, TestApp};
-use crate::receiver::reserve;
+use crate::support::app::{test_settings, TestApp};
+use crate::support::receiver::reserve;
 
 /// Settings of a sled gateway whose files all live under `dir` (certificates made), retention
 /// 30 days, police-nl pushing to an endpoint that refuses connections (2 attempts).

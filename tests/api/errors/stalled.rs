@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{assert_nothing_stored_and_still_serving, valid, MEMBER};
-use crate::helpers::spawn_app_with;
+use crate::support::app::spawn_app_with;
 use crate::support::wire::parse_answer;
 
 #[tokio::test]

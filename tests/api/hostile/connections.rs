@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use super::client_hello;
 use crate::errors::{assert_nothing_stored_and_still_serving, valid, MEMBER};
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::support::app::{spawn_app_with, TestApp};
 
 /// The gateway's connection limit here.
 const LIMIT: usize = 200;

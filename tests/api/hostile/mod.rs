@@ -24,7 +24,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use crate::helpers::TestApp;
+use crate::support::app::TestApp;
 use crate::support::wire::{parse_answer, RawAnswer};
 
 /// The header and handshake timeouts the gateways here run on (the defaults are 10 s; the

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{client_hello, member_tls, until_closed, HELD_AT_LEAST};
 use crate::errors::MEMBER;
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::support::app::{spawn_app_with, TestApp};
 use crate::support::metrics::metric;
 
 /// The per-source limit here.

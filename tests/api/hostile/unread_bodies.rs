@@ -10,7 +10,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::{read_answer, tls, until_closed};
 use crate::errors::{assert_nothing_stored_and_still_serving, valid, MEMBER};
-use crate::helpers::spawn_app_with;
+use crate::support::app::spawn_app_with;
 
 /// A request head announcing a chunked body, then the first chunk of it, and no more.
 fn stalled(method: &str, path: &str, content_type: &str) -> Vec<u8> {

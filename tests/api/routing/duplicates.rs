@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::{assert_duplicate, assert_routing, assert_view_matches_receipt, unhosted};
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::app::{spawn_app, spawn_app_with};
 use crate::support::bodies::{item, report, report_of};
 
 #[tokio::test]

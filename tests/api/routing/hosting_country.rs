@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{assert_routing, assert_view_matches_receipt, unhosted, write_csv_db, write_mmdb_db};
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::support::app::{spawn_app, spawn_app_with, TestApp};
 use crate::support::bodies::{item, report_of};
 
 /// The same report against a gateway whose database holds `GEO_V4` and `GEO_V6`, in either format.

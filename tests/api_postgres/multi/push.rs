@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::gateways::{accepted_within, delivered_pushes, spawn_two, TAKEOVER};
-use crate::helpers::TestApp;
-use crate::receiver::{reserve, Push, Receiver};
+use crate::support::app::TestApp;
 use crate::support::bodies::report;
+use crate::support::receiver::{reserve, Push, Receiver};
 
 /// `hgw_pushes_total{member, outcome="delivered"}` on `app`'s admin listener.
 async fn pushed_by(app: &TestApp, member: &str) -> u64 {
