@@ -1,11 +1,11 @@
 //! Black-box tests: the real gateway over real mutual TLS, spoken to as members would, on the
 //! embedded store. `tests/api_postgres/main.rs` runs the suites that hold for every backend on
-//! PostgreSQL too (the same files: `helpers::test_settings` reads `BACKEND`).
+//! PostgreSQL too (the same files: `support::app::test_settings` reads `BACKEND`).
 
 /// The store this test binary runs the gateways on.
 pub const BACKEND: hotline_gateway::config::Backend = hotline_gateway::config::Backend::Sled;
 
-/// The throwaway PostgreSQL (used by `api_postgres`; here only compiled, for `helpers`).
+/// The throwaway PostgreSQL (used by `api_postgres`; here only compiled, for `support::app`).
 #[path = "../support/postgres.rs"]
 mod postgres;
 

@@ -1,5 +1,5 @@
 //! The black-box suites that hold for every backend (`tests/api/`), run on PostgreSQL: the same
-//! files, with `BACKEND` telling `helpers::test_settings` to give each gateway a fresh database
+//! files, with `BACKEND` telling `support::app::test_settings` to give each gateway a fresh database
 //! of one throwaway PostgreSQL server (`tests/support/postgres.rs`, started on first use). Left
 //! out: what is about the embedded store itself (its files, its storage faults, sled's lock,
 //! tampering with sled's tables) or not about storage at all (TLS, slow clients, the CLI's
