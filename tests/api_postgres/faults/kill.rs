@@ -19,6 +19,9 @@ use crate::support::network::{standard_members, standard_members_with};
 use crate::support::process::{config, Gateway, Site};
 use crate::support::receiver::{reserve, Push, Receiver};
 
+/// Each status change tried, by item, and what it got (`None`: no answer).
+type Changes = Arc<Mutex<Vec<(String, Option<Answer>)>>>;
+
 /// The most reports each load task sends (those to the gateway killed end at the kill).
 const KILL_LOAD: usize = 60;
 
@@ -56,7 +59,7 @@ async fn a_gateway_killed_under_load_loses_nothing_it_acknowledged_and_the_other
 
     let ledger: Ledger = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
-    let changes: Arc<Mutex<Vec<(String, Option<Answer>)>>> = Arc::default();
+    let changes: Changes = Arc::default();
     let mut tasks = Vec::new();
     for (g, base) in [(0, &base_a), (1, &base_b)] {
         for member in ["hotline-fr", "police-fr"] {
