@@ -17,7 +17,7 @@
 //!   every read 200, byte for byte; writes back without a restart;
 //! - `while_running`: the same under a stream of submissions, so that the fault may come in
 //!   the middle of a write; each with a reopening and with a restart (a tmpfs needs mount
-//!   rights: without them the test says so and returns);
+//!   rights: without them the test fails, saying so);
 //! - `at_start`: a read-only data directory;
 //! - `large_values`: `blobs/` read-only, seen in time (503, then back), or within the second a
 //!   look at it is trusted, under a large report (sled wedges; the gateway's flush watchdog
