@@ -43,7 +43,7 @@ impl Admission {
                 limit: gateway.max_connections_per_ip,
                 open: Mutex::new(HashMap::new()),
             }),
-            first_byte_timeout: Duration::from_millis(gateway.first_byte_timeout_ms),
+            first_byte_timeout: gateway.first_byte_timeout,
             dropped,
         }
     }

@@ -61,12 +61,8 @@ impl Pusher {
     }
 
     fn client(settings: &Settings) -> anyhow::Result<reqwest::Client> {
-        let roots = match settings.delivery.ca.trim() {
-            "" => settings.tls.client_ca.clone(),
-            ca => ca.into(),
-        };
         let config = tls::client_config(
-            &roots,
+            settings.delivery.roots(&settings.tls),
             &settings.delivery.client_cert,
             &settings.delivery.client_key,
         )
@@ -99,11 +95,12 @@ impl Pusher {
 
 /// The delay before attempt `attempts + 1`: exponential from `initial`, capped at `max`, with
 /// jitter (a random point in the upper half) so that members' retries do not march in step.
-pub fn backoff(attempts: u32, initial_ms: u64, max_ms: u64) -> Duration {
+pub fn backoff(attempts: u32, initial: Duration, max: Duration) -> Duration {
     let exponent = attempts.saturating_sub(1).min(32);
-    let full = initial_ms
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let full = millis(initial)
         .saturating_mul(1u64 << exponent)
-        .min(max_ms)
+        .min(millis(max))
         .max(1);
     Duration::from_millis(full / 2 + fastrand::u64(0..=full - full / 2))
 }
@@ -341,8 +338,8 @@ impl Worker {
                     } else {
                         let delay = backoff(
                             state.attempts,
-                            delivery.initial_backoff_ms,
-                            delivery.max_backoff_ms,
+                            delivery.initial_backoff,
+                            delivery.max_backoff,
                         );
                         state.retry_at = Some(clock::now() + delay);
                         tracing::warn!(member = %Escaped(&self.member), cursor, attempts = state.attempts,
@@ -371,7 +368,14 @@ mod tests {
     #[test]
     fn backoff_grows_exponentially_with_jitter_and_a_cap() {
         for _ in 0..100 {
-            let ms = |attempts| backoff(attempts, 500, 300_000).as_millis() as u64;
+            let ms = |attempts| {
+                backoff(
+                    attempts,
+                    std::time::Duration::from_millis(500),
+                    std::time::Duration::from_secs(300),
+                )
+                .as_millis() as u64
+            };
             assert!((250..=500).contains(&ms(1)));
             assert!((500..=1000).contains(&ms(2)));
             assert!((4000..=8000).contains(&ms(5)));

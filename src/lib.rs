@@ -39,7 +39,6 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
-pub mod config_errors;
 pub(crate) mod console;
 pub(crate) mod delivery;
 pub mod documents;

@@ -52,7 +52,7 @@ pub fn reload(state: &AppState, source: &ConfigSource) -> Option<Settings> {
         "providers outside the network (notices.abuse_contacts)",
         || {
             let contacts = crate::followup::load_contacts(&settings.notices)?;
-            let configured = settings.notices.abuse_contacts().is_some();
+            let configured = settings.notices.abuse_contacts.is_some();
             tracing::info!(contacts = contacts.len(), "SIGHUP: abuse contacts read");
             state.notices.contacts.replace(contacts);
             Ok(if configured {
@@ -115,7 +115,12 @@ fn delivery(state: &AppState, settings: &Settings) -> anyhow::Result<Loaded> {
 }
 
 fn geoip(state: &AppState, settings: &Settings) -> anyhow::Result<Loaded> {
-    let geoip = settings.routing.geoip_path().map(GeoIp::open).transpose()?;
+    let geoip = settings
+        .routing
+        .geoip
+        .as_deref()
+        .map(GeoIp::open)
+        .transpose()?;
     let loaded = match geoip {
         Some(_) => Loaded::InForce,
         None => Loaded::NotInUse,

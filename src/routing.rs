@@ -89,7 +89,8 @@ impl Router<'_> {
         }
         let fallback = self
             .settings
-            .fallback_member()
+            .fallback
+            .as_deref()
             .and_then(|id| self.directory.get(id))
             .filter(|m| !m.suspended && m.id != submitter.id);
         match fallback {

@@ -74,8 +74,8 @@ where
 {
     let addr = listener.local_addr()?;
     let (workers, per_worker) = connection_limits(gateway.max_connections, parallelism());
-    let header_timeout = Duration::from_millis(gateway.header_timeout_ms);
-    let handshake_timeout = Duration::from_millis(gateway.handshake_timeout_ms);
+    let header_timeout = gateway.header_timeout;
+    let handshake_timeout = gateway.handshake_timeout;
     let builder = Server::build()
         .workers(workers)
         .max_concurrent_connections(per_worker)

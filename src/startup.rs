@@ -55,7 +55,8 @@ impl Application {
         metrics.expiries.set_server_tls(&settings.tls);
         let geoip = settings
             .routing
-            .geoip_path()
+            .geoip
+            .as_deref()
             .map(GeoIp::open)
             .transpose()
             .context("routing.geoip")?;
@@ -80,20 +81,17 @@ impl Application {
             .remember_key(signer.jwk())
             .await
             .context("cannot record the signing key")?;
-        let listener = TcpListener::bind(&settings.gateway.listen)
+        let listener = TcpListener::bind(settings.gateway.listen)
             .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;
-        let admin_listener = TcpListener::bind(&settings.gateway.admin_listen)
+        let admin_listener = TcpListener::bind(settings.gateway.admin_listen)
             .with_context(|| format!("cannot listen on {}", settings.gateway.admin_listen))?;
-        let public_listener =
-            match &public_tls {
-                Some(_) => {
-                    let at = settings.notices.public_listen.trim();
-                    Some(TcpListener::bind(at).with_context(|| {
-                        format!("cannot listen on {at} (notices.public_listen)")
-                    })?)
-                }
-                None => None,
-            };
+        let public_listener = match (&public_tls, settings.notices.public_listen) {
+            (Some(_), Some(at)) => Some(
+                TcpListener::bind(at)
+                    .with_context(|| format!("cannot listen on {at} (notices.public_listen)"))?,
+            ),
+            _ => None,
+        };
         let port = listener.local_addr()?.port();
         let admin_port = admin_listener.local_addr()?.port();
         let public_port = public_listener

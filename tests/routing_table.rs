@@ -40,10 +40,10 @@ fn members() -> Vec<Member> {
     .unwrap()
 }
 
-fn settings(fallback: &str, lea_copy: bool) -> RoutingSettings {
+fn settings(fallback: Option<&str>, lea_copy: bool) -> RoutingSettings {
     RoutingSettings {
-        geoip: String::new(),
-        fallback: fallback.to_owned(),
+        geoip: None,
+        fallback: fallback.map(str::to_owned),
         lea_copy,
     }
 }
@@ -137,7 +137,7 @@ fn check(router: &Router<'_>, directory: &Directory, cases: &[Case]) {
 #[test]
 fn default_settings_route_by_hotline_then_police_then_fallback() {
     let directory = Directory::new(members());
-    let settings = settings("fallback", true);
+    let settings = settings(Some("fallback"), true);
     let router = Router {
         directory: &directory,
         geoip: None,
@@ -186,7 +186,7 @@ fn default_settings_route_by_hotline_then_police_then_fallback() {
 #[test]
 fn lea_copy_off_leaves_police_only_where_no_hotline_takes_the_item() {
     let directory = Directory::new(members());
-    let settings = settings("fallback", false);
+    let settings = settings(Some("fallback"), false);
     let router = Router {
         directory: &directory,
         geoip: None,
@@ -214,9 +214,9 @@ fn with_no_usable_fallback_what_nobody_takes_is_unroutable() {
     // No fallback; a fallback that is suspended; a fallback that is no member (config check
     // refuses that at load, but the router must not invent a destination either).
     for (members, fallback) in [
-        (members(), ""),
-        (with_suspended_fallback, "fallback"),
-        (members(), "nobody"),
+        (members(), None),
+        (with_suspended_fallback, Some("fallback")),
+        (members(), Some("nobody")),
     ] {
         let directory = Directory::new(members);
         let settings = settings(fallback, true);
@@ -243,7 +243,7 @@ fn a_known_address_is_located_by_the_database_before_the_sender() {
     let dir = tempfile::tempdir().unwrap();
     let geo = geoip(&dir);
     let directory = Directory::new(members());
-    let settings = settings("fallback", true);
+    let settings = settings(Some("fallback"), true);
     let router = Router {
         directory: &directory,
         geoip: Some(&geo),

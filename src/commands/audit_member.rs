@@ -71,7 +71,7 @@ impl Connection {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!(
                 "https://{}",
-                super::member_client::loopback_for(&settings.gateway.listen)
+                super::member_client::loopback_for(settings.gateway.listen)
             ),
         };
         Ok(Client { http, base })

@@ -2,7 +2,7 @@
 //! copy its store at one point in time into DIR, a new sled data directory; prints what was
 //! copied. The gateway must be running: it holds the store (`backup.rs` says who may ask).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -21,7 +21,7 @@ pub async fn run(settings: &Settings, to: &Path, admin: Option<&str>) -> anyhow:
     let to = std::path::absolute(to)
         .with_context(|| format!("cannot make {} absolute", to.display()))?;
     let token = crate::backup::read_token(&settings.gateway.data_dir)?;
-    let admin = admin_address(admin.unwrap_or(&settings.gateway.admin_listen))?;
+    let admin = admin_address(admin, settings.gateway.admin_listen)?;
     let tls = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
         .with_safe_default_protocol_versions()
         .context("TLS protocol versions")?
@@ -58,19 +58,17 @@ pub async fn run(settings: &Settings, to: &Path, admin: Option<&str>) -> anyhow:
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where to reach the admin listener from this machine: `gateway.admin_listen`, with an
-/// unspecified address (0.0.0.0, ::) taken as loopback.
-fn admin_address(listen: &str) -> anyhow::Result<SocketAddr> {
-    let mut addr: SocketAddr = listen
-        .parse()
-        .with_context(|| format!("the admin address {listen:?} is not an address:port"))?;
+/// Where to reach the admin listener from this machine: `--admin`, else
+/// `gateway.admin_listen`, with an unspecified address (0.0.0.0, ::) taken as loopback.
+fn admin_address(given: Option<&str>, configured: SocketAddr) -> anyhow::Result<SocketAddr> {
+    let addr = match given {
+        Some(text) => text
+            .parse()
+            .with_context(|| format!("the admin address {text:?} is not an address:port"))?,
+        None => configured,
+    };
     if addr.port() == 0 {
         bail!("gateway.admin_listen has port 0: name the admin listener's port with --admin");
     }
-    match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-        IpAddr::V6(ip) if ip.is_unspecified() => addr.set_ip(IpAddr::V6(Ipv6Addr::LOCALHOST)),
-        _ => {}
-    }
-    Ok(addr)
+    Ok(super::member_client::loopback_for(addr))
 }

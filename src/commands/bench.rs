@@ -63,7 +63,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let base = args.url.clone().unwrap_or_else(|| {
         format!(
             "https://{}",
-            settings.gateway.listen.replace("0.0.0.0", "127.0.0.1")
+            super::member_client::loopback_for(settings.gateway.listen)
         )
     });
     let endpoint = format!("{}/v1/reports", base.trim_end_matches('/'));

@@ -2,6 +2,7 @@
 //! member's `audit`) build it: mutual TLS with the member's certificate, the gateway's
 //! certificate checked against a CA, a 30-second limit on each request.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 
 use anyhow::Context;
@@ -22,9 +23,12 @@ pub fn https_client(
 }
 
 /// The address to reach a gateway listening on `listen` from this machine (a wildcard
-/// address becomes the loopback one).
-pub fn loopback_for(listen: &str) -> String {
+/// address, 0.0.0.0 or ::, becomes the loopback one).
+pub fn loopback_for(mut listen: SocketAddr) -> SocketAddr {
+    match listen.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => listen.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        IpAddr::V6(ip) if ip.is_unspecified() => listen.set_ip(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+        _ => {}
+    }
     listen
-        .replace("0.0.0.0", "127.0.0.1")
-        .replace("[::]", "[::1]")
 }

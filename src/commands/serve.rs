@@ -30,7 +30,7 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
         }
     }
     // Before anything is made: a second gateway on this configuration stops here.
-    if let Some(path) = settings.gateway.pid_file() {
+    if let Some(path) = settings.gateway.pid_file.as_deref() {
         crate::pid_file::check(path)?;
     }
     let app = Application::build(settings.clone())
@@ -38,7 +38,8 @@ pub async fn run(source: ConfigSource) -> anyhow::Result<ExitCode> {
         .map_err(|e| with_pki_hint(e, &settings, &source))?;
     let pid_file = settings
         .gateway
-        .pid_file()
+        .pid_file
+        .as_deref()
         .map(crate::pid_file::PidFile::write)
         .transpose()?;
     stop_on_signals(app.handle())?;

@@ -23,7 +23,7 @@ pub async fn run(
     })?;
     let base = match base_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
-        None => format!("https://{}", loopback_for(&settings.gateway.listen)),
+        None => format!("https://{}", loopback_for(settings.gateway.listen)),
     };
     let response = client
         .post(format!("{base}/v1/reports"))

@@ -8,7 +8,7 @@
 //! `notices-mail`), so notices go once, not once per gateway.
 
 pub mod public;
-pub mod settings;
+mod settings;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +17,7 @@ use ring::digest::{digest, SHA256};
 use ring::rand::{SecureRandom, SystemRandom};
 use tokio::sync::{watch, Notify};
 
+use crate::config::NoticesSettings;
 use crate::domain::followup::Police;
 use crate::domain::{Contacts, ItemRecord, NoContacts, Role};
 use crate::live::Live;
@@ -57,10 +58,10 @@ pub struct Notices {
 
 impl Notices {
     /// The contacts and mailer `settings` name; fails on a file or URL that does not load.
-    pub fn load(settings: &settings::NoticesSettings) -> anyhow::Result<Notices> {
+    pub fn load(settings: &NoticesSettings) -> anyhow::Result<Notices> {
         Ok(Notices {
             contacts: Live::new(load_contacts(settings)?),
-            mailer: Mailer::new(&settings.smtp_url, &settings.from)?,
+            mailer: Mailer::new(settings.smtp_url.as_deref().unwrap_or(""), &settings.from)?,
             mail_queued: Arc::new(Notify::new()),
         })
     }
@@ -75,10 +76,10 @@ impl Notices {
 }
 
 /// The `abuse_contacts` file (none when unset); an error names the setting, the file and line.
-pub fn load_contacts(settings: &settings::NoticesSettings) -> anyhow::Result<AbuseContacts> {
-    match settings.abuse_contacts() {
+pub fn load_contacts(settings: &NoticesSettings) -> anyhow::Result<AbuseContacts> {
+    match &settings.abuse_contacts {
         Some(path) => {
-            AbuseContacts::load(&path).map_err(|e| anyhow::anyhow!("notices.abuse_contacts: {e:#}"))
+            AbuseContacts::load(path).map_err(|e| anyhow::anyhow!("notices.abuse_contacts: {e:#}"))
         }
         None => Ok(AbuseContacts::default()),
     }
@@ -87,7 +88,7 @@ pub fn load_contacts(settings: &settings::NoticesSettings) -> anyhow::Result<Abu
 /// The police contacts of each country and the fallback, as the member list says now.
 fn police(state: &AppState) -> Police {
     let mut police = Police {
-        fallback: state.settings.routing.fallback_member().map(str::to_owned),
+        fallback: state.settings.routing.fallback.clone(),
         ..Police::default()
     };
     for member in state.directory().active().filter(|m| m.role == Role::Lea) {
@@ -103,7 +104,7 @@ fn police(state: &AppState) -> Police {
 /// The follow-up pass, every `notices.check_interval_secs` (and whenever a test's clock
 /// moves), until `stop`.
 pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
-    let every = state.settings.notices.check_interval();
+    let every = state.settings.notices.check_interval;
     let mut clock_moved = state.clock.watch();
     loop {
         match state.store.lease("notices", lease_time(every)).await {
@@ -170,7 +171,7 @@ pub async fn run_mailer(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     if state.notices.mailer.is_none() {
         return;
     }
-    let every = state.settings.notices.check_interval();
+    let every = state.settings.notices.check_interval;
     let mut clock_moved = state.clock.watch();
     let queued = state.notices.mail_queued.clone();
     loop {
@@ -294,7 +295,7 @@ async fn attempt(state: &AppState, job: &MailJob, item: &ItemRecord) -> MailResu
 
 /// A failure tried again later: the check interval doubled per attempt, at most an hour.
 fn failed(state: &AppState, job: &MailJob, reason: String) -> MailResult {
-    let first = state.settings.notices.check_interval();
+    let first = state.settings.notices.check_interval;
     let delay = first
         .saturating_mul(1 << job.attempts.min(16))
         .min(MAX_MAIL_BACKOFF);
@@ -311,10 +312,9 @@ async fn confirmation_link(
     job: &MailJob,
     now: time::OffsetDateTime,
 ) -> anyhow::Result<Option<String>> {
-    let notices = &state.settings.notices;
-    if !notices.public_page() {
+    let Some(base) = state.settings.notices.public_base() else {
         return Ok(None);
-    }
+    };
     let mut raw = [0u8; 16];
     SystemRandom::new()
         .fill(&mut raw)
@@ -326,10 +326,7 @@ async fn confirmation_link(
         expires_at: now + TOKEN_LIFETIME,
     };
     state.store.add_token(token_hash(&token), record).await?;
-    Ok(Some(format!(
-        "{}/notices/{token}",
-        notices.public_url.trim().trim_end_matches('/')
-    )))
+    Ok(Some(format!("{base}/notices/{token}")))
 }
 
 /// What the store keeps of a token: its SHA-256.

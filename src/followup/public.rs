@@ -29,7 +29,7 @@ const PER_MINUTE: u32 = 10;
 /// The TLS configuration of the page's listener (its own certificate, or the API's), when it
 /// is on; loaded at start so that a bad file stops the start.
 pub fn tls_config(settings: &Settings) -> anyhow::Result<Option<rustls::ServerConfig>> {
-    if !settings.notices.public_page() {
+    if settings.notices.public_listen.is_none() {
         return Ok(None);
     }
     let (cert, key) = settings.notices.public_tls(&settings.tls);

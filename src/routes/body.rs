@@ -46,7 +46,7 @@ pub async fn read_json_body(
         Ok(body.freeze())
     };
     // A client that sends half a body and stops must not hold a request open for ever.
-    let timeout = std::time::Duration::from_millis(gateway.body_timeout_ms);
+    let timeout = gateway.body_timeout;
     tokio::time::timeout(timeout, read)
         .await
         .map_err(|_| ApiError::BodyTimeout)?

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::app::{spawn_app, spawn_app_with};
 use crate::support::bodies::{item, report, report_of};
 use crate::support::metrics::{metric, samples, Sample};
 
@@ -133,8 +133,8 @@ async fn failed_pushes_are_counted_per_member() {
     let app = spawn_app_with(|s| {
         let nl = s.members.iter_mut().find(|m| m.id == "hotline-nl").unwrap();
         nl.endpoint = Some("https://127.0.0.1:1/inbox".into());
-        s.delivery.initial_backoff_ms = 20;
-        s.delivery.max_backoff_ms = 40;
+        s.delivery.initial_backoff = Duration::from_millis(20);
+        s.delivery.max_backoff = Duration::from_millis(40);
         s.delivery.max_attempts = 3;
     })
     .await;

@@ -10,7 +10,7 @@ use hotline_gateway::clock::Clock;
 use hotline_gateway::config::StoreSettings;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with_clock, spawn_keeping, TestApp};
+use crate::support::app::{spawn_app_with_clock, spawn_keeping, TestApp};
 use crate::support::audit::{assert_intact, audit_verify, run_verify};
 use crate::support::bodies::{item, report, report_of};
 use crate::support::checks::item_ids;

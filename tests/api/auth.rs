@@ -1,6 +1,6 @@
 //! Who gets in: a certificate from the gateway's CA naming an active member, and nobody else.
 
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 use crate::support::bodies::report;
 use crate::support::checks::assert_problem;
 use serde_json::json;

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::process::{binary, config, standard_members, Site};
 use crate::support::bodies::report;
+use crate::support::network::standard_members;
+use crate::support::process::{binary, config, Site};
 
 /// `hotline-gateway ARGS` in the site: exit status success, and what it printed.
 fn run(site: &Site, args: &[&str]) -> (bool, String) {

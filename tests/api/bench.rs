@@ -8,8 +8,8 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::helpers::{spawn_app_with, TestApp};
-use crate::process::binary;
+use crate::support::app::{spawn_app_with, TestApp};
+use crate::support::process::binary;
 
 /// A gateway whose rate limits a bench on a fast machine never reaches.
 async fn unlimited_app() -> TestApp {

@@ -2,7 +2,7 @@
 //! CA: no more intermediates under any CA on the path than its pathLenConstraint allows (the
 //! configured root's included), and one printable Common Name. Each refusal is at the handshake.
 
-use crate::helpers::{client_from, spawn_app_with, TestApp};
+use crate::support::app::{client_from, spawn_app_with, TestApp};
 use crate::support::chains::{Ca, Leaf};
 
 /// A gateway trusting the development CA and `roots` for client certificates.

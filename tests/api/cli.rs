@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 use crate::support::bodies::report;
 
 fn binary() -> Command {

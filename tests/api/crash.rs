@@ -15,9 +15,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::process::{config, member, standard_members, Gateway, Site};
+use crate::support::answer::{acked, refused, Answer};
 use crate::support::audit::audit_verify;
 use crate::support::bodies::{item, nl_on_asn, report_of};
+use crate::support::network::standard_members;
+use crate::support::process::{config, Gateway, Site};
 
 const ROUNDS: usize = 5;
 /// At most this many reports per submitting member and round.
@@ -29,20 +31,11 @@ const LOAD_DEADLINE: Duration = Duration::from_secs(30);
 /// Deadline of the checks after a restart.
 const CHECK_DEADLINE: Duration = Duration::from_secs(120);
 
-/// What a request got: an acknowledgement (the receipt's exact text), no answer (the
-/// connection broke), or a refusal (its status and text).
-#[derive(Clone, Debug)]
-enum Answer {
-    Acked(String),
-    Unknown,
-    Refused(u16, String),
-}
-
 /// A submitted report and what it got.
 struct Report {
     member: &'static str,
     body: Value,
-    answer: Answer,
+    answer: Option<Answer>,
 }
 
 /// A status change and what it got.
@@ -50,7 +43,7 @@ struct Change {
     member: &'static str,
     item_id: String,
     status: &'static str,
-    answer: Answer,
+    answer: Option<Answer>,
 }
 
 #[derive(Default)]
@@ -60,19 +53,6 @@ struct Ledger {
 }
 
 type Shared = Arc<Mutex<Ledger>>;
-
-/// The request's outcome: `Acked` for `ok`, `Unknown` on a transport error (request or body).
-async fn send(request: reqwest::RequestBuilder, ok: u16) -> Answer {
-    let Ok(response) = request.send().await else {
-        return Answer::Unknown;
-    };
-    let code = response.status().as_u16();
-    match response.text().await {
-        Ok(text) if code == ok => Answer::Acked(text),
-        Ok(text) => Answer::Refused(code, text),
-        Err(_) => Answer::Unknown,
-    }
-}
 
 /// A small xorshift generator: the test needs no more than random kill times and sizes.
 struct Rng(u64);
@@ -107,8 +87,8 @@ async fn submitter(
             })
             .collect();
         let body = report_of(&report_id, items);
-        let answer = send(client.post(format!("{base}/v1/reports")).json(&body), 202).await;
-        let gone = matches!(answer, Answer::Unknown);
+        let answer = Answer::to(client.post(format!("{base}/v1/reports")).json(&body)).await;
+        let gone = answer.is_none();
         ledger.lock().unwrap().reports.push(Report {
             member,
             body,
@@ -172,15 +152,13 @@ async fn changer(
             budget = budget.saturating_sub(1);
             let status = steps[step];
             let path = format!("{base}/v1/items/{item_id}/status");
-            let answer = send(client.post(path).json(&json!({ "status": status })), 200).await;
-            let gone = matches!(answer, Answer::Unknown);
+            let answer = Answer::to(client.post(path).json(&json!({ "status": status }))).await;
+            let gone = answer.is_none();
             // Acknowledged: next step. Refused (a 409 after an unanswered change): give up on it.
-            match answer {
-                Answer::Acked(_) => *worker.next.lock().unwrap().get_mut(&item_id).unwrap() += 1,
-                Answer::Refused(..) => {
-                    *worker.next.lock().unwrap().get_mut(&item_id).unwrap() = steps.len()
-                }
-                Answer::Unknown => {}
+            if acked(&answer).is_some() {
+                *worker.next.lock().unwrap().get_mut(&item_id).unwrap() += 1
+            } else if refused(&answer) {
+                *worker.next.lock().unwrap().get_mut(&item_id).unwrap() = steps.len()
             }
             ledger.lock().unwrap().changes.push(Change {
                 member,
@@ -215,15 +193,15 @@ async fn check(
 ) -> usize {
     let mut items = BTreeMap::new();
     let mut reports = 0;
-    let (mut acked, mut present, mut absent) = (0, 0, 0);
+    let (mut acknowledged, mut present, mut absent) = (0, 0, 0);
     for report in &ledger.reports {
         let client = &clients[report.member];
         let report_id = report.body["report_id"].as_str().unwrap();
         let (code, view) = view(gateway, client, report_id).await;
         let sent = report.body["items"].as_array().unwrap();
-        match &report.answer {
-            Answer::Acked(text) => {
-                acked += 1;
+        match (&report.answer, acked(&report.answer)) {
+            (_, Some(text)) => {
+                acknowledged += 1;
                 assert_eq!(code, 200, "round {round}: acknowledged {report_id} is gone");
                 let receipt: Value = serde_json::from_str(text).unwrap();
                 let r = &receipt["receipt"];
@@ -246,7 +224,7 @@ async fn check(
                 assert_eq!(again.status(), 200, "round {round}: replay of {report_id}");
                 assert_eq!(&again.text().await.unwrap(), text, "{what}");
             }
-            Answer::Unknown => match code {
+            (None, _) => match code {
                 404 => absent += 1,
                 200 => {
                     present += 1;
@@ -271,7 +249,7 @@ async fn check(
                 }
                 _ => panic!("round {round}: {report_id}: {code} {view}"),
             },
-            Answer::Refused(code, text) => {
+            (Some(Answer { code, text, .. }), None) => {
                 panic!("round {round}: {report_id} refused: {code} {text}")
             }
         }
@@ -290,13 +268,13 @@ async fn check(
     // Acknowledged changes by status; the others by answer.
     let mut changes: BTreeMap<String, usize> = BTreeMap::new();
     for change in &ledger.changes {
-        let text = match &change.answer {
-            Answer::Acked(text) => text,
-            Answer::Unknown => {
+        let text = match (&change.answer, acked(&change.answer)) {
+            (_, Some(text)) => text,
+            (None, _) => {
                 *changes.entry("unanswered".into()).or_default() += 1;
                 continue;
             }
-            Answer::Refused(code, _) => {
+            (Some(Answer { code, .. }), None) => {
                 *changes.entry(format!("refused {code}")).or_default() += 1;
                 continue;
             }
@@ -318,7 +296,7 @@ async fn check(
         );
     }
     eprintln!(
-        "round {round}: {acked} acknowledged reports, {present} unanswered present, \
+        "round {round}: {acknowledged} acknowledged reports, {present} unanswered present, \
          {absent} unanswered absent; changes: {changes:?}"
     );
     reports
@@ -335,11 +313,9 @@ async fn sigkill_under_concurrent_load_loses_nothing_acknowledged() {
         });
     eprintln!("crash test seed: CRASH_SEED={seed}");
     let mut rng = Rng(seed);
-    let members =
-        standard_members() + &member("hoster-nl", "hosting_provider", "NL", "asns = [64500]");
     let site = Site::new(&config(
         "[limits]\nrequests_per_second = 100000\nburst = 100000\n",
-        &members,
+        &standard_members(),
     ));
     let names = ["hotline-fr", "police-fr", "hotline-nl", "hoster-nl"];
     let clients: BTreeMap<&'static str, reqwest::Client> =
@@ -432,12 +408,12 @@ async fn sigkill_under_concurrent_load_loses_nothing_acknowledged() {
     let reports = all
         .reports
         .iter()
-        .filter(|r| matches!(r.answer, Answer::Acked(_)))
+        .filter(|r| acked(&r.answer).is_some())
         .count();
     let changes: BTreeSet<(&str, &str)> = all
         .changes
         .iter()
-        .filter(|c| matches!(c.answer, Answer::Acked(_)))
+        .filter(|c| acked(&c.answer).is_some())
         .map(|c| (c.item_id.as_str(), c.status))
         .collect();
     // One event per report present and per change made: at least the acknowledged ones, at
@@ -445,7 +421,7 @@ async fn sigkill_under_concurrent_load_loses_nothing_acknowledged() {
     let tried: BTreeSet<(&str, &str)> = all
         .changes
         .iter()
-        .filter(|c| !matches!(c.answer, Answer::Refused(..)))
+        .filter(|c| !refused(&c.answer))
         .map(|c| (c.item_id.as_str(), c.status))
         .collect();
     assert!(

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::helpers::spawn_app_with;
+use crate::support::app::spawn_app_with;
 use hotline_gateway::config::Settings;
 use hotline_gateway::pki::member_cert_paths;
 

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 
 fn deploy(path: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

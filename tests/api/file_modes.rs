@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::process::{config, standard_members, Site};
 use crate::support::bodies::report;
+use crate::support::network::standard_members;
+use crate::support::process::{config, Site};
 
 fn mode(path: &Path) -> u32 {
     std::fs::symlink_metadata(path)

@@ -9,7 +9,7 @@ use hotline_gateway::clock::Clock;
 use hotline_gateway::config::Settings;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with_clock, TestApp};
+use crate::support::app::{spawn_app_with_clock, TestApp};
 use crate::support::bodies::{nl_on_asn, START};
 use crate::support::checks::{assert_problem, check_receipt, GATEWAY};
 
@@ -17,10 +17,10 @@ const HOUR: time::Duration = time::Duration::hours(1);
 
 /// Notices again every hour, three at most, escalation two hours after the first.
 fn hourly(s: &mut Settings) {
-    s.notices.renotify_after_secs = 3600;
+    s.notices.renotify_after = Duration::from_secs(3600);
     s.notices.max_notices = 3;
-    s.notices.escalate_after_secs = 7200;
-    s.notices.check_interval_secs = 1;
+    s.notices.escalate_after = Duration::from_secs(7200);
+    s.notices.check_interval = Duration::from_secs(1);
 }
 
 async fn gateway() -> TestApp {

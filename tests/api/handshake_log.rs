@@ -16,8 +16,9 @@ use rustls::SignatureScheme;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::helpers::client_from;
-use crate::process::{config, standard_members, Site};
+use crate::support::app::client_from;
+use crate::support::network::standard_members;
+use crate::support::process::{config, Site};
 use hotline_gateway::tls;
 
 /// A DER element: `tag`, its length, `content`.

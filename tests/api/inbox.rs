@@ -4,7 +4,7 @@
 use hotline_gateway::receipts::verify;
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 use crate::support::bodies::item;
 use crate::support::checks::{assert_problem, cursors};
 

@@ -9,8 +9,9 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::process::{binary, config, standard_members, Gateway, Site};
 use crate::support::bodies::report;
+use crate::support::network::standard_members;
+use crate::support::process::{binary, config, Gateway, Site};
 
 fn run(site: &Site, args: &[&str]) -> Output {
     binary()

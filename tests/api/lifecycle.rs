@@ -5,7 +5,7 @@
 use hotline_gateway::receipts::verify;
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 use crate::support::bodies::{item, nl_on_asn, report};
 use crate::support::checks::{check_entry, check_receipt, history, steps, GATEWAY};
 

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use time::macros::offset;
 use time::OffsetDateTime;
 
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 use crate::support::bodies::{item, nl_on_asn, MILLIS};
 use crate::support::checks::{check_entry, check_receipt, history, steps, GATEWAY};
 

@@ -4,10 +4,11 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::client_from;
-use crate::process::{config, standard_members, Gateway, Site};
+use crate::support::app::client_from;
 use crate::support::bodies::report;
 use crate::support::chains::Ca;
+use crate::support::network::standard_members;
+use crate::support::process::{config, Gateway, Site};
 
 /// Strings a leak would carry into the log: each appears in exactly one request.
 const CANARY_HOST: &str = "canary-host-5d1e.example.nl";
@@ -195,7 +196,7 @@ async fn by_default_the_log_is_human_readable_text() {
 #[test]
 fn with_log_json_a_failed_start_is_logged_as_json_only() {
     let dir = tempfile::tempdir().unwrap();
-    let output = crate::process::binary()
+    let output = crate::support::process::binary()
         .args(["--log-json", "serve", "--config", "missing.toml"])
         .current_dir(dir.path())
         .output()

@@ -1,11 +1,11 @@
 //! Black-box tests: the real gateway over real mutual TLS, spoken to as members would, on the
 //! embedded store. `tests/api_postgres/main.rs` runs the suites that hold for every backend on
-//! PostgreSQL too (the same files: `helpers::test_settings` reads `BACKEND`).
+//! PostgreSQL too (the same files: `support::app::test_settings` reads `BACKEND`).
 
 /// The store this test binary runs the gateways on.
 pub const BACKEND: hotline_gateway::config::Backend = hotline_gateway::config::Backend::Sled;
 
-/// The throwaway PostgreSQL (used by `api_postgres`; here only compiled, for `helpers`).
+/// The throwaway PostgreSQL (used by `api_postgres`; here only compiled, for `support::app`).
 #[path = "../support/postgres.rs"]
 mod postgres;
 
@@ -16,7 +16,6 @@ mod backup;
 mod bench;
 mod cert_paths;
 mod cli;
-mod conformance;
 mod console;
 mod crash;
 mod crl;
@@ -25,7 +24,6 @@ mod errors;
 mod file_modes;
 mod followup;
 mod handshake_log;
-mod helpers;
 mod hostile;
 mod inbox;
 mod keys;
@@ -34,10 +32,8 @@ mod lifecycle_paths;
 mod limits;
 mod logs;
 mod pki;
-mod process;
 mod push;
 mod receipts;
-mod receiver;
 mod reload;
 mod reload_tls;
 mod restart;

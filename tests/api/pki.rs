@@ -9,7 +9,8 @@ use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateSigningRequestDer;
 
-use crate::process::{binary, config, standard_members, Site};
+use crate::support::network::standard_members;
+use crate::support::process::{binary, config, Site};
 
 /// `pki sign --config gateway.toml --csr FILE --member ID [more]` in the site.
 fn sign(site: &Site, csr: &str, member: &str, more: &[&str]) -> Output {
@@ -77,7 +78,7 @@ async fn a_signed_request_connects_as_its_member() {
         &key_path,
     )
     .unwrap();
-    let client = crate::helpers::client_from(tls);
+    let client = crate::support::app::client_from(tls);
     let response = client.get(gateway.url("/v1/inbox")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     // It was served as hotline-nl: the log names the member of the request.

@@ -9,14 +9,14 @@ use hotline_gateway::config::Settings;
 use hotline_gateway::receipts::verify;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp};
-use crate::receiver::{eventually, reserve, Push, Receiver};
+use crate::support::app::{spawn_app_with, TestApp};
 use crate::support::checks::cursors;
+use crate::support::receiver::{eventually, reserve, Push, Receiver};
 
 /// Small backoffs so retries happen within a test, `max_attempts` as given.
 fn fast_retries(settings: &mut Settings, max_attempts: u32) {
-    settings.delivery.initial_backoff_ms = 20;
-    settings.delivery.max_backoff_ms = 200;
+    settings.delivery.initial_backoff = Duration::from_millis(20);
+    settings.delivery.max_backoff = Duration::from_millis(200);
     settings.delivery.max_attempts = max_attempts;
 }
 

@@ -7,7 +7,7 @@ use base64::Engine;
 use hotline_gateway::receipts::{verify, VerifyError};
 use serde_json::{json, Map, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::support::app::{spawn_app, TestApp};
 use crate::support::bodies::report;
 
 /// Submits a fresh report and returns its receipt.

@@ -9,12 +9,11 @@ use rustls_pki_types::ServerName;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
-use crate::process::{
-    config, member, read_http, standard_members, standard_members_with, Gateway, Site,
-};
-use crate::receiver::{reserve, Receiver};
 use crate::support::bodies::{item, report, report_of};
 use crate::support::checks::item_ids;
+use crate::support::network::{member, standard_members, standard_members_with};
+use crate::support::process::{config, read_http, Gateway, Site};
+use crate::support::receiver::{reserve, Receiver};
 
 const RELOADED: &str = "SIGHUP: member list reloaded";
 const NOT_LOADED: &str = "the old member list stays in force";

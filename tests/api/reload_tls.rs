@@ -10,9 +10,10 @@ use std::sync::Arc;
 use rustls_pki_types::{CertificateDer, ServerName};
 use serde_json::json;
 
-use crate::process::{binary, config, member, standard_members, Gateway, Site};
 use crate::support::bodies::report;
 use crate::support::chains::Ca;
+use crate::support::network::{member, standard_members};
+use crate::support::process::{binary, config, Gateway, Site};
 
 const TLS_RELOADED: &str = "SIGHUP: TLS material";
 const KEPT: &str = "not reloaded; the one in force stays";

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use hotline_gateway::clock::Clock;
 use hotline_gateway::startup::Application;
 
-use crate::helpers::{spawn_app, spawn_keeping, TestApp};
 use crate::routing::{assert_duplicate, assert_routing};
+use crate::support::app::{spawn_app, spawn_keeping, TestApp};
 use crate::support::bodies::report;
 
 /// Submits report FR-1 (hosted in NL), restarts the gateway, and checks that the report's view

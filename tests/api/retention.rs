@@ -9,7 +9,7 @@ use std::time::Duration;
 use hotline_gateway::clock::Clock;
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_keeping;
+use crate::support::app::spawn_keeping;
 use crate::support::audit::assert_store_intact;
 use crate::support::bodies::{item, report, report_of, START};
 use crate::support::checks::item_ids;

@@ -7,7 +7,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::process::{binary, config, standard_members, Site};
+use crate::support::network::standard_members;
+use crate::support::process::{binary, config, Site};
 
 /// `serve --config gateway.toml` in `dir` with `env`: it must exit 1; its stderr.
 fn refused(dir: &Path, env: &[(&str, &str)]) -> String {
@@ -51,8 +52,8 @@ fn cases() -> Vec<Case> {
             start: Start::WithPki,
             sections: "",
             replace: &[(
-                "id = \"police-nl\"\nrole = \"lea\"",
-                "id = \"police-nl\"\nrole = \"police\"",
+                "id = \"police-fr\"\nrole = \"lea\"",
+                "id = \"police-fr\"\nrole = \"police\"",
             )],
             env: &[],
             remove: &[],

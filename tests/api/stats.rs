@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use hotline_gateway::clock::Clock;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_clock, spawn_keeping};
+use crate::support::app::{spawn_app, spawn_app_with, spawn_app_with_clock, spawn_keeping};
 use crate::support::audit::assert_store_intact;
 use crate::support::bodies::{item, report, report_of, START};
 use crate::support::checks::item_ids;
@@ -21,7 +21,7 @@ fn assert_near(actual: &Value, expected: f64) {
 #[tokio::test]
 async fn counts_items_by_status_and_hosting_country_after_a_mix_of_reports_and_changes() {
     // No fallback: an item nobody in its country can take is unroutable.
-    let app = spawn_app_with(|s| s.routing.fallback = String::new()).await;
+    let app = spawn_app_with(|s| s.routing.fallback = None).await;
     let mixed = report_of(
         "FR-1",
         vec![

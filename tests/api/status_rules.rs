@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::support::app::{spawn_app, spawn_app_with, TestApp};
 use crate::support::bodies::{in_minutes, MILLIS};
 use crate::support::status_rules::{refused, refused_raw, submit_owned, OWNER};
 

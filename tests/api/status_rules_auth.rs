@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 use crate::support::bodies::nl_on_asn;
 use crate::support::checks::{assert_problem, check_receipt};
 use crate::support::status_rules::{refused, submit_owned};

@@ -12,7 +12,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 use crate::support::bodies::{item, nl_on_asn, report_of};
 use crate::support::checks::item_ids;
 use crate::support::status_rules::snapshot;

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 use crate::support::bodies::{in_minutes, nl_on_asn};
 use crate::support::checks::assert_problem;
 use crate::support::status_rules::{refused, snapshot, submit_owned, OWNER};

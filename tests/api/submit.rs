@@ -2,9 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::conformance::assert_matches_schema;
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 use crate::support::bodies::report;
+use crate::support::checks::assert_matches_schema;
 use crate::support::checks::assert_problem;
 
 #[tokio::test]

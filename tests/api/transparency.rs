@@ -17,8 +17,8 @@ use hotline_gateway::config::{Backend, Settings};
 use hotline_gateway::receipts::{verify, Jwk};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp};
 use crate::merkle_reference as rfc;
+use crate::support::app::{spawn_app_with, TestApp};
 use crate::support::audit::assert_store_intact;
 use crate::support::bodies::report;
 use crate::support::checks::{assert_problem, item_ids};

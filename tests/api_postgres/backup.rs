@@ -18,9 +18,9 @@ use hotline_gateway::clock::Clock;
 use hotline_gateway::receipts::{verify, Jwk};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with_clock, TestApp};
 use crate::merkle_reference as rfc;
 use crate::postgres::{shared, TestDatabase, BIN};
+use crate::support::app::{spawn_app_with_clock, TestApp};
 use crate::support::audit::store_verdict;
 use crate::support::bodies::{item, nl_on_asn, report, report_of, START};
 

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use hotline_gateway::config::Settings;
 
-use crate::helpers::{spawn_app_with, start, TestApp};
-use crate::receiver::{Push, Receiver};
+use crate::support::app::{spawn_app_with, start, TestApp};
 use crate::support::metrics::metric;
+use crate::support::receiver::{Push, Receiver};
 
 /// How long a gateway may take to push to a member after the one pushing stopped or died: the
 /// contract's bound.

@@ -1,5 +1,5 @@
 //! The black-box suites that hold for every backend (`tests/api/`), run on PostgreSQL: the same
-//! files, with `BACKEND` telling `helpers::test_settings` to give each gateway a fresh database
+//! files, with `BACKEND` telling `support::app::test_settings` to give each gateway a fresh database
 //! of one throwaway PostgreSQL server (`tests/support/postgres.rs`, started on first use). Left
 //! out: what is about the embedded store itself (its files, its storage faults, sled's lock,
 //! tampering with sled's tables) or not about storage at all (TLS, slow clients, the CLI's
@@ -22,8 +22,6 @@ mod postgres;
 #[path = "../api/admin.rs"]
 mod admin;
 mod backup;
-#[path = "../api/conformance.rs"]
-mod conformance;
 #[path = "../api/console/pages.rs"]
 mod console_pages;
 #[path = "../api/errors/mod.rs"]
@@ -32,8 +30,6 @@ mod faults;
 #[path = "../api/followup.rs"]
 mod followup;
 mod gateways;
-#[path = "../api/helpers.rs"]
-mod helpers;
 #[path = "../api/inbox.rs"]
 mod inbox;
 #[path = "../api/lifecycle.rs"]
@@ -41,14 +37,10 @@ mod lifecycle;
 #[path = "../api/lifecycle_paths.rs"]
 mod lifecycle_paths;
 mod multi;
-#[path = "../api/process.rs"]
-mod process;
 #[path = "../api/push.rs"]
 mod push;
 #[path = "../api/receipts.rs"]
 mod receipts;
-#[path = "../api/receiver.rs"]
-mod receiver;
 #[path = "../api/retention.rs"]
 mod retention;
 #[path = "../api/routing/mod.rs"]

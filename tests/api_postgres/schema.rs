@@ -9,7 +9,7 @@ use std::process::Command;
 use hotline_gateway::startup::Application;
 use hotline_gateway::store::postgres::connect::connect;
 
-use crate::helpers::test_settings;
+use crate::support::app::test_settings;
 
 /// `hotline-gateway migrate --config FILE` on the database of `url`: exit code and output.
 fn migrate(dir: &std::path::Path, url: &str) -> (Option<i32>, String) {
@@ -62,7 +62,7 @@ async fn a_schema_newer_than_the_gateway_is_refused_by_serve_and_migrate() {
     assert_ne!(code, Some(0), "{text}");
     assert!(text.contains("newer than this gateway knows"), "{text}");
     hotline_gateway::pki::ensure_dev_pki(&settings).unwrap();
-    settings.gateway.listen = "127.0.0.1:0".into();
+    settings.gateway.listen = ([127, 0, 0, 1], 0).into();
     let refused = match Application::build(settings).await {
         Ok(_) => panic!("a gateway started on a schema newer than it knows"),
         Err(e) => format!("{e:#}"),
@@ -83,7 +83,7 @@ async fn a_schema_newer_than_the_gateway_is_refused_by_serve_and_migrate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_1_database_with_events_gets_its_audit_tree_from_the_migration() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::app::spawn_app().await;
     for n in 0..5 {
         let url = format!("https://files.example.nl/v1/{n}.jpg");
         let id = app
@@ -144,7 +144,7 @@ async fn a_version_1_database_with_events_gets_its_audit_tree_from_the_migration
 /// record, 500.
 #[tokio::test]
 async fn a_stored_url_is_checked_on_read_but_not_refused_by_newer_rules() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::app::spawn_app().await;
     let id = app
         .submit_id(
             "hotline-fr",

@@ -20,8 +20,8 @@ use hotline_gateway::config::{Backend, Settings};
 use hotline_gateway::pki::ensure_dev_pki;
 use serde_json::Value;
 
-use crate::helpers::{test_settings, TestApp};
-use crate::receiver::reserve;
+use crate::support::app::{test_settings, TestApp};
+use crate::support::receiver::reserve;
 
 /// Settings of a sled gateway whose files all live under `dir` (certificates made), retention
 /// 30 days, police-nl pushing to an endpoint that refuses connections (2 attempts).
@@ -30,8 +30,8 @@ fn sled_settings(dir: &Path) -> Settings {
     s.store.backend = Backend::Sled;
     s.store.url = String::new();
     s.retention.closed_item_days = 30;
-    s.delivery.initial_backoff_ms = 20;
-    s.delivery.max_backoff_ms = 200;
+    s.delivery.initial_backoff = Duration::from_millis(20);
+    s.delivery.max_backoff = Duration::from_millis(200);
     s.delivery.max_attempts = 2;
     let (listener, dead) = reserve();
     drop(listener);

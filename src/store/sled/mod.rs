@@ -177,7 +177,7 @@ impl Engine {
             );
         }
         let room = Arc::clone(room);
-        let timeout = Duration::from_millis(settings.flush_timeout_ms);
+        let timeout = settings.flush_timeout;
         let (commit, flushing) =
             GroupCommit::start(db.clone(), timeout, Arc::clone(failed), Arc::clone(&room))?;
         let (writer, writing) = Writer::start(
@@ -398,7 +398,7 @@ impl SledStore {
 
     /// How long closing the store may take before sled counts as wedged.
     fn close_timeout(&self) -> Duration {
-        Duration::from_millis(self.shared.settings.flush_timeout_ms)
+        self.shared.settings.flush_timeout
     }
 
     /// Whether sled failed to write since the store was opened (it then refuses every write

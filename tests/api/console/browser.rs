@@ -47,7 +47,7 @@ fn prerequisites() {
 #[tokio::test]
 async fn the_console_in_chromium_with_javascript_on_and_off() {
     prerequisites();
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::app::spawn_app().await;
     let nl = |path: &str| item(&format!("https://files.example.nl/{path}"), nl_on_asn());
     let body = report_of(
         "FR-BROWSER-1",

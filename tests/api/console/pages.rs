@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::support::app::TestApp;
 use crate::support::bodies::{item, nl_on_asn, report_of};
 use crate::support::checks::statuses;
 
@@ -80,7 +80,7 @@ async fn network(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn inbox_reports_and_items_show_each_member_its_own_and_urls_as_text() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::app::spawn_app().await;
     let ids = network(&app).await;
     let (status, inbox) = page(&app, "hotline-nl", "/console/inbox").await;
     assert_eq!(status, 200);
@@ -140,7 +140,7 @@ async fn inbox_reports_and_items_show_each_member_its_own_and_urls_as_text() {
 
 #[tokio::test]
 async fn forms_change_status_through_the_api_rules_and_forgeries_change_nothing() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::app::spawn_app().await;
     let ids = network(&app).await;
     let (_, item_page) = page(&app, "hotline-nl", &format!("/console/items/{}", ids[0])).await;
     let nl = token(&item_page);
@@ -279,7 +279,7 @@ async fn forms_change_status_through_the_api_rules_and_forgeries_change_nothing(
 
 #[tokio::test]
 async fn csv_is_rfc_4180_with_the_filters_applied() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::app::spawn_app().await;
     network(&app).await;
     let response = app
         .get(

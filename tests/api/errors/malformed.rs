@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{assert_nothing_stored_and_still_serving, assert_problem_for, valid, with, MEMBER};
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_a_400() {

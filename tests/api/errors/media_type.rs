@@ -1,7 +1,7 @@
 //! 415: not application/json.
 
 use super::{assert_nothing_stored_and_still_serving, assert_problem_for, id_of, valid, MEMBER};
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 
 #[tokio::test]
 async fn a_body_not_declared_application_json_is_a_415() {

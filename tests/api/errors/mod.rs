@@ -15,7 +15,7 @@ mod validation;
 
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::support::app::TestApp;
 use crate::support::bodies::item;
 use crate::support::checks::assert_problem;
 

@@ -1,7 +1,7 @@
 //! 404 and 405.
 
 use super::{assert_nothing_stored_and_still_serving, assert_problem_for, valid, MEMBER};
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 
 #[tokio::test]
 async fn unknown_resources_are_404_and_unknown_methods_405() {

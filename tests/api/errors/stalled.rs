@@ -7,12 +7,12 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{assert_nothing_stored_and_still_serving, valid, MEMBER};
-use crate::helpers::spawn_app_with;
+use crate::support::app::spawn_app_with;
 use crate::support::wire::parse_answer;
 
 #[tokio::test]
 async fn half_a_body_then_silence_is_a_408_and_stores_nothing() {
-    let app = spawn_app_with(|s| s.gateway.body_timeout_ms = 300).await;
+    let app = spawn_app_with(|s| s.gateway.body_timeout = Duration::from_millis(300)).await;
     let body = valid("STALL-1").to_string().into_bytes();
     let (cert, key) = hotline_gateway::pki::member_cert_paths(&app.settings, MEMBER);
     let config = hotline_gateway::tls::client_config(&app.settings.tls.client_ca, &cert, &key)

@@ -7,7 +7,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{assert_nothing_stored_and_still_serving, assert_problem_for, valid, MEMBER};
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::support::app::{spawn_app, spawn_app_with, TestApp};
 use crate::support::wire::{parse_answer, RawAnswer};
 
 /// `body` serialised and padded with trailing spaces (the same JSON still) to exactly `size`.

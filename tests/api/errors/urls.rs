@@ -10,7 +10,7 @@
 use serde_json::json;
 
 use super::{assert_nothing_stored_and_still_serving, assert_problem_for, valid, with, MEMBER};
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 
 #[tokio::test]
 async fn a_url_that_hides_where_it_leads_is_a_422_at_the_url() {

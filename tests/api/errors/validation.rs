@@ -7,7 +7,7 @@ use super::{
     assert_nothing_stored_and_still_serving, assert_problem_for, id_of, valid, with, without,
     MEMBER, SHA256,
 };
-use crate::helpers::{spawn_app, TestApp};
+use crate::support::app::{spawn_app, TestApp};
 use crate::support::bodies::item;
 
 /// `n` valid items, each with its own URL.

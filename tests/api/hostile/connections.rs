@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use super::client_hello;
 use crate::errors::{assert_nothing_stored_and_still_serving, valid, MEMBER};
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::support::app::{spawn_app_with, TestApp};
 
 /// The gateway's connection limit here.
 const LIMIT: usize = 200;
@@ -180,7 +180,7 @@ async fn thousands_of_idle_connections_are_held_to_the_limit_and_a_member_is_sti
         // The crowd all comes from 127.0.0.1, and so does the member: the limit per source
         // (`per_source.rs`) is out of the way here.
         s.gateway.max_connections_per_ip = crowd_size + 1;
-        s.gateway.handshake_timeout_ms = HANDSHAKE_TIMEOUT_MS;
+        s.gateway.handshake_timeout = Duration::from_millis(HANDSHAKE_TIMEOUT_MS);
     })
     .await;
     let port = app.port;

@@ -7,11 +7,11 @@
 use serde_json::{json, Value};
 
 use crate::errors::MEMBER;
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 use crate::support::bodies::report;
 
 /// Submits `url` alone in report `id`; returns its receipt item.
-async fn submit(app: &crate::helpers::TestApp, id: &str, url: &str) -> Value {
+async fn submit(app: &crate::support::app::TestApp, id: &str, url: &str) -> Value {
     let items = app
         .submit_items(MEMBER, &report(id, url, json!({"country": "NL"})))
         .await;

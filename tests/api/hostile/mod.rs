@@ -24,7 +24,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use crate::helpers::TestApp;
+use crate::support::app::TestApp;
 use crate::support::wire::{parse_answer, RawAnswer};
 
 /// The header and handshake timeouts the gateways here run on (the defaults are 10 s; the
@@ -42,8 +42,8 @@ const HELD_AT_LEAST: Duration = Duration::from_millis(TIMEOUT_MS / 4);
 
 /// `gateway.header_timeout_ms` and `gateway.handshake_timeout_ms` at `TIMEOUT_MS`.
 fn short_timeouts(s: &mut Settings) {
-    s.gateway.header_timeout_ms = TIMEOUT_MS;
-    s.gateway.handshake_timeout_ms = TIMEOUT_MS;
+    s.gateway.header_timeout = Duration::from_millis(TIMEOUT_MS);
+    s.gateway.handshake_timeout = Duration::from_millis(TIMEOUT_MS);
 }
 
 /// The TLS configuration of `member`'s client certificate.

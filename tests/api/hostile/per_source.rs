@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{client_hello, member_tls, until_closed, HELD_AT_LEAST};
 use crate::errors::MEMBER;
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::support::app::{spawn_app_with, TestApp};
 use crate::support::metrics::metric;
 
 /// The per-source limit here.
@@ -115,8 +115,8 @@ impl Crowd {
 async fn one_source_holds_at_most_its_limit_and_a_member_elsewhere_is_served() {
     let app = spawn_app_with(|s| {
         s.gateway.max_connections_per_ip = PER_IP;
-        s.gateway.first_byte_timeout_ms = HOLD_MS;
-        s.gateway.handshake_timeout_ms = HOLD_MS;
+        s.gateway.first_byte_timeout = Duration::from_millis(HOLD_MS);
+        s.gateway.handshake_timeout = Duration::from_millis(HOLD_MS);
     })
     .await;
     let mut crowd = Crowd::connect(&app, CROWD_FROM, CROWD).await;
@@ -168,9 +168,9 @@ async fn one_source_holds_at_most_its_limit_and_a_member_elsewhere_is_served() {
 async fn a_connection_that_sends_nothing_is_closed_at_the_first_byte_deadline() {
     const FIRST_BYTE_MS: u64 = 500;
     let app = spawn_app_with(|s| {
-        s.gateway.first_byte_timeout_ms = FIRST_BYTE_MS;
+        s.gateway.first_byte_timeout = Duration::from_millis(FIRST_BYTE_MS);
         // The default, far above `CLOSED_WITHIN`: only the first-byte deadline can meet it.
-        s.gateway.handshake_timeout_ms = 10_000;
+        s.gateway.handshake_timeout = Duration::from_millis(10_000);
     })
     .await;
 

@@ -11,7 +11,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::{tls, until_closed, Closed};
 use crate::errors::{assert_nothing_stored_and_still_serving, valid, MEMBER};
-use crate::helpers::{spawn_app, TestApp};
+use crate::support::app::{spawn_app, TestApp};
 use crate::support::wire::{parse_answers, RawAnswer};
 
 /// `GET /v1/keys`, whole.

@@ -16,7 +16,7 @@ use super::{
     TIMEOUT_MS,
 };
 use crate::errors::{assert_nothing_stored_and_still_serving, valid, MEMBER};
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::support::app::{spawn_app_with, TestApp};
 use crate::support::bodies::report;
 use crate::support::wire::parse_answers;
 

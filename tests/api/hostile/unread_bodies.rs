@@ -10,7 +10,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::{read_answer, tls, until_closed};
 use crate::errors::{assert_nothing_stored_and_still_serving, valid, MEMBER};
-use crate::helpers::spawn_app_with;
+use crate::support::app::spawn_app_with;
 
 /// A request head announcing a chunked body, then the first chunk of it, and no more.
 fn stalled(method: &str, path: &str, content_type: &str) -> Vec<u8> {
@@ -23,7 +23,7 @@ fn stalled(method: &str, path: &str, content_type: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn an_answer_that_leaves_a_chunked_body_unread_closes_the_connection() {
-    let app = spawn_app_with(|s| s.gateway.body_timeout_ms = 300).await;
+    let app = spawn_app_with(|s| s.gateway.body_timeout = Duration::from_millis(300)).await;
     let json = "application/json";
     // (case, member, request, status)
     let cases = [

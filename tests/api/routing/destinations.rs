@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::{assert_routing, assert_view_matches_receipt, item_in, unhosted};
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::app::{spawn_app, spawn_app_with};
 use crate::support::bodies::{item, report, report_of};
 
 // ---------------------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ async fn without_lea_copy_only_the_hotline_gets_the_item() {
 
 #[tokio::test]
 async fn without_a_fallback_what_nobody_takes_is_unroutable() {
-    let app = spawn_app_with(|s| s.routing.fallback = String::new()).await;
+    let app = spawn_app_with(|s| s.routing.fallback = None).await;
     let body = report_of(
         "FR-NOFB",
         vec![

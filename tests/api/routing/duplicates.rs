@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::{assert_duplicate, assert_routing, assert_view_matches_receipt, unhosted};
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::app::{spawn_app, spawn_app_with};
 use crate::support::bodies::{item, report, report_of};
 
 #[tokio::test]
@@ -23,21 +23,20 @@ async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() 
         &["hotline-nl", "police-nl"],
     );
 
-    // Another member, the same hosting country: a duplicate of the first item.
-    let other = app
-        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "NL"})))
-        .await;
-    assert_duplicate(&other[0], &first[0], Some("NL"), "sender");
-    // The same member in a later report.
-    let again = app
-        .submit_items("hotline-fr", &report("FR-2", url, json!({"country": "NL"})))
-        .await;
-    assert_duplicate(&again[0], &first[0], Some("NL"), "sender");
-    // A third one points at the original, not at a duplicate.
-    let police = app
-        .submit_items("police-be", &report("BE-1", url, json!({"country": "NL"})))
-        .await;
-    assert_duplicate(&police[0], &first[0], Some("NL"), "sender");
+    // Each a duplicate of the first item: another member, the same hosting country; the same
+    // member in a later report; a third one, which points at the original, not at a duplicate.
+    let mut later = Vec::new();
+    for (member, report_id) in [
+        ("hotline-de", "DE-1"),
+        ("hotline-fr", "FR-2"),
+        ("police-be", "BE-1"),
+    ] {
+        let items = app
+            .submit_items(member, &report(report_id, url, json!({"country": "NL"})))
+            .await;
+        assert_duplicate(&items[0], &first[0], Some("NL"), "sender");
+        later.push(items);
+    }
 
     // Another hosting country is another case: routed there, and it opens the URL for that
     // country alone.
@@ -67,7 +66,7 @@ async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() 
 
     // The duplicate's submitter tracks it in its own report view.
     let seen = app.view("hotline-de", "DE-1").await;
-    assert_view_matches_receipt(&seen, &other);
+    assert_view_matches_receipt(&seen, &later[0]);
     assert_eq!(seen["items"][0]["status"], "duplicate");
     assert_eq!(seen["items"][0]["duplicate_of"], first[0]["item_id"]);
     assert_eq!(seen["items"][0]["history"][0]["status"], "duplicate");
@@ -207,7 +206,7 @@ async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier(
 /// is routed afresh, here to DE, which the later report names.
 #[tokio::test]
 async fn a_domestic_original_is_open_but_an_unroutable_one_is_not() {
-    let app = spawn_app_with(|s| s.routing.fallback = String::new()).await;
+    let app = spawn_app_with(|s| s.routing.fallback = None).await;
     let domestic = app
         .submit_items(
             "hotline-fr",

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{assert_routing, assert_view_matches_receipt, unhosted, write_csv_db, write_mmdb_db};
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::support::app::{spawn_app, spawn_app_with, TestApp};
 use crate::support::bodies::{item, report_of};
 
 /// The same report against a gateway whose database holds `GEO_V4` and `GEO_V6`, in either format.
@@ -86,7 +86,7 @@ async fn geoip_decides_where_it_knows_the_address(app: &TestApp) {
 async fn a_csv_geoip_database_wins_over_the_sender_for_ipv4_and_ipv6() {
     let geo = tempfile::tempdir().unwrap();
     let path = write_csv_db(&geo);
-    let app = spawn_app_with(|s| s.routing.geoip = path).await;
+    let app = spawn_app_with(|s| s.routing.geoip = Some(path.into())).await;
     geoip_decides_where_it_knows_the_address(&app).await;
 }
 
@@ -94,14 +94,14 @@ async fn a_csv_geoip_database_wins_over_the_sender_for_ipv4_and_ipv6() {
 async fn an_mmdb_geoip_database_wins_over_the_sender_for_ipv4_and_ipv6() {
     let geo = tempfile::tempdir().unwrap();
     let path = write_mmdb_db(&geo);
-    let app = spawn_app_with(|s| s.routing.geoip = path).await;
+    let app = spawn_app_with(|s| s.routing.geoip = Some(path.into())).await;
     geoip_decides_where_it_knows_the_address(&app).await;
 }
 
 #[tokio::test]
 async fn without_a_geoip_database_the_sender_decides_even_with_an_ip() {
     let app = spawn_app().await;
-    assert!(app.settings.routing.geoip.is_empty());
+    assert!(app.settings.routing.geoip.is_none());
     let body = report_of(
         "FR-NOGEO",
         vec![

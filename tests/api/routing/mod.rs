@@ -1,7 +1,7 @@
 //! Routing, per item (README "Routing, per item" and "Receipts"), as members see it: each receipt
 //! item's `hosting_country`, `basis`, `status`, `routed_to` and `duplicate_of`, and the report view.
 //!
-//! The test network is `helpers::test_members`: hotlines FR, NL, DE (csam and terrorist content
+//! The test network is `support::network`: hotlines FR, NL, DE (csam and terrorist content
 //! only), police FR, NL, BE, a suspended hotline in IT, and `fallback` (routing.fallback).
 //!
 //! One file per rule; here, the checks every file makes and the GeoIP databases they give the

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::{
     assert_duplicate, assert_routing, assert_view_matches_receipt, item_in, unhosted, write_csv_db,
 };
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::support::app::{spawn_app, spawn_app_with};
 use crate::support::bodies::{item, report, report_of};
 
 #[tokio::test]
@@ -63,8 +63,8 @@ async fn a_report_mixing_every_outcome_matches_the_schemas() {
     let geo = tempfile::tempdir().unwrap();
     let path = write_csv_db(&geo);
     let app = spawn_app_with(|s| {
-        s.routing.geoip = path;
-        s.routing.fallback = String::new();
+        s.routing.geoip = Some(path.into());
+        s.routing.fallback = None;
     })
     .await;
     let earlier = app

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use crate::process::{config, standard_members, Site};
 use crate::support::faults::ReadOnly;
+use crate::support::network::standard_members;
+use crate::support::process::{config, Site};
 
 /// An empty data directory, then one holding a store, each read-only: `serve` exits non-zero
 /// and names the directory; writable again, it starts on the intact store.

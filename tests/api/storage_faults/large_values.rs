@@ -15,11 +15,12 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{assert_kept, assert_unavailable, report, Answer, Ledger, Members};
-use crate::process::{config, standard_members, Gateway, Site};
 use crate::support::audit::audit_verify;
 use crate::support::bodies::{item, nl_on_asn, report_of};
 use crate::support::faults::ReadOnly;
 use crate::support::metrics::plain_client;
+use crate::support::network::standard_members;
+use crate::support::process::{config, Gateway, Site};
 
 /// A report of 100 items with URLs of about 2 KiB: its receipt is over 200 KiB.
 fn large_report(report_id: &str) -> Value {

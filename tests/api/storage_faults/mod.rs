@@ -17,7 +17,7 @@
 //!   every read 200, byte for byte; writes back without a restart;
 //! - `while_running`: the same under a stream of submissions, so that the fault may come in
 //!   the middle of a write; each with a reopening and with a restart (a tmpfs needs mount
-//!   rights: without them the test says so and returns);
+//!   rights: without them the test fails, saying so);
 //! - `at_start`: a read-only data directory;
 //! - `large_values`: `blobs/` read-only, seen in time (503, then back), or within the second a
 //!   look at it is trusted, under a large report (sled wedges; the gateway's flush watchdog
@@ -36,9 +36,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::process::{config, member, standard_members, Gateway, Site};
+use crate::support::answer::Answer;
 use crate::support::bodies::{item, nl_on_asn, report_of};
 use crate::support::faults::{fill, limit_file_size, mount_tmpfs, Mounted};
+use crate::support::network::standard_members;
+use crate::support::process::{config, Gateway, Site};
 
 /// How long the gateway may take to take writes again once the fault is gone.
 const RECOVERY: Duration = Duration::from_secs(60);
@@ -53,14 +55,12 @@ enum Fault {
 }
 
 impl Fault {
-    /// A site for the standard members and hoster-nl, with more TOML `sections`; for a full
+    /// A site for the test network, with more TOML `sections`; for a full
     /// disk, its data directory on a tmpfs of its own (`store.min_free_mb` 1). A test that
     /// cannot have its fault fails, saying why: it never passes without running. (Always
     /// `Some`.)
     fn site(self, sections: &str) -> Option<(Site, Option<Mounted>)> {
-        let members =
-            standard_members() + &member("hoster-nl", "hosting_provider", "NL", "asns = [64500]");
-        let mut toml = config(sections, &members);
+        let mut toml = config(sections, &standard_members());
         if self == Fault::FileSize {
             return Some((Site::new(&toml), None));
         }
@@ -111,15 +111,6 @@ impl Fault {
     }
 }
 
-/// What a request got.
-#[derive(Clone, Debug)]
-struct Answer {
-    code: u16,
-    content_type: String,
-    retry_after: Option<String>,
-    text: String,
-}
-
 /// A submitted report and what it got.
 struct Sent {
     member: &'static str,
@@ -152,24 +143,13 @@ impl Members {
             .expect("an answer, not a dropped connection")
     }
 
-    /// Sends the request; `Err` if the connection dropped or timed out.
-    async fn try_send(&self, request: reqwest::RequestBuilder) -> Result<Answer, reqwest::Error> {
-        let response = request.send().await?;
-        let header = |name: &str| {
-            let value = response.headers().get(name);
-            value.map(|v| v.to_str().unwrap().to_owned())
-        };
-        let (content_type, retry_after) = (header("content-type"), header("retry-after"));
-        let code = response.status().as_u16();
-        if code == 503 {
+    /// Sends the request; `None` if the connection dropped or timed out.
+    async fn try_send(&self, request: reqwest::RequestBuilder) -> Option<Answer> {
+        let answer = Answer::to(request).await?;
+        if answer.code == 503 {
             self.unavailable.fetch_add(1, Ordering::SeqCst);
         }
-        Ok(Answer {
-            code,
-            content_type: content_type.unwrap_or_default(),
-            retry_after,
-            text: response.text().await?,
-        })
+        Some(answer)
     }
 
     async fn get(&self, base: &str, member: &str, path: &str) -> Answer {
@@ -196,7 +176,7 @@ impl Members {
         let request = self.clients[member]
             .post(format!("{base}/v1/reports"))
             .json(body);
-        let answer = self.try_send(request).await.ok()?;
+        let answer = self.try_send(request).await?;
         ledger.lock().unwrap().push(Sent {
             member,
             body: body.clone(),

@@ -1,12 +1,11 @@
 //! What the suites assert of the gateway's answers: problem+json, signed receipts and inbox
-//! entries; and the accessors they read receipts, inbox pages and report views with.
+//! entries, real answers against the published schemas; and the accessors they read receipts,
+//! inbox pages and report views with.
 
 use std::collections::BTreeSet;
 
 use hotline_gateway::receipts::{verify, Jwk};
 use serde_json::Value;
-
-use crate::conformance::assert_matches_schema;
 
 /// The gateway's id: the `by` of what it does itself, and the `gateway` of its receipts.
 pub const GATEWAY: &str = "gateway.example";
@@ -159,4 +158,23 @@ pub fn statuses(view: &Value, i: usize) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Real responses checked against the published schemas, so the documents cannot drift.
+pub fn assert_matches_schema(file: &str, instance: &Value) {
+    let path = format!("{}/schemas/{file}", env!("CARGO_MANIFEST_DIR"));
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{file} rejects {instance:#}:\n{}",
+        errors.join("\n")
+    );
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::conformance::assert_matches_schema;
-use crate::helpers::TestApp;
+use crate::support::app::TestApp;
 use crate::support::bodies::{item, report_of};
+use crate::support::checks::assert_matches_schema;
 
 impl TestApp {
     /// `POST /v1/reports` of `body` as `member`: a 202 with a receipt that matches the schema,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::TestApp;
+use crate::support::app::TestApp;
 
 /// A client for the admin listener: plain HTTP (a client with no TLS use: rustls wants a
 /// provider anyway).

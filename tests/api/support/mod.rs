@@ -1,11 +1,17 @@
-//! What the suites share beyond `helpers` (which starts the gateway and holds the clients and the
-//! raw requests), one concern per file:
+//! The one harness of the black-box suites, one concern per file:
 //!
+//! - `app`: a gateway in this process (`spawn_app`, `TestApp`: its settings, clients and raw
+//!   requests, a restart on the same data) and its test PKI;
+//! - `answer`: what a request got, kept by the crash and fault tests to check later;
+//! - `network`: the test network, the one list of members of every gateway the suites start;
+//! - `process`: a gateway as a child process (`serve --config`, the binary's exit, its
+//!   stderr, a kill), for what only a process shows (signals, crashes, exit codes);
+//! - `receiver`: a member's HTTPS endpoint that push delivery posts to;
 //! - `bodies`: what members send: items, reports, hosting facts, times;
 //! - `member`: `TestApp` acting as a member, checking each answer: submit, change a status, read
 //!   and acknowledge the inbox, delivery status, the report view, stats;
-//! - `checks`: what tests assert of answers: problems, signed receipts and inbox entries; and
-//!   accessors of receipts, inbox pages and report views;
+//! - `checks`: what tests assert of answers: problems, signed receipts and inbox entries, the
+//!   published schemas; and accessors of receipts, inbox pages and report views;
 //! - `status_rules`: for the `status_rules*` suites, the item they change and refused changes
 //!   that must change nothing;
 //! - `metrics`: the admin listener and its OpenMetrics samples;
@@ -16,6 +22,8 @@
 //!   that presents them;
 //! - `wire`: HTTP/1.1 answers read off the wire, for the requests written by hand.
 
+pub mod answer;
+pub mod app;
 pub mod audit;
 pub mod bodies;
 pub mod chains;
@@ -23,5 +31,8 @@ pub mod checks;
 pub mod faults;
 pub mod member;
 pub mod metrics;
+pub mod network;
+pub mod process;
+pub mod receiver;
 pub mod status_rules;
 pub mod wire;

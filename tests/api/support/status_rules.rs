@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::support::app::TestApp;
 use crate::support::bodies::nl_on_asn;
 use crate::support::checks::assert_problem;
 

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::conformance::assert_matches_schema;
+use crate::support::checks::assert_matches_schema;
 
 /// One answer as sent.
 pub struct RawAnswer {

@@ -9,9 +9,10 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use super::{check_reports, nl_report, send, Answer, Ledger, Load, REQUEST_BOUND};
-use crate::helpers::{spawn_app_with, TestApp};
+use super::{check_reports, nl_report, send, Ledger, Load, REQUEST_BOUND};
 use crate::postgres::PgServer;
+use crate::support::answer::{acked, Answer};
+use crate::support::app::{spawn_app_with, TestApp};
 use crate::support::audit::assert_store_intact;
 use crate::support::checks::assert_problem;
 
@@ -27,10 +28,12 @@ async fn until_accepted(app: &TestApp, body: &Value) {
             .client("hotline-fr")
             .post(app.url("/v1/reports"))
             .json(body);
-        match send(request, 202).await {
-            Answer::Acked(_) => return,
-            Answer::Refused(503, _) | Answer::Unknown => {}
-            Answer::Refused(code, text) => panic!("while the database came back: {code} {text}"),
+        match send(request).await {
+            Some(Answer { code: 202, .. }) => return,
+            Some(Answer { code: 503, .. }) | None => {}
+            Some(Answer { code, text, .. }) => {
+                panic!("while the database came back: {code} {text}")
+            }
         }
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -96,10 +99,7 @@ async fn the_database_stopped_under_load_is_503_and_the_gateway_serves_again_by_
         .collect();
     let acked = || {
         let ledger = ledger.lock().unwrap();
-        ledger
-            .iter()
-            .filter(|s| matches!(s.answer, Answer::Acked(_)))
-            .count()
+        ledger.iter().filter(|s| acked(&s.answer).is_some()).count()
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while acked() < 10 {
@@ -143,9 +143,8 @@ async fn the_database_stopped_under_load_is_503_and_the_gateway_serves_again_by_
     let ledger = ledger.lock().unwrap().clone();
     let codes: BTreeMap<String, usize> = ledger.iter().fold(BTreeMap::new(), |mut codes, s| {
         let code = match &s.answer {
-            Answer::Acked(_) => "202".to_owned(),
-            Answer::Refused(code, _) => code.to_string(),
-            Answer::Unknown => "no answer".to_owned(),
+            Some(answer) => answer.code.to_string(),
+            None => "no answer".to_owned(),
         };
         *codes.entry(code).or_default() += 1;
         codes

@@ -22,35 +22,17 @@ use hotline_gateway::config::{Backend, Settings};
 use serde_json::{json, Value};
 
 use crate::gateways::copy_certificates;
-use crate::process::Site;
+use crate::support::answer::{acked, Answer};
 use crate::support::bodies::report;
+use crate::support::process::Site;
 
 /// Longer than any request may take: past it, the request hung.
 const REQUEST_BOUND: Duration = Duration::from_secs(20);
 
-/// What a request got: 2xx and the exact text, no answer (the connection broke), or another
-/// status and its text.
-#[derive(Clone, Debug)]
-enum Answer {
-    Acked(String),
-    Unknown,
-    Refused(u16, String),
-}
-
-/// Sends `request` within `REQUEST_BOUND` (a panic past it: no request may hang); `ok` is the
-/// status that acknowledges.
-async fn send(request: reqwest::RequestBuilder, ok: u16) -> Answer {
-    let answer = tokio::time::timeout(REQUEST_BOUND, async {
-        let Ok(response) = request.send().await else {
-            return Answer::Unknown;
-        };
-        let code = response.status().as_u16();
-        match response.text().await {
-            Ok(text) if code == ok => Answer::Acked(text),
-            Ok(text) => Answer::Refused(code, text),
-            Err(_) => Answer::Unknown,
-        }
-    });
+/// Sends `request` within `REQUEST_BOUND` (a panic past it: no request may hang); `None` if
+/// no answer came (the connection broke).
+async fn send(request: reqwest::RequestBuilder) -> Option<Answer> {
+    let answer = tokio::time::timeout(REQUEST_BOUND, Answer::to(request));
     answer.await.expect("a request hung")
 }
 
@@ -59,7 +41,7 @@ async fn send(request: reqwest::RequestBuilder, ok: u16) -> Answer {
 struct Sent {
     member: &'static str,
     body: Value,
-    answer: Answer,
+    answer: Option<Answer>,
 }
 
 type Ledger = Arc<Mutex<Vec<Sent>>>;
@@ -121,8 +103,8 @@ impl Load {
             }
             let body = nl_report(&format!("{}-{n}", self.tag));
             let request = self.client.post(format!("{}/v1/reports", self.base));
-            let answer = send(request.json(&body), 202).await;
-            let gone = matches!(answer, Answer::Unknown);
+            let answer = send(request.json(&body)).await;
+            let gone = answer.is_none();
             self.ledger.lock().unwrap().push(Sent {
                 member: self.member,
                 body,
@@ -153,8 +135,8 @@ async fn check_reports(
         let code = response.status().as_u16();
         let view: Value = response.json().await.unwrap_or(Value::Null);
         let what = format!("{report_id} ({:?}): {code} {view}", sent.answer);
-        match (&sent.answer, code) {
-            (Answer::Acked(text), 200) => {
+        match (&sent.answer, acked(&sent.answer), code) {
+            (_, Some(text), 200) => {
                 let receipt: Value = serde_json::from_str(text).unwrap();
                 let r = &receipt["receipt"];
                 assert_eq!(view["content_sha256"], r["content_sha256"], "{what}");
@@ -162,29 +144,25 @@ async fn check_reports(
                 for field in ["item_id", "url", "hosting_country", "routed_to"] {
                     assert_eq!(view["items"][0][field], r["items"][0][field], "{what}");
                 }
-                let again = send(
-                    client.post(format!("{base}/v1/reports")).json(&sent.body),
-                    200,
-                );
+                let again = send(client.post(format!("{base}/v1/reports")).json(&sent.body));
                 match again.await {
-                    Answer::Acked(replay) => assert_eq!(&replay, text, "{what}"),
+                    Some(replay) if replay.code == 200 => assert_eq!(replay.text, text, "{what}"),
                     other => panic!("replay of {what}: {other:?}"),
                 }
             }
-            (Answer::Acked(_), _) => panic!("an acknowledged report is gone: {what}"),
-            (Answer::Refused(code, text), _) if *code != 503 => panic!("{code} {text}: {what}"),
-            (_, 404) => {}
-            (_, 200) => {
+            (_, Some(_), _) => panic!("an acknowledged report is gone: {what}"),
+            (Some(Answer { code, text, .. }), _, _) if *code != 503 => {
+                panic!("{code} {text}: {what}")
+            }
+            (_, _, 404) => {}
+            (_, _, 200) => {
                 // Whole, and its replay tells the same.
                 assert_eq!(view["items"].as_array().map(Vec::len), Some(1), "{what}");
-                let again = send(
-                    client.post(format!("{base}/v1/reports")).json(&sent.body),
-                    200,
-                );
-                let Answer::Acked(replay) = again.await else {
+                let again = send(client.post(format!("{base}/v1/reports")).json(&sent.body));
+                let Some(replay) = again.await.filter(|a| a.code == 200) else {
                     panic!("replay of {what}")
                 };
-                let replay: Value = serde_json::from_str(&replay).unwrap();
+                let replay: Value = serde_json::from_str(&replay.text).unwrap();
                 assert_eq!(
                     replay["receipt"]["items"][0]["item_id"],
                     view["items"][0]["item_id"]

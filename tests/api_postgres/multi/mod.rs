@@ -15,7 +15,7 @@ use hotline_gateway::receipts::verify;
 use serde_json::{json, Value};
 
 use crate::gateways::spawn_two;
-use crate::helpers::TestApp;
+use crate::support::app::TestApp;
 use crate::support::audit::{assert_store_intact, store_verdict};
 use crate::support::bodies::{item, report, report_of};
 use crate::support::checks::assert_problem;

@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::gateways::{accepted_within, delivered_pushes, spawn_two, TAKEOVER};
-use crate::helpers::TestApp;
-use crate::receiver::{reserve, Push, Receiver};
+use crate::support::app::TestApp;
 use crate::support::bodies::report;
+use crate::support::receiver::{reserve, Push, Receiver};
 
 /// `hgw_pushes_total{member, outcome="delivered"}` on `app`'s admin listener.
 async fn pushed_by(app: &TestApp, member: &str) -> u64 {
@@ -41,8 +41,8 @@ fn once_in_order(pushes: &[Push], n: u64) {
 async fn push_runs_on_one_gateway_and_the_other_takes_over_when_it_stops() {
     let (listener, endpoint) = reserve();
     let pair = spawn_two(|s| {
-        s.delivery.initial_backoff_ms = 20;
-        s.delivery.max_backoff_ms = 200;
+        s.delivery.initial_backoff = Duration::from_millis(20);
+        s.delivery.max_backoff = Duration::from_millis(200);
         let member = s.members.iter_mut().find(|m| m.id == "hotline-nl").unwrap();
         member.endpoint = Some(endpoint.clone());
     })

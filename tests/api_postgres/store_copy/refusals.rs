@@ -5,7 +5,7 @@ use hotline_gateway::startup::Application;
 use serde_json::json;
 
 use super::{copied, count, on_postgres, on_sled, open_sled, refused, send, sled_settings};
-use crate::helpers::start;
+use crate::support::app::start;
 use crate::support::audit::assert_store_intact;
 use crate::support::bodies::{report, START};
 

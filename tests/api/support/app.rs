@@ -1,6 +1,7 @@
 //! `spawn_app()`: the real gateway over real mutual TLS on port 0, with a test PKI (rcgen, through
 //! the gateway's own dev-pki) and a temporary data directory; `TestApp` holds the clients and the
-//! raw requests. What members send and do, and what tests check of it, is in `support`.
+//! raw requests. What members send and do, and what tests check of it, is in the other files of
+//! `support`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,36 +9,17 @@ use std::time::Duration;
 
 use hotline_gateway::clock::Clock;
 use hotline_gateway::config::{Backend, Settings};
-use hotline_gateway::domain::Member;
 use hotline_gateway::pki::{ensure_dev_pki, member_cert_paths};
 use hotline_gateway::startup::Application;
 use hotline_gateway::tls;
 use rustls_pki_types::pem::PemObject;
 use serde_json::{json, Value};
 
-/// The test network: hotlines in FR, NL, DE (DE takes csam and terrorist content only), police
-/// in FR, NL and BE (BE has no hotline), a hosting provider, a suspended hotline in IT, and a
-/// fallback; `stranger` has a certificate from the right CA but is no member.
-pub fn test_members() -> Vec<Member> {
-    let members = json!([
-        {"id": "hotline-fr", "role": "hotline", "country": "FR"},
-        {"id": "hotline-nl", "role": "hotline", "country": "NL"},
-        {"id": "hotline-de", "role": "hotline", "country": "DE", "categories": ["csam", "terrorist_content"]},
-        {"id": "police-fr", "role": "lea", "country": "FR"},
-        {"id": "police-nl", "role": "lea", "country": "NL"},
-        {"id": "police-be", "role": "lea", "country": "BE"},
-        {"id": "hoster-nl", "role": "hosting_provider", "country": "NL", "asns": [64500]},
-        {"id": "hotline-it", "role": "hotline", "country": "IT", "suspended": true},
-        {"id": "fallback", "role": "hotline", "country": "EU"},
-    ]);
-    serde_json::from_value(members).expect("test members")
-}
-
 /// Settings for a gateway whose files all live under `dir`.
 pub fn test_settings(dir: &Path) -> Settings {
     let mut s = Settings::default();
-    s.gateway.listen = "127.0.0.1:0".into();
-    s.gateway.admin_listen = "127.0.0.1:0".into();
+    s.gateway.listen = ([127, 0, 0, 1], 0).into();
+    s.gateway.admin_listen = ([127, 0, 0, 1], 0).into();
     s.gateway.data_dir = dir.join("data");
     s.tls.cert = dir.join("certs/gateway.crt");
     s.tls.key = dir.join("certs/gateway.key");
@@ -45,8 +27,8 @@ pub fn test_settings(dir: &Path) -> Settings {
     s.signing.key = dir.join("certs/signing.pk8");
     s.delivery.client_cert = dir.join("certs/gateway-client.crt");
     s.delivery.client_key = dir.join("certs/gateway-client.key");
-    s.routing.fallback = "fallback".into();
-    s.members = test_members();
+    s.routing.fallback = Some("fallback".into());
+    s.members = crate::support::network::test_members();
     if crate::BACKEND == Backend::Postgres {
         // A fresh database of the binary's one throwaway server, for this gateway alone (a
         // restart keeps the settings, and so the database).

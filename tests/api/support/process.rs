@@ -41,32 +41,6 @@ fn gateway_env(mut command: Command) -> Command {
     command
 }
 
-/// `[[members]]` entry; `extra` is more TOML lines (`suspended = true`, `endpoint = "..."`).
-pub fn member(id: &str, role: &str, country: &str, extra: &str) -> String {
-    format!("\n[[members]]\nid = \"{id}\"\nrole = \"{role}\"\ncountry = \"{country}\"\n{extra}\n")
-}
-
-const STANDARD: [(&str, &str, &str); 5] = [
-    ("hotline-fr", "hotline", "FR"),
-    ("hotline-nl", "hotline", "NL"),
-    ("police-fr", "lea", "FR"),
-    ("police-nl", "lea", "NL"),
-    ("fallback", "hotline", "EU"),
-];
-
-/// Hotlines and police in FR and NL, and the fallback.
-pub fn standard_members() -> String {
-    standard_members_with("", "")
-}
-
-/// The standard members, with `extra` TOML lines in the entry of member `id`.
-pub fn standard_members_with(id: &str, extra: &str) -> String {
-    STANDARD
-        .iter()
-        .map(|&(m, role, country)| member(m, role, country, if m == id { extra } else { "" }))
-        .collect()
-}
-
 /// A whole configuration: every path relative to the site, both listeners on port 0;
 /// `sections` is more TOML (`[limits]`, `[delivery]`), `members` the `[[members]]`.
 pub fn config(sections: &str, members: &str) -> String {
