@@ -6,8 +6,9 @@
 
 #[path = "support/smtp.rs"]
 mod smtp;
+#[path = "support/xarf.rs"]
+mod xarf_schemas;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hotline_gateway::domain::{Country, Item};
@@ -19,6 +20,7 @@ use mail_parser::{MessageParser, MimeHeaders as _};
 use serde_json::{json, Value};
 use smtp::SmtpServer;
 use time::macros::datetime;
+use xarf_schemas::{assert_valid, notice_validator, xarf_validator};
 
 const NOTE: &str = "Found through the forum thread 4411; ask Jan before acting";
 const REFERENCE: &str = "0190f3a2-7c4e-7d1a-9b2e-0c1d2e3f4a5b";
@@ -146,64 +148,6 @@ fn assert_no_note(raw: &[u8], received: &Received) {
         );
         assert!(!text.contains("ask Jan"), "the note is in {what}:\n{text}");
     }
-}
-
-fn xarf_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/xarf")
-}
-
-fn load_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// A validator for one of the vendored X-ARF schemas (`xarf-v4-master.json`,
-/// `types/content-csam.json`), every vendored file registered under its `$id` so that each
-/// `$ref` resolves offline; formats (uuid, date-time, email, hostname, uri) are checked.
-fn xarf_validator(root: &str) -> jsonschema::Validator {
-    let mut files = vec![
-        xarf_dir().join("xarf-core.json"),
-        xarf_dir().join("xarf-v4-master.json"),
-    ];
-    for entry in std::fs::read_dir(xarf_dir().join("types")).expect("tests/xarf/types") {
-        files.push(entry.expect("a directory entry").path());
-    }
-    let resources = files.iter().map(|path| {
-        let schema = load_json(path);
-        let id = schema["$id"]
-            .as_str()
-            .expect("every X-ARF schema has an $id")
-            .to_owned();
-        (id, jsonschema::Resource::from_contents(schema))
-    });
-    let registry = jsonschema::Registry::new()
-        .extend(resources)
-        .and_then(|registry| registry.prepare())
-        .expect("the vendored X-ARF schemas make a registry");
-    jsonschema::draft202012::options()
-        .with_registry(&registry)
-        .should_validate_formats(true)
-        .build(&load_json(&xarf_dir().join(root)))
-        .unwrap_or_else(|e| panic!("tests/xarf/{root} does not compile: {e}"))
-}
-
-fn notice_validator() -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/notice.schema.json");
-    jsonschema::draft202012::options()
-        .should_validate_formats(true)
-        .build(&load_json(&path))
-        .expect("schemas/notice.schema.json compiles")
-}
-
-fn assert_valid(validator: &jsonschema::Validator, what: &str, instance: &Value) {
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{}: {e}", e.instance_path().as_str()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} is invalid: {errors:#?}\n{instance:#}"
-    );
 }
 
 #[tokio::test]

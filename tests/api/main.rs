@@ -8,6 +8,11 @@ pub const BACKEND: hotline_gateway::config::Backend = hotline_gateway::config::B
 /// The throwaway PostgreSQL (used by `api_postgres`; here only compiled, for `support::app`).
 #[path = "../support/postgres.rs"]
 mod postgres;
+/// A real SMTP server for the notice e-mails, and the schemas their attachments are held to.
+#[path = "../support/smtp.rs"]
+mod smtp;
+#[path = "../support/xarf.rs"]
+mod xarf_schemas;
 
 mod admin;
 mod audit;
@@ -31,6 +36,7 @@ mod lifecycle;
 mod lifecycle_paths;
 mod limits;
 mod logs;
+mod notices_mail;
 mod pki;
 mod push;
 mod receipts;

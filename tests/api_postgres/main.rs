@@ -18,6 +18,10 @@ pub const BACKEND: hotline_gateway::config::Backend = hotline_gateway::config::B
 
 #[path = "../support/postgres.rs"]
 mod postgres;
+#[path = "../support/smtp.rs"]
+mod smtp;
+#[path = "../support/xarf.rs"]
+mod xarf_schemas;
 
 #[path = "../api/admin.rs"]
 mod admin;
@@ -37,6 +41,8 @@ mod lifecycle;
 #[path = "../api/lifecycle_paths.rs"]
 mod lifecycle_paths;
 mod multi;
+#[path = "../api/notices_mail.rs"]
+mod notices_mail;
 #[path = "../api/push.rs"]
 mod push;
 #[path = "../api/receipts.rs"]

@@ -43,6 +43,8 @@ pub struct TestApp {
     pub port: u16,
     /// The plain-HTTP admin listener (health, metrics).
     pub admin_port: u16,
+    /// The confirmation page's listener (`notices.public_listen`), when it is on.
+    pub public_port: Option<u16>,
     /// The clock the gateway reads; `advance` it if the app was spawned with a manual one.
     pub clock: Clock,
     pub settings: Settings,
@@ -118,11 +120,13 @@ pub async fn start(settings: Settings, clock: Clock) -> TestApp {
     };
     let port = app.port();
     let admin_port = app.admin_port();
+    let public_port = app.public_port();
     let handle = app.handle();
     let task = tokio::spawn(app.run_until_stopped());
     TestApp {
         port,
         admin_port,
+        public_port,
         clock,
         dir: settings.gateway.data_dir.clone(),
         settings,
