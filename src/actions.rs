@@ -30,11 +30,12 @@ pub async fn change_status(
     );
     let providers = hosting_providers(state);
     let moved = match request.moved {
-        Some((url, hosting)) => match state.store.item(&item_id).await? {
-            Some(item) => Some(moved_item(state, &item, url, hosting)),
-            // The change is refused as any change of an unknown item is.
-            None => None,
-        },
+        // An unknown item: the change is refused as any change of one is.
+        Some((url, hosting)) => state
+            .store
+            .item(&item_id)
+            .await?
+            .map(|item| moved_item(state, &item, url, hosting)),
         None => None,
     };
     let change = StatusChange {

@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -45,6 +47,15 @@ pub struct BenchArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// Stop once this many reports were accepted (in all), or at --duration, whichever comes
+    /// first.
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// After each accepted report, take its items to a notice as the hosting country's hotline
+    /// would (`assessed_illegal`, then `notice_sent`, as hotline-nl: the reports are hosted in
+    /// NL on hoster-nl's AS64500): fills a gateway with items its notice follow-up works on.
+    #[arg(long)]
+    notice: bool,
 }
 
 /// What one worker saw: latencies of answered requests (µs) and answers by status.
@@ -71,15 +82,27 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let run_id = uuid::Uuid::now_v7().simple().to_string();
     let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
     let started = Instant::now();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let count = args.count.unwrap_or(u64::MAX);
+    let assessor = match args.notice {
+        true => Some(client_for(
+            &settings,
+            "hotline-nl",
+            args.new_connections,
+            args.resume,
+        )?),
+        false => None,
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..args.concurrency {
         let member = members[worker % members.len()].clone();
         let client = client_for(&settings, &member, args.new_connections, args.resume)?;
         let (endpoint, run_id, items) = (endpoint.clone(), run_id.clone(), args.items);
+        let (accepted, assessor, base) = (accepted.clone(), assessor.clone(), base.clone());
         tasks.spawn(async move {
             let mut tally = Tally::default();
             let mut n = 0u64;
-            while Instant::now() < deadline {
+            while Instant::now() < deadline && accepted.load(Ordering::Relaxed) < count {
                 let body = report_body(&run_id, worker, n, items);
                 n += 1;
                 let sent = Instant::now();
@@ -92,8 +115,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 let key = match outcome {
                     Ok(response) => {
                         let status = response.status().as_u16();
-                        let _ = response.bytes().await;
+                        let body = response.bytes().await.unwrap_or_default();
                         tally.latencies_us.push(sent.elapsed().as_micros() as u64);
+                        if status == 202 {
+                            accepted.fetch_add(1, Ordering::Relaxed);
+                            if let Some(assessor) = &assessor {
+                                for answer in take_to_notice(assessor, &base, &body).await {
+                                    *tally.statuses.entry(answer).or_default() += 1;
+                                }
+                            }
+                        }
                         status.to_string()
                     }
                     Err(e) => format!("transport error: {}", e.without_url()),
@@ -113,12 +144,50 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     report(&args, &members, &mut all, elapsed);
-    let ok = all.statuses.keys().all(|s| s == "202");
+    // In --notice mode the status changes answer 200 (`notice: 200`).
+    let ok = all
+        .statuses
+        .keys()
+        .all(|s| s == "202" || s == "notice: 200");
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Takes every item of an accepted report's `receipt` to `notice_sent` as `assessor`; returns
+/// how each change was answered (`notice: 200`, ...).
+async fn take_to_notice(assessor: &reqwest::Client, base: &str, receipt: &[u8]) -> Vec<String> {
+    let receipt: serde_json::Value = serde_json::from_slice(receipt).unwrap_or_default();
+    let items = receipt["receipt"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut answers = Vec::new();
+    for item in items {
+        let Some(id) = item["item_id"].as_str() else {
+            continue;
+        };
+        let url = format!("{}/v1/items/{id}/status", base.trim_end_matches('/'));
+        for status in ["assessed_illegal", "notice_sent"] {
+            let answer = assessor
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(json!({ "status": status }).to_string())
+                .send()
+                .await;
+            answers.push(match answer {
+                Ok(response) => {
+                    let code = response.status().as_u16();
+                    let _ = response.bytes().await;
+                    format!("notice: {code}")
+                }
+                Err(e) => format!("notice: transport error: {}", e.without_url()),
+            });
+        }
+    }
+    answers
 }
 
 fn pick_members(settings: &Settings, asked: &[String]) -> anyhow::Result<Vec<String>> {

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-use super::{PushState, Store, StoreError};
+use super::{MailJob, NoticeToken, PushState, Store, StoreError};
 use crate::domain::{ItemRecord, ReportRecord, StoredEntry};
 use crate::receipts::{Jwk, Signer};
 
@@ -85,6 +85,10 @@ pub enum Record {
     Counter { name: String, n: i64 },
     /// A receipt key, so that receipts signed with it still verify.
     Key { jwk: Jwk },
+    /// A notice e-mail waiting to be sent.
+    Mail { job: MailJob },
+    /// A confirmation link's token, by its SHA-256, so that links already e-mailed still work.
+    Token { hash: Vec<u8>, token: NoticeToken },
 }
 
 /// What a record is, to count them.
@@ -101,11 +105,13 @@ pub enum Kind {
     AuditHead,
     Counter,
     Key,
+    Mail,
+    Token,
 }
 
 impl Kind {
     /// Every kind, in the order they are reported.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Report,
         Kind::Item,
         Kind::OpenUrl,
@@ -117,6 +123,8 @@ impl Kind {
         Kind::AuditHead,
         Kind::Counter,
         Kind::Key,
+        Kind::Mail,
+        Kind::Token,
     ];
 
     /// How the count of this kind is named.
@@ -133,6 +141,8 @@ impl Kind {
             Kind::AuditHead => "audit heads",
             Kind::Counter => "statistics counters",
             Kind::Key => "keys",
+            Kind::Mail => "notice e-mails waiting",
+            Kind::Token => "confirmation tokens",
         }
     }
 }
@@ -151,6 +161,8 @@ impl Record {
             Record::AuditHead { .. } => Kind::AuditHead,
             Record::Counter { .. } => Kind::Counter,
             Record::Key { .. } => Kind::Key,
+            Record::Mail { .. } => Kind::Mail,
+            Record::Token { .. } => Kind::Token,
         }
     }
 }

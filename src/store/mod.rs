@@ -164,6 +164,14 @@ impl Store {
         }
     }
 
+    /// Removes the confirmation tokens that expired before `now`; returns how many.
+    pub async fn purge_tokens(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        match self {
+            Store::Sled(s) => s.purge_tokens(now).await,
+            Store::Postgres(s) => s.purge_tokens(now).await,
+        }
+    }
+
     /// What the token whose SHA-256 is `hash` is good for, if there is one.
     pub async fn token(&self, hash: [u8; 32]) -> Result<Option<NoticeToken>, StoreError> {
         match self {

@@ -362,3 +362,22 @@ async fn without_smtp_url_no_e_mail_is_sent_at_all() {
         id.as_str()
     );
 }
+
+#[tokio::test]
+async fn a_confirmation_link_expires_after_30_days() {
+    let relay = SmtpServer::start();
+    let contacts = tempfile::tempdir().unwrap();
+    let app = gateway(Some(&relay), &contacts).await;
+    noticed(&app, "FR-MAIL-3").await;
+    let first = read(&mails(&relay, 1).await[0]);
+    let link = page_url(&app, &format!("/notices/{}", token(&first)));
+    let client = app.anonymous_client();
+    assert_eq!(client.get(&link).send().await.unwrap().status(), 200);
+    app.clock.advance(time::Duration::days(31));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Expired, though the item is still waiting for its removal: 404, and nothing changes.
+    assert_eq!(client.get(&link).send().await.unwrap().status(), 404);
+    assert_eq!(client.post(&link).send().await.unwrap().status(), 404);
+    let view = app.view("hotline-fr", "FR-MAIL-3").await;
+    assert_eq!(view["items"][0]["status"], "notice_sent");
+}

@@ -15,7 +15,7 @@ use crate::store::StoreError;
 
 /// The tables a copy writes, in the order an import looks whether they hold anything (the
 /// audit head, always one row, holds something once its seq is not 0).
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 13] = [
     "reports",
     "items",
     "open_urls",
@@ -26,6 +26,9 @@ const TABLES: [&str; 10] = [
     "audit",
     "counters",
     "keys",
+    "follow_ups",
+    "outbox",
+    "notice_tokens",
 ];
 
 /// Writers of any gateway wait for the copy (they take row locks, which this mode excludes);
@@ -145,6 +148,21 @@ impl PgStore {
             })
         })
         .await?;
+        let sql = "SELECT job FROM outbox ORDER BY item_id";
+        stream(&tx, dump, sql, |row| {
+            Ok(Record::Mail {
+                job: from_json(row.get(0))?,
+            })
+        })
+        .await?;
+        let sql = "SELECT hash, token FROM notice_tokens ORDER BY hash";
+        stream(&tx, dump, sql, |row| {
+            Ok(Record::Token {
+                hash: row.get(0),
+                token: from_json(row.get(1))?,
+            })
+        })
+        .await?;
         tx.commit().await.map_err(db_error)
     }
 
@@ -244,6 +262,13 @@ fn insert_sql(kind: Kind) -> &'static str {
         }
         Kind::Counter => "INSERT INTO counters (name, n) VALUES ($1, $2)",
         Kind::Key => "INSERT INTO keys (kid, jwk) VALUES ($1, $2)",
+        Kind::Mail => {
+            "INSERT INTO outbox (item_id, job, retry_at) VALUES ($1, $2, $3::text::timestamptz)"
+        }
+        Kind::Token => {
+            "INSERT INTO notice_tokens (hash, token, expires_at) \
+             VALUES ($1, $2, $3::text::timestamptz)"
+        }
     }
 }
 
@@ -322,6 +347,16 @@ async fn insert(
             tx.execute(statement, &[&seq, hash]).await
         }
         Record::Counter { name, n } => tx.execute(statement, &[name, n]).await,
+        Record::Mail { job } => {
+            let retry_at = clock::format(job.retry_at);
+            tx.execute(statement, &[&job.item_id, &to_json(job)?, &retry_at])
+                .await
+        }
+        Record::Token { hash, token } => {
+            let expires_at = clock::format(token.expires_at);
+            tx.execute(statement, &[hash, &to_json(token)?, &expires_at])
+                .await
+        }
         Record::Key { jwk } => {
             let json = to_json(jwk)?;
             tx.execute(statement, &[&jwk.kid, &json]).await

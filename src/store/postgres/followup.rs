@@ -369,6 +369,20 @@ impl PgStore {
         Ok(())
     }
 
+    /// Removes the tokens that expired before `now`; returns how many.
+    pub async fn purge_tokens(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        let removed = self
+            .client()
+            .await?
+            .execute(
+                "DELETE FROM notice_tokens WHERE expires_at < $1::text::timestamptz",
+                &[&clock::format(now)],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(usize::try_from(removed).unwrap_or(usize::MAX))
+    }
+
     /// What the token whose hash is `hash` is good for, if it exists.
     pub async fn token(&self, hash: [u8; 32]) -> Result<Option<NoticeToken>, StoreError> {
         let row = self

@@ -21,7 +21,11 @@ impl PgStore {
         change: StatusChange,
         signer: Arc<Signer>,
     ) -> Result<StatusOutcome, StoreError> {
-        match self.writer.run(Job::Status(change, signer)).await? {
+        match self
+            .writer
+            .run(Job::Status(Box::new(change), signer))
+            .await?
+        {
             Done::Status(outcome) => Ok(outcome),
             _ => Err(StoreError::Corrupt(anyhow::anyhow!(
                 "the writer answered another job"

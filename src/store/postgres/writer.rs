@@ -33,7 +33,7 @@ const MAX_BATCH: usize = 64;
 /// A write operation.
 pub(super) enum Job {
     Report(NewReport, Arc<Signer>),
-    Status(StatusChange, Arc<Signer>),
+    Status(Box<StatusChange>, Arc<Signer>),
     Ack(Acknowledgement),
     FollowUp(FollowUpPass),
     Mail(Box<(String, MailJob, MailResult, time::OffsetDateTime)>),

@@ -333,6 +333,40 @@ impl SledStore {
         engine.durable().await
     }
 
+    /// Removes the tokens that expired before `now`, in one batch; returns how many.
+    pub async fn purge_tokens(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        let store = self.clone();
+        let expired = tokio::task::spawn_blocking(move || -> Result<Vec<Vec<u8>>, StoreError> {
+            let mut expired = Vec::new();
+            for entry in store.tree(Tree::Tokens)?.iter() {
+                let (hash, token) = entry?;
+                let token: NoticeToken = from_json(&token)?;
+                if token.expires_at < now {
+                    expired.push(hash.to_vec());
+                }
+            }
+            Ok(expired)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(anyhow::anyhow!("a store task failed: {e}")))??;
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        let n = expired.len();
+        let engine = self.engine()?;
+        engine
+            .writer
+            .write(move |tx| {
+                for hash in &expired {
+                    tx.tree(Tree::Tokens).remove(hash)?;
+                }
+                Ok(())
+            })
+            .await?;
+        engine.durable().await?;
+        Ok(n)
+    }
+
     /// What the token whose hash is `hash` is good for, if it exists.
     pub fn token(&self, hash: [u8; 32]) -> Result<Option<NoticeToken>, StoreError> {
         match self.tree(Tree::Tokens)?.get(hash)? {

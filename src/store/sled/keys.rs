@@ -8,7 +8,7 @@ use super::tx::Tree;
 
 /// The name of the table whose keys start with `prefix`, as the module doc of `sled` names it.
 pub(super) fn table_name(prefix: u8) -> &'static str {
-    const TABLES: [(Tree, &str); 16] = [
+    const TABLES: [(Tree, &str); 19] = [
         (Tree::Reports, "reports"),
         (Tree::Receipts, "receipts"),
         (Tree::Items, "items"),
@@ -25,6 +25,9 @@ pub(super) fn table_name(prefix: u8) -> &'static str {
         (Tree::Closed, "closed"),
         (Tree::Purged, "purged"),
         (Tree::AuditNodes, "audit_tree"),
+        (Tree::FollowUps, "follow_ups"),
+        (Tree::Outbox, "outbox"),
+        (Tree::Tokens, "tokens"),
     ];
     TABLES
         .iter()

@@ -153,6 +153,18 @@ impl SledStore {
             let state = from_json(&state)?;
             out.push(Record::Push { member, state })?;
         }
+        for entry in engine.table(Tree::Outbox).iter() {
+            let job = from_json(&entry?.1)?;
+            out.push(Record::Mail { job })?;
+        }
+        for entry in engine.table(Tree::Tokens).iter() {
+            let (hash, token) = entry?;
+            let token = from_json(&token)?;
+            out.push(Record::Token {
+                hash: hash.to_vec(),
+                token,
+            })?;
+        }
         out.flush()
     }
 }

@@ -172,6 +172,8 @@ fn put(tx: &Tx<'_>, record: &Record) -> TxResult<()> {
         }
         // Written outside the writer (see `import_blocking`).
         Record::Key { .. } => Ok(()),
+        Record::Mail { job } => tx.put_json(Tree::Outbox, job.item_id.as_bytes(), job),
+        Record::Token { hash, token } => tx.put_json(Tree::Tokens, hash, token),
     }
 }
 
