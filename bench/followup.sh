@@ -11,12 +11,12 @@
 #    one-item reports from hotline-fr, each taken to notice_sent by hotline-nl
 #    (`hotline-gateway bench --notice --count N`); each notice is due again 60 s later
 #    (notices.renotify_after_secs=60).
-# 2. Reference: intake (`bench`, new reports) on that gateway for DURATION s, pass asleep.
-# 3. The gateway restarts with notices.check_interval_secs=1, 60 s after the last notice: its
+# 2. The gateway restarts with notices.check_interval_secs=1, 60 s after the last notice: its
 #    first pass finds all N items due and sends each notice again (a history event, a status
 #    entry for hotline-fr, a notice entry for hoster-nl, an audit event, per item; 256 items a
-#    transaction). Intake is measured the same way while it runs; the pass is over when
-#    hgw_notices_renotified_total reaches N.
+#    transaction). Intake (`bench`, new reports from two hotlines) is measured for DURATION s
+#    from the start of the pass; the pass is over when hgw_notices_renotified_total reaches N.
+# 3. Reference: intake the same way on the same gateway once the pass is over (nothing due).
 #
 # Prints the pass's time and rate, and intake during it as a ratio to the reference. Not part
 # of CI (it takes several minutes). The machine is shared: compare ratios, not absolute rates.
@@ -101,8 +101,6 @@ last_notice=$(date +%s.%N)
 seed_rate=$(python3 -c 'import json; print(round(json.load(open("seed.json"))["accepted_per_s"], 1))')
 echo "filled at $seed_rate reports (each with 2 status changes) a second" >&2
 
-echo "reference: intake for $DURATION s, the pass asleep..." >&2
-reference=$(intake "$DURATION")
 stop
 
 # Every notice is due 60 s after it was sent.
@@ -125,6 +123,8 @@ while :; do
 done
 wait "$BENCH"
 during=$(cat during.txt)
+echo "reference: intake for $DURATION s once the pass is over..." >&2
+reference=$(intake "$DURATION")
 stop
 
 python3 - "$BACKEND" "$N" "$pass_s" "$reference" "$during" "$DURATION" <<'PY'

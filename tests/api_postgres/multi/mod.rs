@@ -2,8 +2,10 @@
 //! members behind a load balancer would be: each rule of the contract holds across them as on
 //! one gateway. One test per rule; concurrent requests are joined futures, bounded in count.
 //!
-//! `inbox`: one sequence of cursors; `push`: one gateway pushes, the other takes over.
+//! `inbox`: one sequence of cursors; `push`: one gateway pushes, the other takes over;
+//! `followup`: each notice sent again once, not once per gateway.
 
+mod followup;
 mod inbox;
 mod push;
 
