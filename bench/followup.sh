@@ -12,10 +12,11 @@
 #    (`hotline-gateway bench --notice --count N`); each notice is due again 60 s later
 #    (notices.renotify_after_secs=60).
 # 2. The gateway restarts with notices.check_interval_secs=1, 60 s after the last notice: its
-#    first pass finds all N items due and sends each notice again (a history event, a status
-#    entry for hotline-fr, a notice entry for hoster-nl, an audit event, per item; 256 items a
-#    transaction). Intake (`bench`, new reports from two hotlines) is measured for DURATION s
-#    from the start of the pass; the pass is over when hgw_notices_renotified_total reaches N.
+#    first pass finds all N items due and sends each notice again (per item: a history event,
+#    a status entry for hotline-fr, a notice entry for hoster-nl, an audit event), 64 items a
+#    transaction, each followed by a pause twice its length. Intake (`bench`, new reports from
+#    two hotlines) is measured for DURATION s from the start of the pass; the pass is over when
+#    hgw_notices_renotified_total reaches N.
 # 3. Reference: intake the same way on the same gateway once the pass is over (nothing due).
 #
 # Prints the pass's time and rate, and intake during it as a ratio to the reference. Not part
@@ -96,7 +97,12 @@ intake() { # seconds -> accepted reports a second
 echo "filling a $BACKEND gateway with $N items in notice_sent..." >&2
 start 100000000
 "$BIN" bench --config gateway.toml --members hotline-fr --concurrency "$CONNS" --duration 100000 \
-  --count "$N" --notice --json >seed.json
+  --count "$N" --notice --json >seed.json || {
+  echo "filling failed (answers other than 202 and 200):" >&2
+  cat seed.json >&2
+  tail -5 gateway.log >&2
+  exit 1
+}
 last_notice=$(date +%s.%N)
 seed_rate=$(python3 -c 'import json; print(round(json.load(open("seed.json"))["accepted_per_s"], 1))')
 echo "filled at $seed_rate reports (each with 2 status changes) a second" >&2
