@@ -87,6 +87,41 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
+            what: "an abuse_contacts file with a line that is no contact",
+            start: Start::WithPki,
+            // The configuration itself: its first line that is not a comment is no contact.
+            sections: "[notices]\nabuse_contacts = \"gateway.toml\"\n",
+            replace: &[],
+            env: &[],
+            remove: &[],
+            must: &[
+                ("notices.abuse_contacts", 0),
+                ("gateway.toml", 0),
+                ("line ", 0),
+            ],
+        },
+        Case {
+            what: "an smtp_url that is not smtp or smtps",
+            start: Start::WithPki,
+            sections: "[notices]\nsmtp_url = \"https://user:s3cret@relay.example\"\n",
+            replace: &[],
+            env: &[],
+            remove: &[],
+            must: &[("notices.smtp_url", 0), ("smtp or smtps", 0)],
+        },
+        Case {
+            what: "a confirmation page without its public address",
+            start: Start::WithPki,
+            sections: "[notices]\npublic_listen = \"127.0.0.1:0\"\n",
+            replace: &[],
+            env: &[],
+            remove: &[],
+            must: &[(
+                "notices.public_url must be set with notices.public_listen",
+                1,
+            )],
+        },
+        Case {
             what: "a configuration copied to a fresh directory",
             start: Start::Bare,
             sections: "",
@@ -169,6 +204,8 @@ fn each_bad_configuration_says_what_to_fix_and_creates_nothing() {
             }
         }
         assert!(!stderr.contains("members[3]"), "{}: {stderr}", case.what);
+        // A password in a setting never reaches a message.
+        assert!(!stderr.contains("s3cret"), "{}: {stderr}", case.what);
         assert!(
             !dir.path().join("certs/signing.pk8").exists() || matches!(case.start, Start::WithPki),
             "{}: a signing key was made",

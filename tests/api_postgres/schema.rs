@@ -1,7 +1,8 @@
 //! The database schema: `hotline-gateway migrate` brings a fresh database up to date (and says
 //! so, then that there is nothing to do); a gateway refuses to start on a schema newer than it
 //! knows, and so does `migrate`, saying why, and nothing is changed; a version-1 database with
-//! audit events gets its Merkle tree from `migrate` (version 2), and it verifies; a URL stored
+//! audit events gets its Merkle tree from `migrate` (version 2; version 3 adds the follow-up's
+//! tables), and it verifies; a URL stored
 //! before a rule got stricter is read back, and one forged into no URL is a corrupt record.
 
 use std::process::Command;
@@ -38,7 +39,10 @@ async fn migrate_brings_a_fresh_database_up_to_date_once() {
     let settings = test_settings(dir.path());
     let (code, text) = migrate(dir.path(), &settings.store.url);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("schema migrated: applied [1, 2]"), "{text}");
+    assert!(
+        text.contains("schema migrated: applied [1, 2, 3]"),
+        "{text}"
+    );
     let (code, text) = migrate(dir.path(), &settings.store.url);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("schema up to date"), "{text}");
@@ -104,7 +108,8 @@ async fn a_version_1_database_with_events_gets_its_audit_tree_from_the_migration
         .unwrap();
     let stopped = app.stop_keeping_files().await;
     let url = stopped.settings.store.url.clone();
-    // Back to what version 1 had: the events and the chain's head, no tree.
+    // Back to what version 1 had: the events and the chain's head, no tree (nor the tables of
+    // the notice follow-up, version 3).
     let db = connect(&url, 1).await.unwrap();
     db.pool()
         .get()
@@ -112,13 +117,14 @@ async fn a_version_1_database_with_events_gets_its_audit_tree_from_the_migration
         .unwrap()
         .batch_execute(
             "DROP TABLE audit_tree; ALTER TABLE audit_head DROP COLUMN tree; \
-             DELETE FROM hgw_schema WHERE version = 2",
+             DROP TABLE follow_ups, outbox, notice_tokens; \
+             DELETE FROM hgw_schema WHERE version IN (2, 3)",
         )
         .await
         .unwrap();
     let (code, text) = migrate(stopped.settings.gateway.data_dir.parent().unwrap(), &url);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("applied [2]"), "{text}");
+    assert!(text.contains("applied [2, 3]"), "{text}");
     crate::support::audit::assert_store_intact(&stopped.settings, 10);
     let app = stopped.start().await;
     let after: serde_json::Value = app

@@ -312,3 +312,66 @@ async fn csv_is_rfc_4180_with_the_filters_applied() {
     assert_eq!(reports.split_terminator("\r\n").count(), 5, "{reports}");
     assert!(reports.contains(",FR-CONSOLE-1,"));
 }
+
+#[tokio::test]
+async fn the_moved_form_asks_for_the_new_url_and_moves_the_item_as_the_api_does() {
+    let app = crate::support::app::spawn_app().await;
+    let id = app
+        .submit_id(
+            "hotline-fr",
+            "FR-CONSOLE-MV",
+            "https://files.example.nl/mv.jpg",
+            nl_on_asn(),
+        )
+        .await;
+    let path = format!("/console/items/{id}");
+    let (_, item_page) = page(&app, "hotline-nl", &path).await;
+    assert!(item_page.contains("value=\"moved\"") && item_page.contains("name=\"new_url\""));
+    assert!(item_page.contains("value=\"content_unavailable\""));
+    let nl = token(&item_page);
+    let status_path = format!("{path}/status");
+    // Without a new URL the API's rule refuses it (the console's refusal page says why), and
+    // nothing changes.
+    let (code, refused) = post(
+        &app,
+        "hotline-nl",
+        &status_path,
+        &[("token", &nl), ("status", "moved")],
+    )
+    .await;
+    assert_eq!(code, 409);
+    assert!(refused.contains("/new_url"), "{refused}");
+    let view = app.view("hotline-fr", "FR-CONSOLE-MV").await;
+    assert_eq!(view["items"][0]["status"], "routed");
+    let (code, _) = post(
+        &app,
+        "hotline-nl",
+        &status_path,
+        &[
+            ("token", &nl),
+            ("status", "moved"),
+            ("new_url", "https://cdn.example.de/mv.jpg"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 303);
+    let view = app.view("hotline-fr", "FR-CONSOLE-MV").await;
+    assert_eq!(view["items"][0]["status"], "moved");
+    assert_eq!(view["items"][1]["url"], "https://cdn.example.de/mv.jpg");
+    assert_eq!(view["items"][1]["moved_from"], id.as_str());
+    // Bulk changes never offer moved (each item would need its own URL): it is in the status
+    // filter only, where content_unavailable is in both.
+    let (_, inbox) = page(&app, "hotline-nl", "/console/").await;
+    assert_eq!(
+        inbox.matches("<option value=\"moved\"").count(),
+        1,
+        "{inbox}"
+    );
+    assert_eq!(
+        inbox
+            .matches("<option value=\"content_unavailable\"")
+            .count(),
+        2,
+        "{inbox}"
+    );
+}
