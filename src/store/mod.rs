@@ -17,6 +17,7 @@ pub(crate) mod chain;
 pub mod copy;
 pub mod counters;
 mod error;
+mod followup;
 mod ops;
 pub mod postgres;
 mod sled;
@@ -30,10 +31,10 @@ use time::OffsetDateTime;
 
 pub use counters::Stats;
 pub use error::StoreError;
+pub use followup::{mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken};
 pub use ops::{
-    routed_item, Accepted, Acknowledgement, AuditVerdict, EntryFacts, FollowUpDone, FollowUpPass,
-    InboxEntry, InboxPage, InboxPosition, MailJob, MailResult, NewItem, NewReport, NoticeToken,
-    PushState, StatusOutcome,
+    moved_record, routed_item, Accepted, Acknowledgement, AuditVerdict, EntryFacts, InboxEntry,
+    InboxPage, InboxPosition, NewItem, NewReport, PushState, StatusOutcome,
 };
 
 use crate::config::{Backend, Settings};
@@ -118,65 +119,6 @@ impl Store {
         match self {
             Store::Sled(s) => s.change_status(change, signer).await,
             Store::Postgres(s) => s.change_status(change, signer).await,
-        }
-    }
-
-    /// Runs the notice follow-up on what is due at `pass.now` (at most `pass.limit` items, in
-    /// one transaction): notices sent again, escalations, e-mails queued.
-    pub async fn follow_up(&self, pass: FollowUpPass) -> Result<FollowUpDone, StoreError> {
-        match self {
-            Store::Sled(s) => s.follow_up(pass).await,
-            Store::Postgres(s) => s.follow_up(pass).await,
-        }
-    }
-
-    /// Up to `limit` notice e-mails due at `now`, each with its item as it is now.
-    pub async fn mail_due(
-        &self,
-        now: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<(MailJob, ItemRecord)>, StoreError> {
-        match self {
-            Store::Sled(s) => blocking(s, move |s| s.mail_due(now, limit)).await,
-            Store::Postgres(s) => s.mail_due(now, limit).await,
-        }
-    }
-
-    /// Records how an attempt to send `job` ended (the outbox and the item's history), durably.
-    pub async fn mail_done(
-        &self,
-        gateway: &str,
-        job: MailJob,
-        result: MailResult,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        match self {
-            Store::Sled(s) => s.mail_done(gateway, job, result, now).await,
-            Store::Postgres(s) => s.mail_done(gateway, job, result, now).await,
-        }
-    }
-
-    /// Keeps a confirmation token, by its SHA-256 only, durably.
-    pub async fn add_token(&self, hash: [u8; 32], token: NoticeToken) -> Result<(), StoreError> {
-        match self {
-            Store::Sled(s) => s.add_token(hash, token).await,
-            Store::Postgres(s) => s.add_token(hash, token).await,
-        }
-    }
-
-    /// Removes the confirmation tokens that expired before `now`; returns how many.
-    pub async fn purge_tokens(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
-        match self {
-            Store::Sled(s) => s.purge_tokens(now).await,
-            Store::Postgres(s) => s.purge_tokens(now).await,
-        }
-    }
-
-    /// What the token whose SHA-256 is `hash` is good for, if there is one.
-    pub async fn token(&self, hash: [u8; 32]) -> Result<Option<NoticeToken>, StoreError> {
-        match self {
-            Store::Sled(s) => blocking(s, move |s| s.token(hash)).await,
-            Store::Postgres(s) => s.token(hash).await,
         }
     }
 

@@ -3,11 +3,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use std::sync::Arc;
-
-use crate::domain::followup::{Police, Policy};
 use crate::domain::{
-    Contacts, EntryKind, Event, HistoryEntry, Item, ItemRecord, Report, Status, StoredEntry,
+    EntryKind, Event, HistoryEntry, Item, ItemRecord, Report, Status, StoredEntry,
 };
 use crate::routing::{initial_status, Routing};
 use crate::store::StoreError;
@@ -86,6 +83,31 @@ pub fn routed_item(
     }
 }
 
+/// The item a `moved` change of `old` makes, as every backend stores it: `moved`'s facts,
+/// submitted by `old`'s submitter in its report, received now, with `moved_from`; a duplicate of
+/// `original` if that is the open item at the new URL.
+pub fn moved_record(
+    old: &ItemRecord,
+    moved: &crate::domain::MovedItem,
+    (gateway, now): (&str, OffsetDateTime),
+    original: Option<&str>,
+) -> ItemRecord {
+    let mut record = routed_item(
+        NewItem {
+            item_id: &moved.item_id,
+            submitter: &old.submitter,
+            report_id: &old.report_id,
+            received_at: now,
+            gateway,
+        },
+        &moved.item,
+        &moved.routing,
+        original,
+    );
+    record.moved_from = Some(old.item_id.clone());
+    record
+}
+
 /// What an inbox entry (and the history entry beside it) says besides the item.
 #[derive(Clone, Copy)]
 pub struct EntryFacts<'a> {
@@ -160,69 +182,6 @@ impl<'a> EntryFacts<'a> {
             ..self.history(status)
         }
     }
-}
-
-/// A pass of the notice follow-up over the items due: what it decides by and who it tells.
-pub struct FollowUpPass {
-    pub gateway: String,
-    pub now: OffsetDateTime,
-    pub policy: Policy,
-    pub police: Police,
-    pub contacts: Arc<dyn Contacts>,
-    /// Items taken in one transaction at most (the pass asks again while there are more).
-    pub limit: usize,
-}
-
-/// What a pass did.
-#[derive(Debug, Default)]
-pub struct FollowUpDone {
-    /// Notices sent again (to members or queued as e-mail).
-    pub renotified: u64,
-    pub escalated: u64,
-    /// E-mails queued.
-    pub emails: u64,
-    /// Inboxes that got entries.
-    pub notify: Vec<String>,
-    /// The pass stopped at its limit: more may be due.
-    pub more: bool,
-}
-
-/// An e-mail of a notice waiting to be sent (one per item: a later notice replaces it).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MailJob {
-    pub item_id: String,
-    /// The notice it carries.
-    pub n: u32,
-    /// The network whose contact gets it.
-    pub asn: u32,
-    /// Failed attempts so far.
-    pub attempts: u32,
-    #[serde(with = "time::serde::rfc3339")]
-    pub retry_at: OffsetDateTime,
-}
-
-/// How an attempt to send a [`MailJob`] ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MailResult {
-    /// The relay took it.
-    Sent,
-    /// It failed (`reason`, for the item's history); tried again at `retry_at`, or never
-    /// (`None`: the relay refused it for good, or the item's contact is gone).
-    Failed {
-        reason: String,
-        retry_at: Option<OffsetDateTime>,
-    },
-    /// Not sent: the item reached a final status first.
-    Dropped,
-}
-
-/// What a confirmation link's token is good for (stored under the token's SHA-256 only).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoticeToken {
-    pub item_id: String,
-    pub asn: u32,
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: OffsetDateTime,
 }
 
 /// The outcome of a submission; both hold the receipt bytes to answer with.

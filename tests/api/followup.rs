@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::support::app::{spawn_app_with_clock, TestApp};
 use crate::support::bodies::{nl_on_asn, START};
-use crate::support::checks::{assert_problem, check_receipt, GATEWAY};
+use crate::support::checks::{assert_problem, check_receipt, followup_events, GATEWAY};
 
 const HOUR: time::Duration = time::Duration::hours(1);
 
@@ -40,18 +40,9 @@ async fn noticed(app: &TestApp, report_id: &str) -> String {
 
 /// `(event, n, by)` of each follow-up event in the history of the view's first item.
 fn events(view: &Value) -> Vec<(String, u64, String)> {
-    view["items"][0]["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h.get("event").is_some())
-        .map(|h| {
-            (
-                h["event"].as_str().unwrap().to_owned(),
-                h["n"].as_u64().unwrap(),
-                h["by"].as_str().unwrap().to_owned(),
-            )
-        })
+    followup_events(view, 0)
+        .into_iter()
+        .map(|(event, n, h)| (event, n, h["by"].as_str().unwrap().to_owned()))
         .collect()
 }
 

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::smtp::SmtpServer;
 use crate::support::app::{spawn_app_with_clock, TestApp};
 use crate::support::bodies::{item, report_of, START};
-use crate::support::checks::GATEWAY;
+use crate::support::checks::{followup_events, GATEWAY};
 use crate::support::metrics::metric;
 use crate::xarf_schemas::{assert_valid, xarf_validator};
 
@@ -75,18 +75,9 @@ async fn noticed(app: &TestApp, report_id: &str) -> String {
 /// `(event, n, note)` of each follow-up event in the history of the report's first item.
 async fn events(app: &TestApp, report_id: &str) -> Vec<(String, u64, Value)> {
     let view = app.view("hotline-fr", report_id).await;
-    view["items"][0]["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h.get("event").is_some())
-        .map(|h| {
-            (
-                h["event"].as_str().unwrap().to_owned(),
-                h["n"].as_u64().unwrap(),
-                h["note"].clone(),
-            )
-        })
+    followup_events(&view, 0)
+        .into_iter()
+        .map(|(event, n, h)| (event, n, h["note"].clone()))
         .collect()
 }
 

@@ -15,7 +15,7 @@ use crate::clock;
 use crate::domain::followup::{self, Policy};
 use crate::domain::{EntryKind, Event, ItemRecord};
 use crate::store::{
-    chain, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken, StoreError,
+    chain, mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken, StoreError,
 };
 
 /// Keeps the item's row in `follow_ups` true: at its next due time, or none; a final item's
@@ -236,7 +236,8 @@ pub(super) async fn pass_in(
     Ok(done)
 }
 
-/// An e-mail attempt's end, written: the outbox updated and the item's history told.
+/// An e-mail attempt's end, written as `store::mail_outcome` says: the outbox updated and the
+/// item's history told.
 pub(super) async fn mail_done_in(
     work: &mut Work<'_>,
     (gateway, job, result, now): &(String, MailJob, MailResult, OffsetDateTime),
@@ -246,44 +247,19 @@ pub(super) async fn mail_done_in(
         .await?
         .map(|row| from_json::<MailJob>(row.get(0)))
         .transpose()?;
-    // A later notice replaced the job meanwhile: what was sent is still told, the new job stays.
-    let current = waiting.as_ref().is_some_and(|w| w.n == job.n);
-    let remove = |work: &mut Work<'_>| {
-        work.queue(
+    let outcome = mail_outcome(waiting.as_ref(), job, result);
+    match outcome.outbox {
+        Some(Some(again)) => queue_mail(work, &again)?,
+        Some(None) => work.queue(
             "DELETE FROM outbox WHERE item_id = $1",
             vec![Box::new(job.item_id.clone())],
-        );
-    };
-    let Some(mut item) = work.item(&job.item_id).await? else {
-        remove(work);
+        ),
+        None => {}
+    }
+    let (Some((event, note)), Some(mut item)) = (outcome.event, work.item(&job.item_id).await?)
+    else {
         return Ok(());
     };
-    let (event, note) = match result {
-        MailResult::Sent => (Event::Emailed, None),
-        MailResult::Failed { reason, .. } => (Event::EmailFailed, Some(reason.as_str())),
-        MailResult::Dropped => {
-            if current {
-                remove(work);
-            }
-            return Ok(());
-        }
-    };
-    if current {
-        match result {
-            MailResult::Failed {
-                retry_at: Some(retry_at),
-                ..
-            } => {
-                let again = MailJob {
-                    attempts: job.attempts + 1,
-                    retry_at: *retry_at,
-                    ..job.clone()
-                };
-                queue_mail(work, &again)?;
-            }
-            _ => remove(work),
-        }
-    }
     let facts = Facts {
         note,
         event: Some(event),

@@ -2,11 +2,11 @@
 //! duplicate rule included), in the same report and the same transaction as the change.
 
 use super::reports::open_original;
-use super::work::{country_key, from_json, to_json, Facts, Work};
+use super::work::{from_json, to_json, Facts, Work};
 use crate::domain::{
     holds_url_open, EntryKind, Follower, ItemRecord, MovedItem, ReportRecord, StatusChange,
 };
-use crate::store::{counters, routed_item, NewItem, StoreError};
+use crate::store::{counters, moved_record, StoreError};
 
 /// Creates `moved`'s item from `old` (now `moved`): routed, its referrals written, its
 /// submitter told of it, listed in the report.
@@ -28,19 +28,12 @@ pub(super) async fn create(
     let original = open_original(work, &key)
         .await?
         .filter(|id| *id != old.item_id);
-    let mut record = routed_item(
-        NewItem {
-            item_id: &moved.item_id,
-            submitter: &old.submitter,
-            report_id: &old.report_id,
-            received_at: change.now,
-            gateway: &change.gateway,
-        },
-        &moved.item,
-        &moved.routing,
+    let record = moved_record(
+        old,
+        moved,
+        (&change.gateway, change.now),
         original.as_deref(),
     );
-    record.moved_from = Some(old.item_id.clone());
     match &original {
         Some(original) => {
             let mut first = work.item(original).await?.ok_or_else(|| {
@@ -52,18 +45,7 @@ pub(super) async fn create(
             });
             work.put_item(&first, None)?;
         }
-        None if holds_url_open(record.status) => {
-            debug_assert_eq!(country_key(&record), key.1);
-            work.queue(
-                "INSERT INTO open_urls (url, country, item_id) VALUES ($1, $2, $3) \
-                 ON CONFLICT (url, country) DO UPDATE SET item_id = excluded.item_id",
-                vec![
-                    Box::new(key.0.clone()),
-                    Box::new(key.1.clone()),
-                    Box::new(record.item_id.clone()),
-                ],
-            );
-        }
+        None if holds_url_open(record.status) => work.open_url(&key, &record.item_id),
         None => {}
     }
     work.count(counters::new_item(

@@ -135,15 +135,7 @@ pub(super) async fn accept_in(
             }
             None if !holds_url_open(status) => {}
             None => {
-                work.queue(
-                    "INSERT INTO open_urls (url, country, item_id) VALUES ($1, $2, $3) \
-                     ON CONFLICT (url, country) DO UPDATE SET item_id = excluded.item_id",
-                    vec![
-                        Box::new(key.0.clone()),
-                        Box::new(key.1.clone()),
-                        Box::new(item_id.clone()),
-                    ],
-                );
+                work.open_url(&key, &item_id);
                 in_this_report.insert(key, item_id.clone());
             }
         }

@@ -247,6 +247,19 @@ impl<'a> Work<'a> {
         Ok(())
     }
 
+    /// Makes `item_id` the open item at normalised URL `url` hosted in `country` ('' for none).
+    pub fn open_url(&mut self, (url, country): &(String, String), item_id: &str) {
+        self.queue(
+            "INSERT INTO open_urls (url, country, item_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (url, country) DO UPDATE SET item_id = excluded.item_id",
+            vec![
+                Box::new(url.clone()),
+                Box::new(country.clone()),
+                Box::new(item_id.to_owned()),
+            ],
+        );
+    }
+
     /// Takes `item` out of the open URL index, if it is the open item there.
     pub fn release_url(&mut self, item: &ItemRecord) {
         self.queue(

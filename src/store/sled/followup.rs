@@ -13,7 +13,7 @@ use super::{from_json, SledStore, StoreError};
 use crate::domain::followup::{self, Policy};
 use crate::domain::{EntryKind, Event, ItemRecord};
 use crate::store::chain;
-use crate::store::{FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken};
+use crate::store::{mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken};
 
 /// Keeps the item's place in the follow-up index true: at its next due time, or nowhere; a final
 /// item's e-mail waiting in the outbox is dropped. The caller writes the item back.
@@ -186,46 +186,25 @@ fn pass_in(tx: &Tx<'_>, pass: &FollowUpPass, due: &[(Vec<u8>, String)]) -> TxRes
     Ok(done)
 }
 
-/// An e-mail attempt's end, written: the outbox updated and the item's history told.
+/// An e-mail attempt's end, written as `store::mail_outcome` says: the outbox updated and the
+/// item's history told.
 fn mail_done_in(
     tx: &Tx<'_>,
     job: &MailJob,
     result: &MailResult,
     (gateway, now): (&str, OffsetDateTime),
 ) -> TxResult<()> {
-    let waiting: Option<MailJob> = tx.get_json(Tree::Outbox, job.item_id.as_bytes())?;
-    // A later notice replaced the job meanwhile: what was sent is still told, the new job stays.
-    let current = waiting.as_ref().is_some_and(|w| w.n == job.n);
-    let Some(mut item) = tx.item(&job.item_id)? else {
-        tx.tree(Tree::Outbox).remove(job.item_id.as_bytes())?;
+    let key = job.item_id.as_bytes();
+    let waiting: Option<MailJob> = tx.get_json(Tree::Outbox, key)?;
+    let outcome = mail_outcome(waiting.as_ref(), job, result);
+    match outcome.outbox {
+        Some(Some(again)) => tx.put_json(Tree::Outbox, key, &again)?,
+        Some(None) => tx.tree(Tree::Outbox).remove(key)?,
+        None => {}
+    }
+    let (Some((event, note)), Some(mut item)) = (outcome.event, tx.item(&job.item_id)?) else {
         return Ok(());
     };
-    let (event, note) = match result {
-        MailResult::Sent => (Event::Emailed, None),
-        MailResult::Failed { reason, .. } => (Event::EmailFailed, Some(reason.as_str())),
-        MailResult::Dropped => {
-            if current {
-                tx.tree(Tree::Outbox).remove(job.item_id.as_bytes())?;
-            }
-            return Ok(());
-        }
-    };
-    if current {
-        match result {
-            MailResult::Failed {
-                retry_at: Some(retry_at),
-                ..
-            } => {
-                let again = MailJob {
-                    attempts: job.attempts + 1,
-                    retry_at: *retry_at,
-                    ..job.clone()
-                };
-                tx.put_json(Tree::Outbox, job.item_id.as_bytes(), &again)?;
-            }
-            _ => tx.tree(Tree::Outbox).remove(job.item_id.as_bytes())?,
-        }
-    }
     let facts = EntryFacts {
         note,
         event: Some(event),

@@ -6,7 +6,7 @@ use super::tx::{corrupt, open_url_key, report_key, EntryFacts, Tree, Tx, TxResul
 use crate::domain::{
     holds_url_open, EntryKind, Follower, ItemRecord, MovedItem, ReportRecord, StatusChange,
 };
-use crate::store::{routed_item, NewItem};
+use crate::store::moved_record;
 
 /// Creates `moved`'s item from `old` (now `moved`): routed, its referrals written, its
 /// submitter told of it, listed in the report.
@@ -22,19 +22,12 @@ pub(super) fn create(
     );
     // The old item is final now (its URL released in this batch), so never its own original.
     let original = open_original(tx, &url_key)?.filter(|id| *id != old.item_id);
-    let mut record = routed_item(
-        NewItem {
-            item_id: &moved.item_id,
-            submitter: &old.submitter,
-            report_id: &old.report_id,
-            received_at: change.now,
-            gateway: &change.gateway,
-        },
-        &moved.item,
-        &moved.routing,
+    let record = moved_record(
+        old,
+        moved,
+        (&change.gateway, change.now),
         original.as_deref(),
     );
-    record.moved_from = Some(old.item_id.clone());
     match &original {
         Some(original) => {
             let mut first = tx

@@ -140,6 +140,24 @@ pub fn check_entry(entry: &Value, keys: &[Jwk], kind: &str, by: &str, item_id: &
     assert_eq!(entry["item"]["status"], status, "{entry:#}");
 }
 
+/// The follow-up's events (history entries with `event`) of item `i` of a report view, oldest
+/// first, each as `(event, n)` and the entry itself.
+pub fn followup_events(view: &Value, i: usize) -> Vec<(String, u64, Value)> {
+    view["items"][i]["history"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| h.get("event").is_some())
+        .map(|h| {
+            (
+                h["event"].as_str().unwrap().to_owned(),
+                h["n"].as_u64().unwrap(),
+                h.clone(),
+            )
+        })
+        .collect()
+}
+
 /// Whether a history entry is a change of status: not an event of the follow-up that the
 /// gateway recorded (a member's `notice_sent` is a change that carries its notice's number).
 pub fn is_change(entry: &Value) -> bool {

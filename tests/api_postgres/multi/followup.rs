@@ -9,21 +9,14 @@ use serde_json::Value;
 use crate::gateways::spawn_beside;
 use crate::support::app::{spawn_app_with_clock, TestApp};
 use crate::support::bodies::{nl_on_asn, START};
+use crate::support::checks::followup_events;
 
 /// `(event, n)` of each follow-up event of the report's first item.
 async fn events(app: &TestApp, report_id: &str) -> Vec<(String, u64)> {
     let view = app.view("hotline-fr", report_id).await;
-    view["items"][0]["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h.get("event").is_some())
-        .map(|h| {
-            (
-                h["event"].as_str().unwrap().to_owned(),
-                h["n"].as_u64().unwrap(),
-            )
-        })
+    followup_events(&view, 0)
+        .into_iter()
+        .map(|(event, n, _)| (event, n))
         .collect()
 }
 

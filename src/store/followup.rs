@@ -1,0 +1,221 @@
+//! The store's side of the notice follow-up, the same for every backend: what a pass takes and
+//! gives, the e-mail outbox's jobs and their outcomes, confirmation tokens, and the `Store`
+//! operations on them (each backend's `followup.rs` keeps the index, outbox and tokens).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{blocking, Store, StoreError};
+use crate::domain::followup::{Police, Policy};
+use crate::domain::{Contacts, Event, ItemRecord};
+
+/// A pass of the notice follow-up over the items due: what it decides by and who it tells.
+pub struct FollowUpPass {
+    pub gateway: String,
+    pub now: OffsetDateTime,
+    pub policy: Policy,
+    pub police: Police,
+    pub contacts: Arc<dyn Contacts>,
+    /// Items taken in one transaction at most (the pass asks again while there are more).
+    pub limit: usize,
+}
+
+/// What a pass did.
+#[derive(Debug, Default)]
+pub struct FollowUpDone {
+    /// Notices sent again (to members or queued as e-mail).
+    pub renotified: u64,
+    pub escalated: u64,
+    /// E-mails queued.
+    pub emails: u64,
+    /// Inboxes that got entries.
+    pub notify: Vec<String>,
+    /// The pass stopped at its limit: more may be due.
+    pub more: bool,
+}
+
+/// An e-mail of a notice waiting to be sent (one per item: a later notice replaces it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailJob {
+    pub item_id: String,
+    /// The notice it carries.
+    pub n: u32,
+    /// The network whose contact gets it.
+    pub asn: u32,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub retry_at: OffsetDateTime,
+}
+
+/// How an attempt to send a [`MailJob`] ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailResult {
+    /// The relay took it.
+    Sent,
+    /// It failed (`reason`, for the item's history); tried again at `retry_at`, or never
+    /// (`None`: the relay refused it for good, or the item's contact is gone).
+    Failed {
+        reason: String,
+        retry_at: Option<OffsetDateTime>,
+    },
+    /// Not sent: the item reached a final status first.
+    Dropped,
+}
+
+/// What a confirmation link's token is good for (stored under the token's SHA-256 only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeToken {
+    pub item_id: String,
+    pub asn: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// What an attempt's end does to the outbox and the item's history.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MailOutcome<'a> {
+    /// `None`: the outbox is left as it is; `Some(None)`: the job goes; `Some(Some(job))`: the
+    /// job is replaced (tried again later).
+    pub outbox: Option<Option<MailJob>>,
+    /// The event the item's history gets, with its note.
+    pub event: Option<(Event, Option<&'a str>)>,
+}
+
+/// How the attempt at `job` that ended as `result` is recorded, with `waiting` the outbox's job
+/// for its item now: a later notice that replaced the job keeps its place, but what was sent (or
+/// failed) is still told.
+pub fn mail_outcome<'a>(
+    waiting: Option<&MailJob>,
+    job: &MailJob,
+    result: &'a MailResult,
+) -> MailOutcome<'a> {
+    let current = waiting.is_some_and(|w| w.n == job.n);
+    let (event, again) = match result {
+        MailResult::Sent => (Some((Event::Emailed, None)), None),
+        MailResult::Failed { reason, retry_at } => (
+            Some((Event::EmailFailed, Some(reason.as_str()))),
+            retry_at.map(|retry_at| MailJob {
+                attempts: job.attempts + 1,
+                retry_at,
+                ..job.clone()
+            }),
+        ),
+        MailResult::Dropped => (None, None),
+    };
+    MailOutcome {
+        outbox: current.then_some(again),
+        event,
+    }
+}
+
+impl Store {
+    /// Runs the notice follow-up on what is due at `pass.now` (at most `pass.limit` items, in
+    /// one transaction): notices sent again, escalations, e-mails queued.
+    pub async fn follow_up(&self, pass: FollowUpPass) -> Result<FollowUpDone, StoreError> {
+        match self {
+            Store::Sled(s) => s.follow_up(pass).await,
+            Store::Postgres(s) => s.follow_up(pass).await,
+        }
+    }
+
+    /// Up to `limit` notice e-mails due at `now`, each with its item as it is now.
+    pub async fn mail_due(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<(MailJob, ItemRecord)>, StoreError> {
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.mail_due(now, limit)).await,
+            Store::Postgres(s) => s.mail_due(now, limit).await,
+        }
+    }
+
+    /// Records how an attempt to send `job` ended (the outbox and the item's history), durably.
+    pub async fn mail_done(
+        &self,
+        gateway: &str,
+        job: MailJob,
+        result: MailResult,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sled(s) => s.mail_done(gateway, job, result, now).await,
+            Store::Postgres(s) => s.mail_done(gateway, job, result, now).await,
+        }
+    }
+
+    /// Keeps a confirmation token, by its SHA-256 only, durably.
+    pub async fn add_token(&self, hash: [u8; 32], token: NoticeToken) -> Result<(), StoreError> {
+        match self {
+            Store::Sled(s) => s.add_token(hash, token).await,
+            Store::Postgres(s) => s.add_token(hash, token).await,
+        }
+    }
+
+    /// Removes the confirmation tokens that expired before `now`; returns how many.
+    pub async fn purge_tokens(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        match self {
+            Store::Sled(s) => s.purge_tokens(now).await,
+            Store::Postgres(s) => s.purge_tokens(now).await,
+        }
+    }
+
+    /// What the token whose SHA-256 is `hash` is good for, if there is one.
+    pub async fn token(&self, hash: [u8; 32]) -> Result<Option<NoticeToken>, StoreError> {
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.token(hash)).await,
+            Store::Postgres(s) => s.token(hash).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(n: u32) -> MailJob {
+        MailJob {
+            item_id: "i".into(),
+            n,
+            asn: 64501,
+            attempts: 0,
+            retry_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn an_attempt_updates_its_own_job_only_and_is_always_told() {
+        let failed = MailResult::Failed {
+            reason: "451".into(),
+            retry_at: Some(OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(2)),
+        };
+        let outcome = mail_outcome(Some(&job(1)), &job(1), &failed);
+        assert_eq!(outcome.event, Some((Event::EmailFailed, Some("451"))));
+        let again = outcome.outbox.unwrap().unwrap();
+        assert_eq!((again.attempts, again.n), (1, 1));
+        assert_eq!(
+            mail_outcome(Some(&job(1)), &job(1), &MailResult::Sent).outbox,
+            Some(None)
+        );
+        // Replaced by notice 2 meanwhile: job 2 stays, the sending of 1 is told.
+        let sent = mail_outcome(Some(&job(2)), &job(1), &MailResult::Sent);
+        assert_eq!(
+            (sent.outbox, sent.event),
+            (None, Some((Event::Emailed, None)))
+        );
+        let dropped = mail_outcome(Some(&job(1)), &job(1), &MailResult::Dropped);
+        assert_eq!((dropped.outbox, dropped.event), (Some(None), None));
+        let permanent = MailResult::Failed {
+            reason: "550".into(),
+            retry_at: None,
+        };
+        assert_eq!(mail_outcome(None, &job(1), &permanent).outbox, None);
+        assert_eq!(
+            mail_outcome(Some(&job(1)), &job(1), &permanent).outbox,
+            Some(None)
+        );
+    }
+}
