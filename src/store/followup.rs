@@ -1,15 +1,19 @@
 //! The store's side of the notice follow-up, the same for every backend: what a pass takes and
-//! gives, the e-mail outbox's jobs and their outcomes, confirmation tokens, and the `Store`
-//! operations on them (each backend's `followup.rs` keeps the index, outbox and tokens).
+//! gives, the e-mail outbox's jobs and their outcomes, confirmation tokens, the `Store`
+//! operations on them (each backend's `followup.rs` keeps the index, outbox and tokens), and the
+//! writes of a notice, an escalation and an e-mail's outcome, once for both backends through
+//! [`FollowUpWrites`], which each backend's write transaction implements.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{blocking, Store, StoreError};
+use serde_json::Value;
+
+use super::{blocking, chain, EntryFacts, Store, StoreError};
 use crate::domain::followup::{Police, Policy};
-use crate::domain::{Contacts, Event, ItemRecord};
+use crate::domain::{Contacts, EntryKind, Event, ItemRecord, Status};
 
 /// A pass of the notice follow-up over the items due: what it decides by and who it tells.
 pub struct FollowUpPass {
@@ -109,6 +113,143 @@ pub fn mail_outcome<'a>(
         outbox: current.then_some(again),
         event,
     }
+}
+
+/// What a backend's write transaction offers the follow-up's writes, so that a notice, an
+/// escalation and an e-mail's outcome are written by the same code on every backend.
+pub(crate) trait FollowUpWrites {
+    type Error;
+    /// Appends an entry about item `item_id` (whose status is `status` now) to `member`'s inbox.
+    fn append_entry(
+        &mut self,
+        member: &str,
+        facts: &EntryFacts<'_>,
+        item: (&str, Status),
+    ) -> Result<(), Self::Error>;
+    /// Appends an event to the audit chain and its tree.
+    fn audit_event(&mut self, event: Value) -> Result<(), Self::Error>;
+    /// Puts `job` in the outbox, in place of the item's job waiting there, if any.
+    fn queue_mail(&mut self, job: &MailJob) -> Result<(), Self::Error>;
+}
+
+/// Notice `n` of `item` sent again by the gateway (its follow-up already counts it): an event in
+/// its history, a status entry for its submitter, the notice delivered, an audit event.
+pub(crate) fn renotice<W: FollowUpWrites>(
+    w: &mut W,
+    item: &mut ItemRecord,
+    n: u32,
+    by: &EntryFacts<'_>,
+) -> Result<(), W::Error> {
+    let facts = EntryFacts {
+        kind: EntryKind::Status,
+        note: None,
+        event: Some(Event::Notice),
+        n: Some(n),
+        ..*by
+    };
+    item.history.push(facts.event(item.status));
+    w.append_entry(&item.submitter, &facts, (&item.item_id, item.status))?;
+    let to = deliver_notice(w, item, n, &facts)?;
+    let event = chain::followup_event(&item.item_id, Event::Notice, n, &to, (by.by, by.at));
+    w.audit_event(event)
+}
+
+/// Notice `n` of `item` to whoever its follow-up names: a notice entry for each member
+/// provider (from `facts.by`), or the e-mail queued for a contact outside the network.
+/// Returns who it went to (`AS<asn>` for an e-mail).
+pub(crate) fn deliver_notice<W: FollowUpWrites>(
+    w: &mut W,
+    item: &mut ItemRecord,
+    n: u32,
+    facts: &EntryFacts<'_>,
+) -> Result<Vec<String>, W::Error> {
+    let Some(follow) = item.followup.clone() else {
+        return Ok(Vec::new());
+    };
+    // A notice tells the provider what it needs to act, and who notified it: no note, never
+    // the submitter (left out as the entry is rendered).
+    let to_provider = EntryFacts {
+        kind: EntryKind::Notice,
+        note: None,
+        moved_to: None,
+        event: Some(Event::Notice),
+        n: Some(n),
+        ..*facts
+    };
+    let mut to = Vec::new();
+    for provider in &follow.providers {
+        item.mark_notified(provider);
+        w.append_entry(provider, &to_provider, (&item.item_id, item.status))?;
+        to.push(provider.clone());
+    }
+    if let Some(asn) = follow.email_asn {
+        w.queue_mail(&MailJob {
+            item_id: item.item_id.clone(),
+            n,
+            asn,
+            attempts: 0,
+            retry_at: facts.at,
+        })?;
+        to.push(format!("AS{asn}"));
+    }
+    Ok(to)
+}
+
+/// Escalates `item` to `police` at `now`: an escalation entry for each, an event in its history
+/// and its submitter's inbox, an audit event.
+pub(crate) fn escalate<W: FollowUpWrites>(
+    w: &mut W,
+    item: &mut ItemRecord,
+    police: &[String],
+    (gateway, now): (&str, OffsetDateTime),
+) -> Result<(), W::Error> {
+    let Some(follow) = item.followup.as_mut() else {
+        return Ok(());
+    };
+    follow.escalated = true;
+    follow.escalated_to = police.to_vec();
+    let n = follow.notices;
+    let facts = EntryFacts {
+        event: Some(Event::Escalated),
+        n: Some(n),
+        ..EntryFacts::new(EntryKind::Status, now, gateway, gateway)
+    };
+    item.history.push(facts.event(item.status));
+    w.append_entry(&item.submitter, &facts, (&item.item_id, item.status))?;
+    let escalation = EntryFacts {
+        kind: EntryKind::Escalation,
+        ..facts
+    };
+    for member in police {
+        w.append_entry(member, &escalation, (&item.item_id, item.status))?;
+    }
+    let event = chain::followup_event(&item.item_id, Event::Escalated, n, police, (gateway, now));
+    w.audit_event(event)
+}
+
+/// What an e-mail attempt tells `item`'s history (`event` and its note), with its audit event.
+pub(crate) fn mail_event<W: FollowUpWrites>(
+    w: &mut W,
+    item: &mut ItemRecord,
+    job: &MailJob,
+    (event, note): (Event, Option<&str>),
+    (gateway, now): (&str, OffsetDateTime),
+) -> Result<(), W::Error> {
+    let facts = EntryFacts {
+        note,
+        event: Some(event),
+        n: Some(job.n),
+        ..EntryFacts::new(EntryKind::Status, now, gateway, gateway)
+    };
+    item.history.push(facts.event(item.status));
+    let to = [format!("AS{}", job.asn)];
+    w.audit_event(chain::followup_event(
+        &item.item_id,
+        event,
+        job.n,
+        &to,
+        (gateway, now),
+    ))
 }
 
 impl Store {

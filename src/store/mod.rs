@@ -17,7 +17,7 @@ pub(crate) mod chain;
 pub mod copy;
 pub mod counters;
 mod error;
-mod followup;
+pub(crate) mod followup;
 mod ops;
 pub mod postgres;
 mod sled;

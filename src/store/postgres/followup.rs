@@ -13,9 +13,10 @@ use super::writer::{Done, Job};
 use super::{db_error, PgStore};
 use crate::clock;
 use crate::domain::followup::{self, Policy};
-use crate::domain::{EntryKind, Event, ItemRecord};
+use crate::domain::{EntryKind, ItemRecord};
+use crate::store::followup::{escalate, mail_event, renotice, FollowUpWrites};
 use crate::store::{
-    chain, mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken, StoreError,
+    mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken, StoreError,
 };
 
 /// Keeps the item's row in `follow_ups` true: at its next due time, or none; a final item's
@@ -56,75 +57,25 @@ pub(super) fn reschedule(
     Ok(())
 }
 
-/// Notice `n` of `item` sent again by the gateway (its follow-up already counts it): an event in
-/// its history, a status entry for its submitter, the notice delivered, an audit event.
-fn renotice(
-    work: &mut Work<'_>,
-    item: &mut ItemRecord,
-    n: u32,
-    by: &Facts<'_>,
-) -> Result<(), StoreError> {
-    let facts = Facts {
-        kind: EntryKind::Status,
-        note: None,
-        event: Some(Event::Notice),
-        n: Some(n),
-        ..*by
-    };
-    item.history.push(facts.event(item.status));
-    let submitter = item.submitter.clone();
-    work.append(&submitter, &facts, (&item.item_id, item.status))?;
-    let to = deliver_notice(work, item, n, &facts)?;
-    work.audit(chain::followup_event(
-        &item.item_id,
-        Event::Notice,
-        n,
-        &to,
-        (by.by, by.at),
-    ))?;
-    Ok(())
-}
+impl FollowUpWrites for Work<'_> {
+    type Error = StoreError;
 
-/// Notice `n` of `item` to whoever its follow-up names: a notice entry for each member
-/// provider (from `facts.by`), or the e-mail queued for a contact outside the network.
-/// Returns who it went to (`AS<asn>` for an e-mail).
-pub(super) fn deliver_notice(
-    work: &mut Work<'_>,
-    item: &mut ItemRecord,
-    n: u32,
-    facts: &Facts<'_>,
-) -> Result<Vec<String>, StoreError> {
-    let Some(follow) = item.followup.clone() else {
-        return Ok(Vec::new());
-    };
-    // A notice tells the provider what it needs to act, and who notified it: no note, never
-    // the submitter (left out as the entry is rendered).
-    let to_provider = Facts {
-        kind: EntryKind::Notice,
-        note: None,
-        moved_to: None,
-        event: Some(Event::Notice),
-        n: Some(n),
-        ..*facts
-    };
-    let mut to = Vec::new();
-    for provider in &follow.providers {
-        item.mark_notified(provider);
-        work.append(provider, &to_provider, (&item.item_id, item.status))?;
-        to.push(provider.clone());
+    fn append_entry(
+        &mut self,
+        member: &str,
+        facts: &Facts<'_>,
+        item: (&str, crate::domain::Status),
+    ) -> Result<(), StoreError> {
+        self.append(member, facts, item)
     }
-    if let Some(asn) = follow.email_asn {
-        let job = MailJob {
-            item_id: item.item_id.clone(),
-            n,
-            asn,
-            attempts: 0,
-            retry_at: facts.at,
-        };
-        queue_mail(work, &job)?;
-        to.push(format!("AS{asn}"));
+
+    fn audit_event(&mut self, event: serde_json::Value) -> Result<(), StoreError> {
+        self.audit(event).map(drop)
     }
-    Ok(to)
+
+    fn queue_mail(&mut self, job: &MailJob) -> Result<(), StoreError> {
+        queue_mail(self, job)
+    }
 }
 
 fn queue_mail(work: &mut Work<'_>, job: &MailJob) -> Result<(), StoreError> {
@@ -137,45 +88,6 @@ fn queue_mail(work: &mut Work<'_>, job: &MailJob) -> Result<(), StoreError> {
             Box::new(clock::format(job.retry_at)),
         ],
     );
-    Ok(())
-}
-
-/// Escalates `item` to `police` at `now`: an escalation entry for each, an event in its history
-/// and its submitter's inbox, an audit event.
-fn escalate(
-    work: &mut Work<'_>,
-    item: &mut ItemRecord,
-    police: &[String],
-    (gateway, now): (&str, OffsetDateTime),
-) -> Result<(), StoreError> {
-    let Some(follow) = item.followup.as_mut() else {
-        return Ok(());
-    };
-    follow.escalated = true;
-    follow.escalated_to = police.to_vec();
-    let n = follow.notices;
-    let facts = Facts {
-        event: Some(Event::Escalated),
-        n: Some(n),
-        ..Facts::new(EntryKind::Status, now, gateway, gateway)
-    };
-    item.history.push(facts.event(item.status));
-    let submitter = item.submitter.clone();
-    work.append(&submitter, &facts, (&item.item_id, item.status))?;
-    let escalation = Facts {
-        kind: EntryKind::Escalation,
-        ..facts
-    };
-    for member in police {
-        work.append(member, &escalation, (&item.item_id, item.status))?;
-    }
-    work.audit(chain::followup_event(
-        &item.item_id,
-        Event::Escalated,
-        n,
-        police,
-        (gateway, now),
-    ))?;
     Ok(())
 }
 
@@ -260,21 +172,7 @@ pub(super) async fn mail_done_in(
     else {
         return Ok(());
     };
-    let facts = Facts {
-        note,
-        event: Some(event),
-        n: Some(job.n),
-        ..Facts::new(EntryKind::Status, *now, gateway, gateway)
-    };
-    item.history.push(facts.event(item.status));
-    let to = [format!("AS{}", job.asn)];
-    work.audit(chain::followup_event(
-        &item.item_id,
-        event,
-        job.n,
-        &to,
-        (gateway, *now),
-    ))?;
+    mail_event(work, &mut item, job, (event, note), (gateway, *now))?;
     work.put_item(&item, None)
 }
 

@@ -85,7 +85,7 @@ pub(super) async fn change_in(
         super::moved::create(work, item, moved, change).await?;
     }
     if let Some(n) = n {
-        super::followup::deliver_notice(work, item, n, &facts)?;
+        crate::store::followup::deliver_notice(work, item, n, &facts)?;
     }
     super::followup::reschedule(work, item, &change.followup)?;
     let receipt = signer

@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use super::tx::{closed_key, time_key, EntryFacts, Tree, Tx, TxResult};
 use super::{from_json, SledStore, StoreError};
 use crate::domain::followup::{self, Policy};
-use crate::domain::{EntryKind, Event, ItemRecord};
-use crate::store::chain;
+use crate::domain::{EntryKind, ItemRecord};
+use crate::store::followup::{escalate, mail_event, renotice, FollowUpWrites};
 use crate::store::{mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken};
 
 /// Keeps the item's place in the follow-up index true: at its next due time, or nowhere; a final
@@ -40,107 +40,25 @@ pub(super) fn reschedule(tx: &Tx<'_>, item: &mut ItemRecord, policy: &Policy) ->
     Ok(())
 }
 
-/// Notice `n` of `item` sent again by the gateway (its follow-up already counts it): an event in
-/// its history, a status entry for its submitter, the notice delivered, an audit event.
-fn renotice(tx: &Tx<'_>, item: &mut ItemRecord, n: u32, by: &EntryFacts<'_>) -> TxResult<()> {
-    let facts = EntryFacts {
-        kind: EntryKind::Status,
-        note: None,
-        event: Some(Event::Notice),
-        n: Some(n),
-        ..*by
-    };
-    item.history.push(facts.event(item.status));
-    tx.append(&item.submitter, &facts, &item.item_id, item.status)?;
-    let to = deliver_notice(tx, item, n, &facts)?;
-    tx.audit(chain::followup_event(
-        &item.item_id,
-        Event::Notice,
-        n,
-        &to,
-        (by.by, by.at),
-    ))?;
-    Ok(())
-}
+impl FollowUpWrites for &Tx<'_> {
+    type Error = super::tx::Abort;
 
-/// Notice `n` of `item` to whoever its follow-up names: a notice entry for each member
-/// provider (from `facts.by`), or the e-mail queued for a contact outside the network.
-/// Returns who it went to (`AS<asn>` for an e-mail).
-pub(super) fn deliver_notice(
-    tx: &Tx<'_>,
-    item: &mut ItemRecord,
-    n: u32,
-    facts: &EntryFacts<'_>,
-) -> TxResult<Vec<String>> {
-    let Some(follow) = item.followup.clone() else {
-        return Ok(Vec::new());
-    };
-    // A notice tells the provider what it needs to act, and who notified it: no note, never
-    // the submitter (left out as the entry is rendered).
-    let to_provider = EntryFacts {
-        kind: EntryKind::Notice,
-        note: None,
-        moved_to: None,
-        event: Some(Event::Notice),
-        n: Some(n),
-        ..*facts
-    };
-    let mut to = Vec::new();
-    for provider in &follow.providers {
-        item.mark_notified(provider);
-        tx.append(provider, &to_provider, &item.item_id, item.status)?;
-        to.push(provider.clone());
+    fn append_entry(
+        &mut self,
+        member: &str,
+        facts: &EntryFacts<'_>,
+        (item_id, status): (&str, crate::domain::Status),
+    ) -> TxResult<()> {
+        self.append(member, facts, item_id, status).map(drop)
     }
-    if let Some(asn) = follow.email_asn {
-        let job = MailJob {
-            item_id: item.item_id.clone(),
-            n,
-            asn,
-            attempts: 0,
-            retry_at: facts.at,
-        };
-        tx.put_json(Tree::Outbox, item.item_id.as_bytes(), &job)?;
-        to.push(format!("AS{asn}"));
-    }
-    Ok(to)
-}
 
-/// Escalates `item` to `police` at `now`: an escalation entry for each, an event in its history
-/// and its submitter's inbox, an audit event.
-fn escalate(
-    tx: &Tx<'_>,
-    item: &mut ItemRecord,
-    police: &[String],
-    (gateway, now): (&str, OffsetDateTime),
-) -> TxResult<()> {
-    let Some(follow) = item.followup.as_mut() else {
-        return Ok(());
-    };
-    follow.escalated = true;
-    follow.escalated_to = police.to_vec();
-    let n = follow.notices;
-    let facts = EntryFacts {
-        event: Some(Event::Escalated),
-        n: Some(n),
-        ..EntryFacts::new(EntryKind::Status, now, gateway, gateway)
-    };
-    item.history.push(facts.event(item.status));
-    tx.append(&item.submitter, &facts, &item.item_id, item.status)?;
-    let escalation = EntryFacts {
-        kind: EntryKind::Escalation,
-        ..facts
-    };
-    for member in police {
-        tx.append(member, &escalation, &item.item_id, item.status)?;
+    fn audit_event(&mut self, event: serde_json::Value) -> TxResult<()> {
+        self.audit(event).map(drop)
     }
-    tx.audit(chain::followup_event(
-        &item.item_id,
-        Event::Escalated,
-        n,
-        police,
-        (gateway, now),
-    ))?;
-    Ok(())
+
+    fn queue_mail(&mut self, job: &MailJob) -> TxResult<()> {
+        self.put_json(Tree::Outbox, job.item_id.as_bytes(), job)
+    }
 }
 
 /// What is due of the items `due` (their index keys), as one job.
@@ -165,7 +83,7 @@ fn pass_in(tx: &Tx<'_>, pass: &FollowUpPass, due: &[(Vec<u8>, String)]) -> TxRes
         if due.renotify {
             let n = followup::record_notice(&mut item, pass.now, None);
             let by = EntryFacts::new(EntryKind::Status, pass.now, &pass.gateway, &pass.gateway);
-            renotice(tx, &mut item, n, &by)?;
+            renotice(&mut { tx }, &mut item, n, &by)?;
             done.renotified += 1;
             if item
                 .followup
@@ -177,7 +95,7 @@ fn pass_in(tx: &Tx<'_>, pass: &FollowUpPass, due: &[(Vec<u8>, String)]) -> TxRes
         }
         if due.escalate {
             let police = pass.police.recipients(item.hosting_country.as_ref());
-            escalate(tx, &mut item, &police, (&pass.gateway, pass.now))?;
+            escalate(&mut { tx }, &mut item, &police, (&pass.gateway, pass.now))?;
             done.escalated += 1;
         }
         reschedule(tx, &mut item, &pass.policy)?;
@@ -205,21 +123,7 @@ fn mail_done_in(
     let (Some((event, note)), Some(mut item)) = (outcome.event, tx.item(&job.item_id)?) else {
         return Ok(());
     };
-    let facts = EntryFacts {
-        note,
-        event: Some(event),
-        n: Some(job.n),
-        ..EntryFacts::new(EntryKind::Status, now, gateway, gateway)
-    };
-    item.history.push(facts.event(item.status));
-    let to = [format!("AS{}", job.asn)];
-    tx.audit(chain::followup_event(
-        &item.item_id,
-        event,
-        job.n,
-        &to,
-        (gateway, now),
-    ))?;
+    mail_event(&mut { tx }, &mut item, job, (event, note), (gateway, now))?;
     tx.put_item(&item)
 }
 

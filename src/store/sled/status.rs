@@ -88,7 +88,7 @@ fn change_in(tx: &Tx<'_>, change: &StatusChange) -> TxResult<Result<Stored, Stor
         super::moved::create(tx, item, moved, change)?;
     }
     if let Some(n) = n {
-        super::followup::deliver_notice(tx, item, n, &facts)?;
+        crate::store::followup::deliver_notice(&mut { tx }, item, n, &facts)?;
     }
     super::followup::reschedule(tx, item, &change.followup)?;
     let receipt = pending(&wire::status_receipt(&StatusReceipt::of(
