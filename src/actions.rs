@@ -5,7 +5,7 @@
 
 use time::OffsetDateTime;
 
-use crate::domain::{Country, Item, ItemRecord, Member, MovedItem, Role, StatusChange};
+use crate::domain::{Country, Item, ItemRecord, Member, MovedItem, Role, Status, StatusChange};
 use crate::error::ApiError;
 use crate::schemas::{FieldError, StatusRequest};
 use crate::state::AppState;
@@ -29,6 +29,7 @@ pub async fn change_status(
         status = request.status.as_str()
     );
     let providers = hosting_providers(state);
+    let status = request.status;
     let moved = match request.moved {
         // An unknown item: the change is refused as any change of one is.
         Some((url, hosting)) => state
@@ -60,6 +61,9 @@ pub async fn change_status(
     Ok(match outcome {
         StatusOutcome::Changed { receipt, notify } => {
             tracing::info!("status changed");
+            if status == Status::NoticeSent {
+                state.metrics.followups.sent.inc();
+            }
             state.deliveries.wake(&notify);
             receipt
         }

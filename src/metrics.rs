@@ -49,6 +49,8 @@ pub struct EmailLabels {
 /// What the follow-up of notices did (`followup`).
 #[derive(Clone, Default)]
 pub struct FollowUpMetrics {
+    /// Notices sent by members (`notice_sent`), each the start or the next step of a follow-up.
+    pub sent: Counter,
     /// Notices sent again by the gateway.
     pub renotified: Counter,
     /// Items escalated to the police.
@@ -63,6 +65,11 @@ impl FollowUpMetrics {
     }
 
     fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "notices_sent",
+            "Notices sent by members (notice_sent)",
+            self.sent.clone(),
+        );
         registry.register(
             "notices_renotified",
             "Notices sent again by the gateway's follow-up",

@@ -150,6 +150,12 @@ async fn notices_go_again_until_the_maximum_and_the_police_are_told_once() {
     assert_eq!(entries(&app, "hoster-nl", "notice", &id).await.len(), 3);
     assert_eq!(entries(&app, "police-nl", "escalation", &id).await.len(), 1);
 
+    let metrics = app.scrape().await;
+    let count = |name| crate::support::metrics::metric(&metrics, name, &[]).unwrap_or(0.0);
+    assert_eq!(count("hgw_notices_sent_total"), 1.0, "{metrics}");
+    assert_eq!(count("hgw_notices_renotified_total"), 2.0, "{metrics}");
+    assert_eq!(count("hgw_notices_escalated_total"), 1.0, "{metrics}");
+
     // The police can read what they were told about.
     let item = app.get("police-nl", &format!("/console/items/{id}")).await;
     assert_eq!(item.status(), 200);
