@@ -49,7 +49,9 @@ cd "$WORK"
 
 export HGW__LIMITS__REQUESTS_PER_SECOND=100000000 HGW__LIMITS__BURST=100000000
 export HGW__GATEWAY__MAX_CONNECTIONS_PER_IP=512
-export HGW__NOTICES__RENOTIFY_AFTER_SECS=60 HGW__NOTICES__MAX_NOTICES=7
+# Two notices at most (the member's and one again): each item is noticed again once by the
+# pass, which is over when the count reaches N, however long it takes.
+export HGW__NOTICES__RENOTIFY_AFTER_SECS=60 HGW__NOTICES__MAX_NOTICES=2
 export HGW__NOTICES__ESCALATE_AFTER_SECS=31536000
 if [ "$BACKEND" = postgres ]; then
   [ -x "$PG_BIN/initdb" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }

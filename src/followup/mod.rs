@@ -113,7 +113,7 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut clock_moved = state.clock.watch();
     loop {
         match state.store.lease("notices", lease_time(every)).await {
-            Ok(true) => pass(&state).await,
+            Ok(true) => pass(&state, &mut stop).await,
             Ok(false) => {}
             Err(e) => tracing::error!(error = ?e, "notice follow-up: cannot take its lease"),
         }
@@ -132,9 +132,13 @@ fn lease_time(every: Duration) -> Duration {
 }
 
 /// One pass: everything due now, a transaction of at most [`PASS_LIMIT`] items at a time, each
-/// followed by a pause ([`PASS_PAUSE`]).
-async fn pass(state: &AppState) {
+/// followed by a pause ([`PASS_PAUSE`]), until done or `stop`.
+async fn pass(state: &AppState, stop: &mut watch::Receiver<bool>) {
     loop {
+        // A stop (SIGTERM) ends the pass between two transactions: what is left stays due.
+        if *stop.borrow() {
+            return;
+        }
         let started = std::time::Instant::now();
         let pass = FollowUpPass {
             gateway: state.settings.gateway.id.clone(),
@@ -169,7 +173,10 @@ async fn pass(state: &AppState) {
         if !done.more {
             return;
         }
-        tokio::time::sleep(started.elapsed() * PASS_PAUSE).await;
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(started.elapsed() * PASS_PAUSE) => {}
+        }
     }
 }
 
