@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use serde_json::Value;
 
 use super::{blocking, chain, EntryFacts, Store, StoreError};
-use crate::domain::followup::{Police, Policy};
+use crate::domain::followup::{self, Police, Policy};
 use crate::domain::{Contacts, EntryKind, Event, ItemRecord, Status};
 
 /// A pass of the notice follow-up over the items due: what it decides by and who it tells.
@@ -132,9 +132,40 @@ pub(crate) trait FollowUpWrites {
     fn queue_mail(&mut self, job: &MailJob) -> Result<(), Self::Error>;
 }
 
+/// What is due for `item` at `pass.now` (as `domain::followup::due` says on the item as the
+/// pass's transaction read it), done and counted in `done`: the notice sent again, the police
+/// told. The caller reschedules the item and writes it back.
+pub(crate) fn follow_up_item<W: FollowUpWrites>(
+    w: &mut W,
+    item: &mut ItemRecord,
+    pass: &FollowUpPass,
+    done: &mut FollowUpDone,
+) -> Result<(), W::Error> {
+    let due = followup::due(item, &pass.policy, pass.now);
+    if due.renotify {
+        let n = followup::record_notice(item, pass.now, None);
+        let by = EntryFacts::new(EntryKind::Status, pass.now, &pass.gateway, &pass.gateway);
+        renotice(w, item, n, &by)?;
+        done.renotified += 1;
+        if item
+            .followup
+            .as_ref()
+            .is_some_and(|f| f.email_asn.is_some())
+        {
+            done.emails += 1;
+        }
+    }
+    if due.escalate {
+        let police = pass.police.recipients(item.hosting_country.as_ref());
+        escalate(w, item, &police, (&pass.gateway, pass.now))?;
+        done.escalated += 1;
+    }
+    Ok(())
+}
+
 /// Notice `n` of `item` sent again by the gateway (its follow-up already counts it): an event in
 /// its history, a status entry for its submitter, the notice delivered, an audit event.
-pub(crate) fn renotice<W: FollowUpWrites>(
+fn renotice<W: FollowUpWrites>(
     w: &mut W,
     item: &mut ItemRecord,
     n: u32,
@@ -197,7 +228,7 @@ pub(crate) fn deliver_notice<W: FollowUpWrites>(
 
 /// Escalates `item` to `police` at `now`: an escalation entry for each, an event in its history
 /// and its submitter's inbox, an audit event.
-pub(crate) fn escalate<W: FollowUpWrites>(
+fn escalate<W: FollowUpWrites>(
     w: &mut W,
     item: &mut ItemRecord,
     police: &[String],

@@ -13,8 +13,8 @@ use super::writer::{Done, Job};
 use super::{db_error, PgStore};
 use crate::clock;
 use crate::domain::followup::{self, Policy};
-use crate::domain::{EntryKind, ItemRecord};
-use crate::store::followup::{escalate, mail_event, renotice, FollowUpWrites};
+use crate::domain::ItemRecord;
+use crate::store::followup::{follow_up_item, mail_event, FollowUpWrites};
 use crate::store::{
     mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken, StoreError,
 };
@@ -104,10 +104,8 @@ pub(super) async fn pass_in(
             &[&clock::format(pass.now), &limit],
         )
         .await?;
-    let mut done = FollowUpDone {
-        more: rows.len() == pass.limit,
-        ..FollowUpDone::default()
-    };
+    let full = rows.len() == pass.limit;
+    let mut done = FollowUpDone::default();
     for row in rows {
         let item_id: String = row.get(0);
         let Some(mut item) = work.item(&item_id).await? else {
@@ -117,34 +115,12 @@ pub(super) async fn pass_in(
             );
             continue;
         };
-        let due = followup::due(&item, &pass.policy, pass.now);
-        if due.renotify {
-            let n = followup::record_notice(&mut item, pass.now, None);
-            let by = Facts::new(EntryKind::Status, pass.now, &pass.gateway, &pass.gateway);
-            renotice(work, &mut item, n, &by)?;
-            done.renotified += 1;
-            if item
-                .followup
-                .as_ref()
-                .is_some_and(|f| f.email_asn.is_some())
-            {
-                done.emails += 1;
-            }
-        }
-        if due.escalate {
-            let police = pass.police.recipients(item.hosting_country.as_ref());
-            escalate(work, &mut item, &police, (&pass.gateway, pass.now))?;
-            done.escalated += 1;
-        }
-        // Nothing due after all (a policy changed since it was indexed): indexed again.
-        if !due.any() {
-            if let Some(follow) = item.followup.as_mut() {
-                follow.due_at = None;
-            }
-        }
+        follow_up_item(work, &mut item, pass, &mut done)?;
         reschedule(work, &mut item, &pass.policy)?;
         work.put_item(&item, None)?;
     }
+    // More may be due only if this batch was full and did something (as on sled).
+    done.more = full && done.renotified + done.escalated > 0;
     Ok(done)
 }
 

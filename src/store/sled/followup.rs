@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use super::tx::{closed_key, time_key, EntryFacts, Tree, Tx, TxResult};
 use super::{from_json, SledStore, StoreError};
 use crate::domain::followup::{self, Policy};
-use crate::domain::{EntryKind, ItemRecord};
-use crate::store::followup::{escalate, mail_event, renotice, FollowUpWrites};
+use crate::domain::ItemRecord;
+use crate::store::followup::{follow_up_item, mail_event, FollowUpWrites};
 use crate::store::{mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken};
 
 /// Keeps the item's place in the follow-up index true: at its next due time, or nowhere; a final
@@ -79,25 +79,7 @@ fn pass_in(tx: &Tx<'_>, pass: &FollowUpPass, due: &[(Vec<u8>, String)]) -> TxRes
             tx.tree(Tree::FollowUps).remove(key)?;
             continue;
         }
-        let due = followup::due(&item, &pass.policy, pass.now);
-        if due.renotify {
-            let n = followup::record_notice(&mut item, pass.now, None);
-            let by = EntryFacts::new(EntryKind::Status, pass.now, &pass.gateway, &pass.gateway);
-            renotice(&mut { tx }, &mut item, n, &by)?;
-            done.renotified += 1;
-            if item
-                .followup
-                .as_ref()
-                .is_some_and(|f| f.email_asn.is_some())
-            {
-                done.emails += 1;
-            }
-        }
-        if due.escalate {
-            let police = pass.police.recipients(item.hosting_country.as_ref());
-            escalate(&mut { tx }, &mut item, &police, (&pass.gateway, pass.now))?;
-            done.escalated += 1;
-        }
+        follow_up_item(&mut { tx }, &mut item, pass, &mut done)?;
         reschedule(tx, &mut item, &pass.policy)?;
         tx.put_item(&item)?;
     }
