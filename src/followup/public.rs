@@ -210,7 +210,9 @@ fn render(state: &AppState, item: &ItemRecord, done: bool) -> HttpResponse {
     }
     .render();
     match html {
-        Ok(html) => page_response(StatusCode::OK, html),
+        Ok(html) => strict(StatusCode::OK)
+            .content_type("text/html; charset=utf-8")
+            .body(html),
         Err(e) => {
             tracing::error!(error = %e, "confirmation page: cannot render");
             page_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.".into())
@@ -230,16 +232,18 @@ fn not_found_error() -> actix_web::Error {
     .into()
 }
 
-/// An answer of the page: strict headers (nothing loaded, nothing framed, nothing referred,
-/// nothing kept).
-fn page_response(status: StatusCode, body: String) -> HttpResponse {
-    let text = !body.starts_with("<!DOCTYPE");
-    HttpResponse::build(status)
-        .content_type(if text {
-            "text/plain; charset=utf-8"
-        } else {
-            "text/html; charset=utf-8"
-        })
+/// A plain-text answer of the page (errors, refusals), with its strict headers.
+fn page_response(status: StatusCode, text: String) -> HttpResponse {
+    strict(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(text)
+}
+
+/// An answer of the page with strict headers: nothing loaded, nothing framed, nothing referred,
+/// nothing kept.
+fn strict(status: StatusCode) -> actix_web::HttpResponseBuilder {
+    let mut answer = HttpResponse::build(status);
+    answer
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -247,6 +251,6 @@ fn page_response(status: StatusCode, body: String) -> HttpResponse {
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .body(body)
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"));
+    answer
 }
