@@ -248,55 +248,12 @@ pub enum PkiAction {
     /// RSA of 2048 to 8192 bits. The CA is the certificate in tls.client_ca whose key is
     /// beside it with the extension .key (as dev-pki lays it out), unless --ca-cert and
     /// --ca-key say otherwise. Prints the serial (for a later revocation) and the expiry.
-    Sign {
-        /// The member's request, PEM (-----BEGIN CERTIFICATE REQUEST-----).
-        #[arg(long, value_name = "FILE")]
-        csr: PathBuf,
-        /// The member id the certificate is for: its Common Name.
-        #[arg(long, value_name = "ID")]
-        member: String,
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Days of validity.
-        #[arg(long, value_name = "N", default_value_t = 365)]
-        days: u32,
-        /// Write the certificate here (never replacing a file); default: standard output.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// The CA certificate (PEM; of several, the one matching --ca-key); default:
-        /// tls.client_ca.
-        #[arg(long, value_name = "FILE")]
-        ca_cert: Option<PathBuf>,
-        /// The CA's private key (PEM); default: tls.client_ca with the extension .key.
-        #[arg(long, value_name = "FILE")]
-        ca_key: Option<PathBuf>,
-    },
+    Sign(commands::pki::SignArgs),
     /// Issue the CRL (the file tls.crls names) with the operator's CA: every certificate it
     /// revoked before, those given now (--cert, --serial), a CRL number one higher and a
     /// nextUpdate --days ahead. With nothing to revoke it re-issues the list with a later
     /// nextUpdate. Then reload the gateway (SIGHUP) to put it in force.
-    Crl {
-        /// The CRL file: read for what was revoked before (when it exists), then replaced.
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-        /// A certificate to revoke (PEM); repeatable.
-        #[arg(long, value_name = "FILE")]
-        cert: Vec<PathBuf>,
-        /// A serial to revoke, hex (as `pki sign` printed it); repeatable.
-        #[arg(long, value_name = "HEX")]
-        serial: Vec<String>,
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Days until nextUpdate.
-        #[arg(long, value_name = "N", default_value_t = 30)]
-        days: u32,
-        /// The CA certificate; default: tls.client_ca.
-        #[arg(long, value_name = "FILE")]
-        ca_cert: Option<PathBuf>,
-        /// The CA's private key; default: tls.client_ca with the extension .key.
-        #[arg(long, value_name = "FILE")]
-        ca_key: Option<PathBuf>,
-    },
+    Crl(commands::pki::CrlArgs),
 }
 
 /// Runs the command; errors come back to `main`, which prints them with their causes.
@@ -304,25 +261,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config } => commands::serve::run(ConfigSource::from_arg(config)).await,
         Command::DevPki { config } => {
-            let settings = Settings::load(&ConfigSource::from_arg(config))?;
-            let written = crate::pki::ensure_dev_pki(&settings)?;
-            if written.is_empty() {
-                println!("every development certificate is already there");
-            }
-            for path in &written {
-                println!("wrote {}", path.display());
-            }
-            if written
-                .iter()
-                .any(|p| p.extension().is_some_and(|e| e == "p12"))
-            {
-                println!(
-                    "members/<id>.p12 (for a browser) are encrypted with the development \
-                     password \"{}\"",
-                    crate::pki::P12_PASSWORD
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+            commands::pki::dev_pki(&Settings::load(&ConfigSource::from_arg(config))?)
         }
         Command::Submit {
             member,
@@ -387,49 +326,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::backup::run(&settings, &to, admin.as_deref()).await
         }
         Command::Pki {
-            action:
-                PkiAction::Sign {
-                    csr,
-                    member,
-                    config,
-                    days,
-                    out,
-                    ca_cert,
-                    ca_key,
-                },
+            action: PkiAction::Sign(args),
         } => {
-            let settings = Settings::load(&ConfigSource::from_arg(config))?;
-            let args = commands::pki::SignArgs {
-                csr,
-                member,
-                days,
-                out,
-                ca_cert,
-                ca_key,
-            };
+            let settings = Settings::load(&ConfigSource::from_arg(args.config.clone()))?;
             commands::pki::sign_command(&settings, args)
         }
         Command::Pki {
-            action:
-                PkiAction::Crl {
-                    out,
-                    cert,
-                    serial,
-                    config,
-                    days,
-                    ca_cert,
-                    ca_key,
-                },
+            action: PkiAction::Crl(args),
         } => {
-            let settings = Settings::load(&ConfigSource::from_arg(config))?;
-            let args = commands::pki::CrlArgs {
-                out,
-                certs: cert,
-                serials: serial,
-                days,
-                ca_cert,
-                ca_key,
-            };
+            let settings = Settings::load(&ConfigSource::from_arg(args.config.clone()))?;
             commands::pki::crl_command(&settings, args)
         }
         Command::Bench(args) => commands::bench::run(args).await,

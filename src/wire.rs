@@ -11,7 +11,9 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
 use crate::clock;
-use crate::domain::{EntryKind, ItemRecord, ReportRecord, Status, StatusChange, StoredEntry};
+use crate::domain::{
+    EntryExtra, EntryKind, ItemRecord, ReportRecord, Status, StatusChange, StoredEntry,
+};
 use crate::receipts::Signer;
 use crate::store::Stats;
 
@@ -159,18 +161,23 @@ pub fn signed_entry(
     if let Some(id) = &entry.duplicate_of {
         fields.insert("duplicate_of".into(), json!(id));
     }
-    if let Some(event) = entry.event {
-        fields.insert("event".into(), json!(event));
-    }
-    if let Some(n) = entry.n {
-        fields.insert("n".into(), json!(n));
-    }
-    if let Some(id) = &entry.moved_to {
-        fields.insert("moved_to".into(), json!(id));
-    }
+    put_extra(&mut fields, &entry.extra);
     let mut value = Value::Object(fields);
     value["signature"] = json!(signer.sign(&value)?);
     Ok(serde_json::to_vec(&value)?)
+}
+
+/// Adds to an entry's `fields` what it tells besides a status, each field only when present.
+fn put_extra(fields: &mut Map<String, Value>, extra: &EntryExtra) {
+    if let Some(event) = extra.event {
+        fields.insert("event".into(), json!(event));
+    }
+    if let Some(n) = extra.n {
+        fields.insert("n".into(), json!(n));
+    }
+    if let Some(id) = &extra.moved_to {
+        fields.insert("moved_to".into(), json!(id));
+    }
 }
 
 /// The item as the submitter's report view shows it: current status and full history.
@@ -180,22 +187,13 @@ fn item_view(item: &ItemRecord) -> Value {
         .history
         .iter()
         .map(|h| {
-            let mut entry = json!({
-                "status": h.status,
-                "at": clock::format(h.at),
-                "by": h.by,
-                "note": h.note,
-            });
-            if let Some(event) = h.event {
-                entry["event"] = json!(event);
-            }
-            if let Some(n) = h.n {
-                entry["n"] = json!(n);
-            }
-            if let Some(id) = &h.moved_to {
-                entry["moved_to"] = json!(id);
-            }
-            entry
+            let mut entry = Map::new();
+            entry.insert("status".into(), json!(h.status));
+            entry.insert("at".into(), json!(clock::format(h.at)));
+            entry.insert("by".into(), json!(h.by));
+            entry.insert("note".into(), json!(h.note));
+            put_extra(&mut entry, &h.extra);
+            Value::Object(entry)
         })
         .collect();
     if let Some(id) = &item.moved_to {

@@ -1,3 +1,4 @@
+//! `dev-pki`: make the development certificates that are missing;
 //! `pki sign`: read a member's request, sign it with the operator's CA, write the certificate;
 //! `pki crl`: issue the CRL with what is revoked.
 
@@ -11,13 +12,50 @@ use crate::config::Settings;
 use crate::pki::crl::{issue, serial_of, CrlRequest};
 use crate::pki::sign::{default_ca, sign, SignRequest};
 
+/// `dev-pki`: makes the development CA and certificates that are missing, and says which.
+pub fn dev_pki(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let written = crate::pki::ensure_dev_pki(settings)?;
+    if written.is_empty() {
+        println!("every development certificate is already there");
+    }
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    if written
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == "p12"))
+    {
+        println!(
+            "members/<id>.p12 (for a browser) are encrypted with the development password \"{}\"",
+            crate::pki::P12_PASSWORD
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// What `pki sign` is given on the command line.
+#[derive(Debug, clap::Args)]
 pub struct SignArgs {
+    /// The member's request, PEM (-----BEGIN CERTIFICATE REQUEST-----).
+    #[arg(long, value_name = "FILE")]
     pub csr: PathBuf,
+    /// The member id the certificate is for: its Common Name.
+    #[arg(long, value_name = "ID")]
     pub member: String,
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Days of validity.
+    #[arg(long, value_name = "N", default_value_t = 365)]
     pub days: u32,
+    /// Write the certificate here (never replacing a file); default: standard output.
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The CA certificate (PEM; of several, the one matching --ca-key); default:
+    /// tls.client_ca.
+    #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// The CA's private key (PEM); default: tls.client_ca with the extension .key.
+    #[arg(long, value_name = "FILE")]
     pub ca_key: Option<PathBuf>,
 }
 
@@ -69,12 +107,27 @@ fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// What `pki crl` is given on the command line.
+#[derive(Debug, clap::Args)]
 pub struct CrlArgs {
+    /// The CRL file: read for what was revoked before (when it exists), then replaced.
+    #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// A certificate to revoke (PEM); repeatable.
+    #[arg(long = "cert", value_name = "FILE")]
     pub certs: Vec<PathBuf>,
+    /// A serial to revoke, hex (as `pki sign` printed it); repeatable.
+    #[arg(long = "serial", value_name = "HEX")]
     pub serials: Vec<String>,
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Days until nextUpdate.
+    #[arg(long, value_name = "N", default_value_t = 30)]
     pub days: u32,
+    /// The CA certificate; default: tls.client_ca.
+    #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// The CA's private key; default: tls.client_ca with the extension .key.
+    #[arg(long, value_name = "FILE")]
     pub ca_key: Option<PathBuf>,
 }
 

@@ -13,8 +13,8 @@ mod url;
 pub use country::Country;
 pub use member::{Member, Role};
 pub use records::{
-    Basis, EntryKind, Event, FollowUp, Follower, HistoryEntry, ItemRecord, ReportRecord,
-    StoredEntry,
+    Basis, EntryExtra, EntryKind, Event, FollowUp, Follower, HistoryEntry, ItemRecord,
+    ReportRecord, StoredEntry,
 };
 pub use report::{Category, Classification, ContentKind, Hashes, Hosting, Item, Report, ReportId};
 pub use rules::{

@@ -27,16 +27,9 @@ pub struct HistoryEntry {
     /// The member that made the change, or the gateway's id for its own (routing, delivery).
     pub by: String,
     pub note: Option<String>,
-    /// Set when the entry records something done about the item rather than a change of its
-    /// status (which stays as it was): a notice sent, an e-mail, an escalation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<Event>,
-    /// With `event`: which notice (1 for the first) the event is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<u32>,
-    /// With `moved`: the new item, at the new URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub moved_to: Option<String>,
+    /// The follow-up event it tells of, or the item a `moved` change made.
+    #[serde(flatten)]
+    pub extra: EntryExtra,
     /// The entry records only an event (the gateway's notice again, an e-mail, an escalation),
     /// not a change of status: it has no receipt. A member's `notice_sent` is a change that
     /// also carries its notice's `event` and `n`.
@@ -52,9 +45,7 @@ impl HistoryEntry {
             at,
             by: by.to_owned(),
             note: note.map(str::to_owned),
-            event: None,
-            n: None,
-            moved_to: None,
+            extra: EntryExtra::default(),
             event_only: false,
         }
     }
@@ -63,6 +54,23 @@ impl HistoryEntry {
     pub fn is_change(&self) -> bool {
         !self.event_only
     }
+}
+
+/// What a history or inbox entry tells besides a status, each field left out when absent: a
+/// follow-up event and the notice it is about, or the new item of a `moved` change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EntryExtra {
+    /// Something done about the item rather than a change of its status (which stays as it
+    /// was): a notice sent, an e-mail, an escalation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<Event>,
+    /// With `event`: which notice (1 for the first) the event is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<u32>,
+    /// With `moved`: the new item, at the new URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
 }
 
 /// Something done about an item that does not change its status (follow-up of notices).
@@ -223,12 +231,7 @@ pub struct StoredEntry {
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<String>,
-    /// A follow-up event the entry tells of (the item's status unchanged), and its notice's n.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<Event>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<u32>,
-    /// For a `moved` change: the new item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub moved_to: Option<String>,
+    /// The follow-up event it tells of, or the item a `moved` change made.
+    #[serde(flatten)]
+    pub extra: EntryExtra,
 }

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-use super::{MailJob, NoticeToken, PushState, Store, StoreError};
+use super::{blocking, MailJob, NoticeToken, PushState, Store, StoreError};
 use crate::domain::{ItemRecord, ReportRecord, StoredEntry};
 use crate::receipts::{Jwk, Signer};
 
@@ -301,6 +301,62 @@ pub fn pipe() -> (Dump, Load) {
     (Dump { out }, Load { from })
 }
 
+/// How an export reads its store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Table after table, from a store no gateway is writing to (`store copy`).
+    Stopped,
+    /// At one point in time while the gateway serves and writes (`store backup`). The embedded
+    /// store only: a PostgreSQL store is backed up with its own tools (pg_dump), which read one
+    /// snapshot.
+    OnePoint,
+}
+
+impl Store {
+    /// The first table that holds anything (named as the backend names it); `None` when the
+    /// store is empty, as `store copy` wants its target.
+    pub async fn occupied(&self) -> Result<Option<&'static str>, StoreError> {
+        match self {
+            Store::Sled(s) => blocking(s, move |s| s.occupied()).await,
+            Store::Postgres(s) => s.occupied().await,
+        }
+    }
+
+    /// Reads everything the store keeps into `dump`, in batches, as `reading` says. `signer`:
+    /// the key this store's gateway signs with, for a receipt it left unsigned.
+    pub async fn export(
+        &self,
+        dump: &Dump,
+        signer: Option<Arc<Signer>>,
+        reading: Reading,
+    ) -> Result<(), StoreError> {
+        match (self, reading) {
+            (Store::Sled(s), Reading::Stopped) => {
+                let dump = dump.clone();
+                blocking(s, move |s| s.export(&dump, signer.as_deref())).await
+            }
+            (Store::Sled(s), Reading::OnePoint) => {
+                let dump = dump.clone();
+                blocking(s, move |s| s.export_at_one_point(&dump, signer.as_deref())).await
+            }
+            // Every receipt it keeps was signed in the transaction that stored it.
+            (Store::Postgres(s), Reading::Stopped) => s.export(dump).await,
+            (Store::Postgres(_), Reading::OnePoint) => Err(StoreError::Unavailable(
+                anyhow::anyhow!("a PostgreSQL store is backed up with pg_dump, not by the gateway"),
+            )),
+        }
+    }
+
+    /// Writes what an export gives into this store, which must be empty; durable when it
+    /// returns. Returns how many records of each kind it wrote.
+    pub async fn import(&self, load: Load) -> Result<Copied, CopyError> {
+        match self {
+            Store::Sled(s) => s.import(load).await,
+            Store::Postgres(s) => s.import(load).await,
+        }
+    }
+}
+
 /// Copies everything `from` keeps into `to`, which must be empty. `signer`: the source's
 /// signing key, for receipts it left unsigned (`None`: such a receipt fails the copy).
 pub async fn copy(
@@ -308,34 +364,31 @@ pub async fn copy(
     to: &Store,
     signer: Option<Arc<Signer>>,
 ) -> Result<Copied, CopyError> {
-    transfer(to, |dump| async move { from.export(&dump, signer).await }).await
+    transfer((from, Reading::Stopped), to, signer).await
 }
 
 /// Copies everything `from` keeps at one point in time into `to`, which must be empty, while
-/// `from`'s gateway serves (`store backup`; `Store::export_at_one_point`).
+/// `from`'s gateway serves (`store backup`).
 pub async fn backup(
     from: &Store,
     to: &Store,
     signer: Option<Arc<Signer>>,
 ) -> Result<Copied, CopyError> {
-    transfer(to, |dump| async move {
-        from.export_at_one_point(&dump, signer).await
-    })
-    .await
+    transfer((from, Reading::OnePoint), to, signer).await
 }
 
-/// Checks that `to` is empty, then runs `export` into a dump while `to` imports it.
-async fn transfer<F, Fut>(to: &Store, export: F) -> Result<Copied, CopyError>
-where
-    F: FnOnce(Dump) -> Fut,
-    Fut: std::future::Future<Output = Result<(), StoreError>>,
-{
+/// Checks that `to` is empty, then exports `from` into a dump while `to` imports it.
+async fn transfer(
+    (from, reading): (&Store, Reading),
+    to: &Store,
+    signer: Option<Arc<Signer>>,
+) -> Result<Copied, CopyError> {
     if let Some(table) = to.occupied().await? {
         return Err(CopyError::NotEmpty(table));
     }
     let (dump, load) = pipe();
     let export = async move {
-        export(dump.clone()).await?;
+        from.export(&dump, signer, reading).await?;
         dump.end().await
     };
     let (exported, imported) = tokio::join!(export, to.import(load));

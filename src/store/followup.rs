@@ -2,18 +2,17 @@
 //! gives, the e-mail outbox's jobs and their outcomes, confirmation tokens, the `Store`
 //! operations on them (each backend's `followup.rs` keeps the index, outbox and tokens), and the
 //! writes of a notice, an escalation and an e-mail's outcome, once for both backends through
-//! [`FollowUpWrites`], which each backend's write transaction implements.
+//! [`Writes`], which each backend's write transaction implements.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use serde_json::Value;
-
+use super::writes::Writes;
 use super::{blocking, chain, EntryFacts, Store, StoreError};
 use crate::domain::followup::{self, Police, Policy};
-use crate::domain::{Contacts, EntryKind, Event, ItemRecord, Status};
+use crate::domain::{Contacts, EntryKind, Event, ItemRecord};
 
 /// A pass of the notice follow-up over the items due: what it decides by and who it tells.
 pub struct FollowUpPass {
@@ -115,27 +114,10 @@ pub fn mail_outcome<'a>(
     }
 }
 
-/// What a backend's write transaction offers the follow-up's writes, so that a notice, an
-/// escalation and an e-mail's outcome are written by the same code on every backend.
-pub(crate) trait FollowUpWrites {
-    type Error;
-    /// Appends an entry about item `item_id` (whose status is `status` now) to `member`'s inbox.
-    fn append_entry(
-        &mut self,
-        member: &str,
-        facts: &EntryFacts<'_>,
-        item: (&str, Status),
-    ) -> Result<(), Self::Error>;
-    /// Appends an event to the audit chain and its tree.
-    fn audit_event(&mut self, event: Value) -> Result<(), Self::Error>;
-    /// Puts `job` in the outbox, in place of the item's job waiting there, if any.
-    fn queue_mail(&mut self, job: &MailJob) -> Result<(), Self::Error>;
-}
-
 /// What is due for `item` at `pass.now` (as `domain::followup::due` says on the item as the
 /// pass's transaction read it), done and counted in `done`: the notice sent again, the police
 /// told. The caller reschedules the item and writes it back.
-pub(crate) fn follow_up_item<W: FollowUpWrites>(
+pub(crate) fn follow_up_item<W: Writes>(
     w: &mut W,
     item: &mut ItemRecord,
     pass: &FollowUpPass,
@@ -165,7 +147,7 @@ pub(crate) fn follow_up_item<W: FollowUpWrites>(
 
 /// Notice `n` of `item` sent again by the gateway (its follow-up already counts it): an event in
 /// its history, a status entry for its submitter, the notice delivered, an audit event.
-fn renotice<W: FollowUpWrites>(
+fn renotice<W: Writes>(
     w: &mut W,
     item: &mut ItemRecord,
     n: u32,
@@ -188,7 +170,7 @@ fn renotice<W: FollowUpWrites>(
 /// Notice `n` of `item` to whoever its follow-up names: a notice entry for each member
 /// provider (from `facts.by`), or the e-mail queued for a contact outside the network.
 /// Returns who it went to (`AS<asn>` for an e-mail).
-pub(crate) fn deliver_notice<W: FollowUpWrites>(
+pub(crate) fn deliver_notice<W: Writes>(
     w: &mut W,
     item: &mut ItemRecord,
     n: u32,
@@ -228,7 +210,7 @@ pub(crate) fn deliver_notice<W: FollowUpWrites>(
 
 /// Escalates `item` to `police` at `now`: an escalation entry for each, an event in its history
 /// and its submitter's inbox, an audit event.
-fn escalate<W: FollowUpWrites>(
+fn escalate<W: Writes>(
     w: &mut W,
     item: &mut ItemRecord,
     police: &[String],
@@ -259,7 +241,7 @@ fn escalate<W: FollowUpWrites>(
 }
 
 /// What an e-mail attempt tells `item`'s history (`event` and its note), with its audit event.
-pub(crate) fn mail_event<W: FollowUpWrites>(
+pub(crate) fn mail_event<W: Writes>(
     w: &mut W,
     item: &mut ItemRecord,
     job: &MailJob,

@@ -3,12 +3,15 @@
 //! statistics, the audit chain, retention, keys). Each operation is one transaction of its
 //! backend, and is durable before it returns.
 //!
-//! [`Store`] is an enum of backends; today the embedded one (`sled/`, one process). The
-//! decisions an operation makes (duplicate, who may change what, what an acknowledgement
-//! delivers) are pure functions of `domain::rules` and `routing`, called by each backend inside
-//! its transaction, so that backends decide alike by construction. The store knows nothing of
-//! HTTP; the JSON shapes members see are made in `wire.rs` (a backend asks it for a receipt's
-//! shape when it stores the receipt with the change). Nothing outside this module knows sled.
+//! [`Store`] is an enum of backends: the embedded one (`sled/`, one process) and PostgreSQL
+//! (`postgres/`, several gateways on one database); each method matches on it. The decisions an
+//! operation makes (duplicate, who may change what, what an acknowledgement delivers, what is
+//! due in the follow-up) are pure functions of `domain` and `routing`, called by each backend
+//! inside its transaction, so that backends decide alike by construction; writes that are the
+//! same on both (a notice, an escalation, a moved item) are written once against
+//! [`writes::Writes`], which both transactions implement. The store knows nothing of HTTP; the
+//! JSON shapes members see are made in `wire.rs` (a backend asks it for a receipt's shape when it
+//! stores the receipt with the change). Nothing outside this module knows sled or SQL.
 //!
 //! `copy` moves everything one store keeps into another, empty one, of either backend, through
 //! a backend-neutral stream of records ([`Store::export`], [`Store::import`]).
@@ -18,10 +21,12 @@ pub mod copy;
 pub mod counters;
 mod error;
 pub(crate) mod followup;
+mod moved;
 mod ops;
 pub mod postgres;
 mod sled;
 pub mod tree;
+pub(crate) mod writes;
 
 pub use self::sled::write_probe;
 
@@ -32,9 +37,10 @@ use time::OffsetDateTime;
 pub use counters::Stats;
 pub use error::StoreError;
 pub use followup::{mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken};
+pub use moved::moved_record;
 pub use ops::{
-    moved_record, routed_item, Accepted, Acknowledgement, AuditVerdict, EntryFacts, InboxEntry,
-    InboxPage, InboxPosition, NewItem, NewReport, PushState, StatusOutcome,
+    routed_item, Accepted, Acknowledgement, AuditVerdict, EntryFacts, InboxEntry, InboxPage,
+    InboxPosition, NewItem, NewReport, PushState, StatusOutcome,
 };
 
 use crate::config::{Backend, Settings};
@@ -336,60 +342,6 @@ impl Store {
             }
             // Every transaction committed before it answered; the pool closes as it goes.
             Store::Postgres(s) => Ok(s.release_leases().await?),
-        }
-    }
-
-    /// The first table that holds anything (named as the backend names it); `None` when the
-    /// store is empty, as `store copy` wants its target.
-    pub async fn occupied(&self) -> Result<Option<&'static str>, StoreError> {
-        match self {
-            Store::Sled(s) => blocking(s, move |s| s.occupied()).await,
-            Store::Postgres(s) => s.occupied().await,
-        }
-    }
-
-    /// Reads everything the store keeps into `dump`, in batches (`copy` has the records).
-    /// `signer`: the key this store's gateway signs with, for a receipt it left unsigned.
-    pub async fn export(
-        &self,
-        dump: &copy::Dump,
-        signer: Option<Arc<Signer>>,
-    ) -> Result<(), StoreError> {
-        match self {
-            Store::Sled(s) => {
-                let dump = dump.clone();
-                blocking(s, move |s| s.export(&dump, signer.as_deref())).await
-            }
-            // Every receipt it keeps was signed in the transaction that stored it.
-            Store::Postgres(s) => s.export(dump).await,
-        }
-    }
-
-    /// As `export`, at one point in time while the gateway serves and writes (`store
-    /// backup`). The embedded store only: a PostgreSQL store is backed up with its own tools
-    /// (pg_dump), which read one snapshot.
-    pub async fn export_at_one_point(
-        &self,
-        dump: &copy::Dump,
-        signer: Option<Arc<Signer>>,
-    ) -> Result<(), StoreError> {
-        match self {
-            Store::Sled(s) => {
-                let dump = dump.clone();
-                blocking(s, move |s| s.export_at_one_point(&dump, signer.as_deref())).await
-            }
-            Store::Postgres(_) => Err(StoreError::Unavailable(anyhow::anyhow!(
-                "a PostgreSQL store is backed up with pg_dump, not by the gateway"
-            ))),
-        }
-    }
-
-    /// Writes what an export gives into this store, which must be empty; durable when it
-    /// returns. Returns how many records of each kind it wrote.
-    pub async fn import(&self, load: copy::Load) -> Result<copy::Copied, copy::CopyError> {
-        match self {
-            Store::Sled(s) => s.import(load).await,
-            Store::Postgres(s) => s.import(load).await,
         }
     }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::domain::{
-    EntryKind, Event, HistoryEntry, Item, ItemRecord, Report, Status, StoredEntry,
+    EntryExtra, EntryKind, Event, HistoryEntry, Item, ItemRecord, Report, Status, StoredEntry,
 };
 use crate::routing::{initial_status, Routing};
 use crate::store::StoreError;
@@ -83,31 +83,6 @@ pub fn routed_item(
     }
 }
 
-/// The item a `moved` change of `old` makes, as every backend stores it: `moved`'s facts,
-/// submitted by `old`'s submitter in its report, received now, with `moved_from`; a duplicate of
-/// `original` if that is the open item at the new URL.
-pub fn moved_record(
-    old: &ItemRecord,
-    moved: &crate::domain::MovedItem,
-    (gateway, now): (&str, OffsetDateTime),
-    original: Option<&str>,
-) -> ItemRecord {
-    let mut record = routed_item(
-        NewItem {
-            item_id: &moved.item_id,
-            submitter: &old.submitter,
-            report_id: &old.report_id,
-            received_at: now,
-            gateway,
-        },
-        &moved.item,
-        &moved.routing,
-        original,
-    );
-    record.moved_from = Some(old.item_id.clone());
-    record
-}
-
 /// What an inbox entry (and the history entry beside it) says besides the item.
 #[derive(Clone, Copy)]
 pub struct EntryFacts<'a> {
@@ -145,6 +120,11 @@ impl<'a> EntryFacts<'a> {
         }
     }
 
+    /// A referral of a routed item by the gateway `gateway` at `at`.
+    pub fn referral(at: OffsetDateTime, gateway: &'a str) -> Self {
+        EntryFacts::new(EntryKind::Referral, at, gateway, gateway)
+    }
+
     /// The entry as stored, about item `item_id`, whose status is `status` now.
     pub fn entry(&self, item_id: &str, status: Status) -> StoredEntry {
         StoredEntry {
@@ -155,6 +135,13 @@ impl<'a> EntryFacts<'a> {
             status,
             note: self.note.map(str::to_owned),
             duplicate_of: self.duplicate_of.map(str::to_owned),
+            extra: self.extra(),
+        }
+    }
+
+    /// What the entry tells besides a status, as stored.
+    fn extra(&self) -> EntryExtra {
+        EntryExtra {
             event: self.event,
             n: self.n,
             moved_to: self.moved_to.map(str::to_owned),
@@ -168,9 +155,7 @@ impl<'a> EntryFacts<'a> {
             at: self.at,
             by: self.by.to_owned(),
             note: self.note.map(str::to_owned),
-            event: self.event,
-            n: self.n,
-            moved_to: self.moved_to.map(str::to_owned),
+            extra: self.extra(),
             event_only: false,
         }
     }

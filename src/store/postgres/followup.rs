@@ -8,13 +8,14 @@
 
 use time::OffsetDateTime;
 
-use super::work::{from_json, to_json, Facts, Work};
+use super::work::{from_json, to_json, Work};
 use super::writer::{Done, Job};
 use super::{db_error, PgStore};
 use crate::clock;
 use crate::domain::followup::{self, Policy};
 use crate::domain::ItemRecord;
-use crate::store::followup::{follow_up_item, mail_event, FollowUpWrites};
+use crate::store::followup::{follow_up_item, mail_event};
+use crate::store::writes::Writes;
 use crate::store::{
     mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken, StoreError,
 };
@@ -54,40 +55,6 @@ pub(super) fn reschedule(
             vec![Box::new(item.item_id.clone())],
         ),
     }
-    Ok(())
-}
-
-impl FollowUpWrites for Work<'_> {
-    type Error = StoreError;
-
-    fn append_entry(
-        &mut self,
-        member: &str,
-        facts: &Facts<'_>,
-        item: (&str, crate::domain::Status),
-    ) -> Result<(), StoreError> {
-        self.append(member, facts, item)
-    }
-
-    fn audit_event(&mut self, event: serde_json::Value) -> Result<(), StoreError> {
-        self.audit(event).map(drop)
-    }
-
-    fn queue_mail(&mut self, job: &MailJob) -> Result<(), StoreError> {
-        queue_mail(self, job)
-    }
-}
-
-fn queue_mail(work: &mut Work<'_>, job: &MailJob) -> Result<(), StoreError> {
-    work.queue(
-        "INSERT INTO outbox (item_id, job, retry_at) VALUES ($1, $2, $3::text::timestamptz) \
-         ON CONFLICT (item_id) DO UPDATE SET job = excluded.job, retry_at = excluded.retry_at",
-        vec![
-            Box::new(job.item_id.clone()),
-            Box::new(to_json(job)?),
-            Box::new(clock::format(job.retry_at)),
-        ],
-    );
     Ok(())
 }
 
@@ -137,7 +104,7 @@ pub(super) async fn mail_done_in(
         .transpose()?;
     let outcome = mail_outcome(waiting.as_ref(), job, result);
     match outcome.outbox {
-        Some(Some(again)) => queue_mail(work, &again)?,
+        Some(Some(again)) => work.queue_mail(&again)?,
         Some(None) => work.queue(
             "DELETE FROM outbox WHERE item_id = $1",
             vec![Box::new(job.item_id.clone())],

@@ -28,6 +28,7 @@ mod schema;
 mod status;
 mod work;
 mod writer;
+mod writes;
 
 use std::time::Duration;
 

@@ -8,11 +8,11 @@
 
 use time::OffsetDateTime;
 
-use super::tx::{closed_key, time_key, EntryFacts, Tree, Tx, TxResult};
+use super::tx::{closed_key, time_key, Tree, Tx, TxResult};
 use super::{from_json, SledStore, StoreError};
 use crate::domain::followup::{self, Policy};
 use crate::domain::ItemRecord;
-use crate::store::followup::{follow_up_item, mail_event, FollowUpWrites};
+use crate::store::followup::{follow_up_item, mail_event};
 use crate::store::{mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken};
 
 /// Keeps the item's place in the follow-up index true: at its next due time, or nowhere; a final
@@ -38,27 +38,6 @@ pub(super) fn reschedule(tx: &Tx<'_>, item: &mut ItemRecord, policy: &Policy) ->
     }
     follow.due_at = next;
     Ok(())
-}
-
-impl FollowUpWrites for &Tx<'_> {
-    type Error = super::tx::Abort;
-
-    fn append_entry(
-        &mut self,
-        member: &str,
-        facts: &EntryFacts<'_>,
-        (item_id, status): (&str, crate::domain::Status),
-    ) -> TxResult<()> {
-        self.append(member, facts, item_id, status).map(drop)
-    }
-
-    fn audit_event(&mut self, event: serde_json::Value) -> TxResult<()> {
-        self.audit(event).map(drop)
-    }
-
-    fn queue_mail(&mut self, job: &MailJob) -> TxResult<()> {
-        self.put_json(Tree::Outbox, job.item_id.as_bytes(), job)
-    }
 }
 
 /// What is due of the items `due` (their index keys), as one job.

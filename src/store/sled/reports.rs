@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::seal::{pending, Stored};
 use super::tx::{corrupt, open_url_key, report_key, Abort, EntryFacts, Tree, Tx, TxResult};
 use super::{from_json, SledStore, StoreError};
-use crate::domain::{holds_url_open, EntryKind, Follower, ItemRecord, ReportRecord};
+use crate::domain::{holds_url_open, Follower, ItemRecord, ReportRecord};
 use crate::receipts::Signer;
 use crate::store::{chain, Accepted, NewReport};
 use crate::wire::{self, ReportReceipt};
@@ -155,12 +155,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
         items: &records,
         audit_index: seq - 1,
     }))?;
-    let referral = EntryFacts::new(
-        EntryKind::Referral,
-        new.received_at,
-        &new.gateway,
-        &new.gateway,
-    );
+    let referral = EntryFacts::referral(new.received_at, &new.gateway);
     for record in &records {
         tx.put_item(record)?;
         super::stats::item_added(tx, record.status, record.hosting_country.as_ref())?;

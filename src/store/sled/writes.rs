@@ -1,0 +1,49 @@
+//! The embedded store's batch as the writes shared by every backend see it
+//! ([`crate::store::writes`]).
+
+use super::tx::{open_url_key, report_key, EntryFacts, Tree, Tx, TxResult};
+use crate::domain::{Country, ItemRecord, ReportRecord, Status};
+use crate::store::writes::Writes;
+use crate::store::MailJob;
+
+impl Writes for &Tx<'_> {
+    type Error = super::tx::Abort;
+
+    fn append_entry(
+        &mut self,
+        member: &str,
+        facts: &EntryFacts<'_>,
+        (item_id, status): (&str, Status),
+    ) -> TxResult<()> {
+        self.append(member, facts, item_id, status).map(drop)
+    }
+
+    fn audit_event(&mut self, event: serde_json::Value) -> TxResult<()> {
+        self.audit(event).map(drop)
+    }
+
+    fn queue_mail(&mut self, job: &MailJob) -> TxResult<()> {
+        self.put_json(Tree::Outbox, job.item_id.as_bytes(), job)
+    }
+
+    fn put_open_item(&mut self, item: &ItemRecord) -> TxResult<()> {
+        self.put_item(item)
+    }
+
+    fn open_url(&mut self, url: &str, country: Option<&Country>, item_id: &str) -> TxResult<()> {
+        self.tree(Tree::OpenUrls)
+            .insert(open_url_key(url, country), item_id.as_bytes())
+    }
+
+    fn count(&mut self, counts: Vec<(String, i64)>) -> TxResult<()> {
+        for (key, delta) in counts {
+            Tx::count(self, &key, delta)?;
+        }
+        Ok(())
+    }
+
+    fn put_report(&mut self, report: &ReportRecord) -> TxResult<()> {
+        let key = report_key(&report.member, &report.report_id);
+        self.put_json(Tree::Reports, &key, report)
+    }
+}
