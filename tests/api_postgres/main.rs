@@ -54,14 +54,8 @@ mod routing;
 mod schema;
 #[path = "../api/stats.rs"]
 mod stats;
-#[path = "../api/status_rules.rs"]
+#[path = "../api/status_rules/mod.rs"]
 mod status_rules;
-#[path = "../api/status_rules_auth.rs"]
-mod status_rules_auth;
-#[path = "../api/status_rules_machine.rs"]
-mod status_rules_machine;
-#[path = "../api/status_rules_repeat.rs"]
-mod status_rules_repeat;
 mod store_copy;
 #[path = "../api/submit.rs"]
 mod submit;
