@@ -33,7 +33,6 @@ mod hostile;
 mod inbox;
 mod keys;
 mod lifecycle;
-mod lifecycle_paths;
 mod limits;
 mod logs;
 mod notices_mail;

@@ -36,10 +36,8 @@ mod followup;
 mod gateways;
 #[path = "../api/inbox.rs"]
 mod inbox;
-#[path = "../api/lifecycle.rs"]
+#[path = "../api/lifecycle/mod.rs"]
 mod lifecycle;
-#[path = "../api/lifecycle_paths.rs"]
-mod lifecycle_paths;
 mod multi;
 #[path = "../api/notices_mail.rs"]
 mod notices_mail;
