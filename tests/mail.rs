@@ -4,6 +4,8 @@
 //! nowhere, a relay that refuses (for now or for good) or is gone, STARTTLS and the relay's
 //! certificate, the settings' errors, and the contacts file.
 
+#[path = "support/example_report.rs"]
+mod example_report;
 #[path = "support/smtp.rs"]
 mod smtp;
 #[path = "support/xarf.rs"]
@@ -11,6 +13,7 @@ mod xarf_schemas;
 
 use std::time::Duration;
 
+use example_report::EXAMPLE_REPORT;
 use hotline_gateway::domain::{Country, Item};
 use hotline_gateway::notices::contacts::{AbuseContact, AbuseContacts};
 use hotline_gateway::notices::mail::{MailError, Mailer};
@@ -28,22 +31,15 @@ const LINK: &str = "https://notices.gateway.example/notices/q2xJ8vB1mN3kP0aZq2xJ
 const FROM: &str = "Gateway notices <notices@gateway.example>";
 const WAIT: Duration = Duration::from_secs(10);
 
-/// An item as the gateway takes it from a member's report (through the report schema), with a
-/// note; `fields` replace the defaults.
+/// An item as the gateway takes it from a member's report (through the report schema): the
+/// first item of the published example report, with a PDQ hash and a note; `fields` replace
+/// these (a `null` removes one).
 fn item(fields: Value) -> Item {
-    let mut item = json!({
-        "url": "https://files.example.nl/a/b.jpg",
-        "category": "csam",
-        "content_kind": "image",
-        "classification": "baseline",
-        "hosting": { "ip": "192.0.2.10", "country": "NL", "asn": 64500 },
-        "hashes": {
-            "sha256": "bc628b1b449d889f9a84e161ef2c4b775287f3151d7428bd0c40c5de64886f9f",
-            "md5": "9f1fb74450a5809902ebf8bd140116b1",
-            "pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
-        },
-        "note": NOTE
-    });
+    let example: Value = serde_json::from_str(EXAMPLE_REPORT).expect("the example report");
+    let mut item = example["items"][0].clone();
+    item["hashes"]["pdq"] =
+        json!("f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22");
+    item["note"] = json!(NOTE);
     if let (Some(item), Value::Object(fields)) = (item.as_object_mut(), fields) {
         for (key, value) in fields {
             if value.is_null() {

@@ -138,15 +138,7 @@ async fn failed_pushes_are_counted_per_member() {
         s.delivery.max_attempts = 3;
     })
     .await;
-    app.submit(
-        "hotline-fr",
-        &report(
-            "FR-1",
-            "https://files.example.nl/a.jpg",
-            json!({"country": "NL"}),
-        ),
-    )
-    .await;
+    app.submit_nl(1, 1).await;
     let failed = [("member", "hotline-nl"), ("outcome", "failed")];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {

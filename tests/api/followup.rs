@@ -10,7 +10,7 @@ use hotline_gateway::config::Settings;
 use serde_json::{json, Value};
 
 use crate::support::app::{spawn_app_with_clock, TestApp};
-use crate::support::bodies::{nl_on_asn, START};
+use crate::support::bodies::{item, nl_on_asn, START};
 use crate::support::checks::{assert_problem, check_receipt, followup_events, GATEWAY};
 
 const HOUR: time::Duration = time::Duration::hours(1);
@@ -27,15 +27,20 @@ async fn gateway() -> TestApp {
     spawn_app_with_clock(hourly, Clock::manual(START)).await
 }
 
+/// hotline-fr's report `report_id` of one item, `reported`, assessed and noticed by `hotline`
+/// (the hosting country's); returns the item's id.
+async fn noticed_by(app: &TestApp, hotline: &str, report_id: &str, reported: Value) -> String {
+    let receipt_item = app.submit_item("hotline-fr", report_id, reported).await;
+    let id = receipt_item["item_id"].as_str().unwrap().to_owned();
+    app.change(hotline, &id, "assessed_illegal").await;
+    app.change(hotline, &id, "notice_sent").await;
+    id
+}
+
 /// An FR report of an NL item on hoster-nl's network, assessed and noticed by hotline-nl.
 async fn noticed(app: &TestApp, report_id: &str) -> String {
     let url = format!("https://files.example.nl/{report_id}.jpg");
-    let id = app
-        .submit_id("hotline-fr", report_id, &url, nl_on_asn())
-        .await;
-    app.change("hotline-nl", &id, "assessed_illegal").await;
-    app.change("hotline-nl", &id, "notice_sent").await;
-    id
+    noticed_by(app, "hotline-nl", report_id, item(&url, nl_on_asn())).await
 }
 
 /// `(event, n, by)` of each follow-up event in the history of the view's first item.
@@ -183,19 +188,12 @@ async fn a_removed_item_is_never_noticed_or_escalated_again() {
 #[tokio::test]
 async fn an_item_without_police_in_its_country_is_escalated_to_the_fallback() {
     let app = gateway().await;
-    // DE has a hotline but no police contact in the test network.
-    let id = app
-        .submit_id(
-            "hotline-fr",
-            "FR-FU-3",
-            "https://files.example.de/x.jpg",
-            json!({"country": "DE", "asn": 64999}),
-        )
-        .await;
-    app.change("hotline-de", &id, "assessed_illegal").await;
-    // No member provider operates AS64999 and no contact outside the network is known: the
-    // notice goes nowhere, so it is not sent again, but the item is still escalated.
-    app.change("hotline-de", &id, "notice_sent").await;
+    // DE has a hotline but no police contact in the test network. No member provider operates
+    // AS64999 and no contact outside the network is known: the notice goes nowhere, so it is
+    // not sent again, but the item is still escalated.
+    let hosting = json!({"country": "DE", "asn": 64999});
+    let de = item("https://files.example.de/x.jpg", hosting);
+    let id = noticed_by(&app, "hotline-de", "FR-FU-3", de).await;
     app.clock.advance(3 * HOUR);
     let seen = until_events(&app, "FR-FU-3", 2).await;
     assert_eq!(

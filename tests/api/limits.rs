@@ -28,6 +28,12 @@ fn nl_report(id: &str) -> Value {
     )
 }
 
+/// `POST /v1/reports` of `nl_report(id)` on `client` (one connection, reused).
+async fn post_nl_report(client: &reqwest::Client, app: &TestApp, id: &str) -> reqwest::Response {
+    let request = client.post(app.url("/v1/reports")).json(&nl_report(id));
+    request.send().await.unwrap()
+}
+
 async fn stats_status(client: &reqwest::Client, app: &TestApp) -> u16 {
     let response = client.get(app.url("/v1/stats")).send().await.unwrap();
     response.status().as_u16()
@@ -52,23 +58,13 @@ async fn over_its_rate_a_member_gets_429_problem_json_with_retry_after() {
     let client = app.client("hotline-fr");
     // The burst is served in full.
     for i in 0..BURST {
-        let response = client
-            .post(app.url("/v1/reports"))
-            .json(&nl_report(&format!("FR-{i}")))
-            .send()
-            .await
-            .unwrap();
+        let response = post_nl_report(&client, &app, &format!("FR-{i}")).await;
         assert_eq!(response.status(), 202, "request {i} of the burst");
     }
     // Then, soon (the bucket refills one token a second), a refusal.
     let mut refused = None;
     for i in BURST..BURST + 50 {
-        let response = client
-            .post(app.url("/v1/reports"))
-            .json(&nl_report(&format!("FR-{i}")))
-            .send()
-            .await
-            .unwrap();
+        let response = post_nl_report(&client, &app, &format!("FR-{i}")).await;
         if response.status() == 429 {
             refused = Some((i, response));
             break;
@@ -91,12 +87,7 @@ async fn over_its_rate_a_member_gets_429_problem_json_with_retry_after() {
 
     // Waiting as told is enough; the refused report was not stored (202, not 200).
     tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
-    let again = client
-        .post(app.url("/v1/reports"))
-        .json(&nl_report(&format!("FR-{refused_id}")))
-        .send()
-        .await
-        .unwrap();
+    let again = post_nl_report(&client, &app, &format!("FR-{refused_id}")).await;
     assert_eq!(
         again.status(),
         202,
@@ -113,12 +104,7 @@ async fn every_endpoint_counts_and_a_members_connections_share_one_budget() {
     let response = second.get(app.url("/v1/inbox")).send().await.unwrap();
     assert_eq!(response.headers().get("retry-after").unwrap(), "1");
     assert_problem(response, 429).await;
-    let response = second
-        .post(app.url("/v1/reports"))
-        .json(&nl_report("FR-X"))
-        .send()
-        .await
-        .unwrap();
+    let response = post_nl_report(&second, &app, "FR-X").await;
     assert_problem(response, 429).await;
 }
 

@@ -59,6 +59,19 @@ fn attempts(pushes: &[Push]) -> Vec<(u64, u16)> {
     pushes.iter().map(|p| (p.cursor(), p.status)).collect()
 }
 
+/// Every attempt the receiver got, as (cursor, status), checked to be in order (a retry repeats
+/// a cursor, none goes back); and the cursors it accepted, a repeated one once.
+fn in_order(receiver: &Receiver) -> (Vec<(u64, u16)>, Vec<u64>) {
+    let pushes = attempts(&receiver.pushes());
+    assert!(
+        pushes.windows(2).all(|w| w[0].0 <= w[1].0),
+        "out of order: {pushes:?}"
+    );
+    let mut accepted: Vec<u64> = receiver.accepted().iter().map(Push::cursor).collect();
+    accepted.dedup();
+    (pushes, accepted)
+}
+
 #[tokio::test]
 async fn entries_are_pushed_in_order_byte_for_byte_with_the_gateway_certificate() {
     let (listener, endpoint) = reserve();
@@ -228,13 +241,7 @@ async fn a_restart_in_the_middle_of_a_backlog_loses_nothing_and_keeps_the_order(
     })
     .await;
 
-    let pushes = attempts(&receiver.pushes());
-    assert!(
-        pushes.windows(2).all(|w| w[0].0 <= w[1].0),
-        "out of order: {pushes:?}"
-    );
-    let mut accepted: Vec<u64> = receiver.accepted().iter().map(Push::cursor).collect();
-    accepted.dedup();
+    let (pushes, accepted) = in_order(&receiver);
     assert_eq!(accepted, [1, 2, 3, 4, 5, 6, 7, 8], "{pushes:?}");
     assert!(
         pushes.iter().filter(|p| p.1 == 503).all(|p| p.0 == 3),
@@ -353,13 +360,7 @@ async fn a_stop_mid_backlog_finishes_the_push_in_flight_and_leaves_the_rest_for_
         d["acknowledged"] == "10"
     })
     .await;
-    let pushes = attempts(&receiver.pushes());
-    assert!(
-        pushes.windows(2).all(|w| w[0].0 <= w[1].0),
-        "out of order: {pushes:?}"
-    );
-    let mut accepted: Vec<u64> = receiver.accepted().iter().map(Push::cursor).collect();
-    accepted.dedup();
+    let (_, accepted) = in_order(&receiver);
     assert_eq!(accepted, (1..=10).collect::<Vec<_>>());
     // The push in flight when the stop came may finish, and one more may have begun before the
     // workers heard of it; the rest of the backlog waits for the next start.

@@ -109,15 +109,7 @@ async fn counts_items_by_status_and_hosting_country_after_a_mix_of_reports_and_c
 #[tokio::test]
 async fn any_member_reads_the_same_stats_and_nobody_else() {
     let app = spawn_app().await;
-    app.submit(
-        "hotline-fr",
-        &report(
-            "FR-1",
-            "https://files.example.nl/a.jpg",
-            json!({"country": "NL"}),
-        ),
-    )
-    .await;
+    app.submit_nl(1, 1).await;
     let seen = app.stats("hotline-fr").await;
     for member in ["hotline-nl", "police-be", "hoster-nl", "fallback"] {
         assert_eq!(app.stats(member).await, seen, "{member}");
@@ -132,19 +124,14 @@ async fn any_member_reads_the_same_stats_and_nobody_else() {
 async fn time_to_removal_runs_from_receipt_to_removal_and_survives_restart_and_purge() {
     let clock = Clock::manual(START);
     let app = spawn_app_with_clock(|s| s.retention.closed_item_days = 30, clock).await;
-    let nl = json!({"country": "NL"});
-    let a = app
-        .submit_id("hotline-fr", "FR-A", "https://h.example.nl/a", nl.clone())
-        .await;
-    let b = app
-        .submit_id("hotline-fr", "FR-B", "https://h.example.nl/b", nl)
-        .await;
+    let ids = app.submit_nl(1, 2).await;
+    let (a, b) = (&ids[0], &ids[1]);
 
     // Delivery is not the start: time to removal counts from the gateway's receipt.
     app.clock.advance(time::Duration::minutes(30));
     app.ack_all("hotline-nl").await;
     app.clock.advance(time::Duration::minutes(30));
-    app.change("hotline-nl", &a, "removed").await;
+    app.change("hotline-nl", a, "removed").await;
     let one = app.stats("police-nl").await;
     assert_eq!(one["time_to_removal_seconds"]["count"], 1);
     assert_near(&one["time_to_removal_seconds"]["p50"], 3600.0);
@@ -152,7 +139,7 @@ async fn time_to_removal_runs_from_receipt_to_removal_and_survives_restart_and_p
     assert_eq!(one["removed_within_72h"], 1.0);
 
     app.clock.advance(time::Duration::hours(99));
-    app.change("hotline-nl", &b, "removed").await;
+    app.change("hotline-nl", b, "removed").await;
     let two = app.stats("police-nl").await;
     assert_eq!(two["time_to_removal_seconds"]["count"], 2);
     assert_near(&two["time_to_removal_seconds"]["p50"], 3600.0);
@@ -167,7 +154,7 @@ async fn time_to_removal_runs_from_receipt_to_removal_and_survives_restart_and_p
 
     // Retention purges both items (closed more than 30 days ago); the statistics stay.
     app.clock.advance(time::Duration::days(31));
-    for report_id in ["FR-A", "FR-B"] {
+    for report_id in ["FR-1", "FR-2"] {
         app.until_purged("hotline-fr", report_id).await;
     }
     assert_eq!(app.stats("hotline-fr").await, two, "after a purge");
@@ -176,18 +163,13 @@ async fn time_to_removal_runs_from_receipt_to_removal_and_survives_restart_and_p
 #[tokio::test]
 async fn removed_within_72h_counts_72_hours_to_the_second_and_no_more() {
     let app = spawn_app_with_clock(|_| {}, Clock::manual(START)).await;
-    let nl = json!({"country": "NL"});
-    let a = app
-        .submit_id("hotline-fr", "FR-A", "https://h.example.nl/a", nl.clone())
-        .await;
-    let b = app
-        .submit_id("hotline-fr", "FR-B", "https://h.example.nl/b", nl)
-        .await;
+    let ids = app.submit_nl(1, 2).await;
+    let (a, b) = (&ids[0], &ids[1]);
     app.clock.advance(time::Duration::hours(72));
-    app.change("hotline-nl", &a, "removed").await;
+    app.change("hotline-nl", a, "removed").await;
     assert_eq!(app.stats("hotline-nl").await["removed_within_72h"], 1.0);
     app.clock.advance(time::Duration::seconds(1));
-    app.change("hotline-nl", &b, "removed").await;
+    app.change("hotline-nl", b, "removed").await;
     let seen = app.stats("hotline-nl").await;
     assert_eq!(seen["removed_within_72h"], 0.5);
     assert_near(&seen["time_to_removal_seconds"]["p90"], 259_201.0);

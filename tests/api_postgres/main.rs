@@ -36,10 +36,8 @@ mod followup;
 mod gateways;
 #[path = "../api/inbox.rs"]
 mod inbox;
-#[path = "../api/lifecycle.rs"]
+#[path = "../api/lifecycle/mod.rs"]
 mod lifecycle;
-#[path = "../api/lifecycle_paths.rs"]
-mod lifecycle_paths;
 mod multi;
 #[path = "../api/notices_mail.rs"]
 mod notices_mail;
@@ -54,14 +52,8 @@ mod routing;
 mod schema;
 #[path = "../api/stats.rs"]
 mod stats;
-#[path = "../api/status_rules.rs"]
+#[path = "../api/status_rules/mod.rs"]
 mod status_rules;
-#[path = "../api/status_rules_auth.rs"]
-mod status_rules_auth;
-#[path = "../api/status_rules_machine.rs"]
-mod status_rules_machine;
-#[path = "../api/status_rules_repeat.rs"]
-mod status_rules_repeat;
 mod store_copy;
 #[path = "../api/submit.rs"]
 mod submit;

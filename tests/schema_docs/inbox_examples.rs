@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::compile_and_examples::EXAMPLE_REPORT;
 use super::{entry_examples, examples, load, report_receipt};
+use crate::example_report::EXAMPLE_REPORT;
 
 /// The entry shape, as `inbox-page.schema.json` must repeat it under `$defs/entry`: the root of
 /// `inbox-entry.schema.json` without what only a document root has.

@@ -6,6 +6,10 @@
 //!
 //! This test reads files only; it uses none of the library crate's items.
 
+/// The example report the documents' examples tell of.
+#[path = "../support/example_report.rs"]
+mod example_report;
+
 mod compile_and_examples;
 mod inbox_examples;
 mod openapi;

@@ -25,7 +25,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::support::app::TestApp;
-use crate::support::wire::{parse_answer, RawAnswer};
+use crate::support::wire::{parse_answer, parse_answers, RawAnswer};
 
 /// The header and handshake timeouts the gateways here run on (the defaults are 10 s; the
 /// header timeout cannot be under 1 s).
@@ -89,6 +89,31 @@ struct Closed {
 impl Closed {
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.received).into_owned()
+    }
+
+    /// The last answer is a problem+json of `status` and `slug` with `connection: close`, and
+    /// nothing came after it; the answers, in order.
+    #[track_caller]
+    fn assert_refused(&self, status: u16, slug: &str, case: &str) -> Vec<RawAnswer> {
+        let answers = parse_answers(&self.received);
+        let Some(last) = answers.last() else {
+            panic!("{case}: no whole answer in {:?}", self.text());
+        };
+        let problem = last.assert_problem(status, case);
+        assert_eq!(
+            problem["type"],
+            format!("urn:hotline-gateway:problem:{slug}"),
+            "{case}"
+        );
+        assert_eq!(last.header("connection"), Some("close"), "{case}");
+        let sent: usize = answers.iter().map(|answer| answer.len).sum();
+        assert_eq!(
+            sent,
+            self.received.len(),
+            "{case}: something after the answer: {:?}",
+            self.text()
+        );
+        answers
     }
 }
 

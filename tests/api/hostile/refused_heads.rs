@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use super::{tls, until_closed, Closed};
 use crate::errors::{assert_nothing_stored_and_still_serving, valid, MEMBER};
 use crate::support::app::{spawn_app, TestApp};
-use crate::support::wire::{parse_answers, RawAnswer};
+use crate::support::wire::parse_answers;
 
 /// `GET /v1/keys`, whole.
 const GET_KEYS: &[u8] = b"GET /v1/keys HTTP/1.1\r\nhost: localhost\r\n\r\n";
@@ -33,31 +33,6 @@ async fn send(app: &TestApp, bytes: Vec<u8>, case: &str) -> Closed {
     };
     let (closed, _writer) = tokio::join!(until_closed(&mut reader, since, case), writing);
     closed
-}
-
-/// The last answer is a problem+json of `status` and `slug` with `connection: close`, and
-/// nothing came after it; the answers, in order.
-#[track_caller]
-fn assert_refused(closed: &Closed, status: u16, slug: &str, case: &str) -> Vec<RawAnswer> {
-    let answers = parse_answers(&closed.received);
-    let Some(last) = answers.last() else {
-        panic!("{case}: no whole answer in {:?}", closed.text());
-    };
-    let problem = last.assert_problem(status, case);
-    assert_eq!(
-        problem["type"],
-        format!("urn:hotline-gateway:problem:{slug}"),
-        "{case}"
-    );
-    assert_eq!(last.header("connection"), Some("close"), "{case}");
-    let sent: usize = answers.iter().map(|answer| answer.len).sum();
-    assert_eq!(
-        sent,
-        closed.received.len(),
-        "{case}: something after the answer: {:?}",
-        closed.text()
-    );
-    answers
 }
 
 /// A head of `fields` header fields after `host`, `padding` bytes of value in one of them,
@@ -143,7 +118,7 @@ async fn heads_actix_refuses_get_a_problem_json_400_or_431_and_the_connection_is
     ];
     for (case, bytes, status, slug) in cases {
         let closed = send(&app, bytes, case).await;
-        let answers = assert_refused(&closed, status, slug, case);
+        let answers = closed.assert_refused(status, slug, case);
         assert_eq!(answers.len(), 1, "{case}: {:?}", closed.text());
         assert_eq!(app.get(MEMBER, "/v1/keys").await.status(), 200, "{case}");
     }
@@ -168,7 +143,7 @@ async fn a_refused_head_after_a_whole_request_comes_after_its_answer() {
     for (case, refused, status) in cases {
         let closed = send(&app, [GET_KEYS, refused].concat(), case).await;
         let slug = "malformed-request";
-        let answers = assert_refused(&closed, status, slug, case);
+        let answers = closed.assert_refused(status, slug, case);
         assert_eq!(answers.len(), 2, "{case}: {:?}", closed.text());
         assert_eq!(answers[0].status, 200, "{case}");
     }
@@ -176,7 +151,7 @@ async fn a_refused_head_after_a_whole_request_comes_after_its_answer() {
     let case = "a head over 128 KiB after a whole request";
     let bytes = [GET_KEYS, &long_head(1, OVER_128_KIB, false)].concat();
     let closed = send(&app, bytes, case).await;
-    let answers = assert_refused(&closed, 431, "head-too-large", case);
+    let answers = closed.assert_refused(431, "head-too-large", case);
     assert_eq!(answers.len(), 2, "{case}");
     assert_eq!(answers[0].status, 200, "{case}");
 }

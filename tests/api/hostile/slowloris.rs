@@ -67,23 +67,7 @@ async fn a_member_is_served(app: &TestApp, report_id: &str) {
 /// then the close.
 #[track_caller]
 fn assert_header_timeout(closed: &Closed, case: &str) {
-    let text = closed.text();
-    let answers = parse_answers(&closed.received);
-    let Some(last) = answers.last() else {
-        panic!("{case}: no complete answer in {text:?}");
-    };
-    let problem = last.assert_problem(408, case);
-    assert_eq!(
-        problem["type"], "urn:hotline-gateway:problem:header-timeout",
-        "{case}"
-    );
-    assert_eq!(last.header("connection"), Some("close"), "{case}");
-    let sent: usize = answers.iter().map(|answer| answer.len).sum();
-    assert_eq!(
-        sent,
-        closed.received.len(),
-        "{case}: nothing after it: {text:?}"
-    );
+    closed.assert_refused(408, "header-timeout", case);
     assert!(
         closed.after >= HELD_AT_LEAST,
         "{case}: closed after {:?}",

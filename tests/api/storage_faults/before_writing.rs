@@ -31,7 +31,7 @@ async fn reads(members: &Members, base: &str) -> Vec<(&'static str, Answer)> {
 }
 
 async fn caught_before_writing(fault: Fault) {
-    let Some(Before {
+    let Before {
         site,
         _volume,
         mut gateway,
@@ -39,10 +39,7 @@ async fn caught_before_writing(fault: Fault) {
         ledger,
         base,
         before,
-    }) = fault.before("").await
-    else {
-        return;
-    };
+    } = fault.before("").await;
     // Every read once, and a pause: sled may reshape a page it walks, and writes that from a
     // thread of its own within half a second. Then nothing is left for it to write.
     let primed = reads(&members, &base).await;

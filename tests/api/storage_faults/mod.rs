@@ -57,18 +57,17 @@ enum Fault {
 impl Fault {
     /// A site for the test network, with more TOML `sections`; for a full
     /// disk, its data directory on a tmpfs of its own (`store.min_free_mb` 1). A test that
-    /// cannot have its fault fails, saying why: it never passes without running. (Always
-    /// `Some`.)
-    fn site(self, sections: &str) -> Option<(Site, Option<Mounted>)> {
+    /// cannot have its fault fails, saying why: it never passes without running.
+    fn site(self, sections: &str) -> (Site, Option<Mounted>) {
         let mut toml = config(sections, &standard_members());
         if self == Fault::FileSize {
-            return Some((Site::new(&toml), None));
+            return (Site::new(&toml), None);
         }
         toml = toml.replace("data_dir = \"data\"", "data_dir = \"volume/data\"");
         toml.push_str("\n[store]\nmin_free_mb = 1\n");
         let site = Site::new(&toml);
         match mount_tmpfs(&site.path().join("volume"), 16) {
-            Ok(mounted) => Some((site, Some(mounted))),
+            Ok(mounted) => (site, Some(mounted)),
             Err(why) => panic!(
                 "{self:?}: a full disk needs a tmpfs, which cannot be mounted here ({why}): \
                  run the storage-fault tests as root on a machine that allows mount(2)"
@@ -220,10 +219,10 @@ struct Before {
 }
 
 impl Fault {
-    /// The gateway of [`Fault::site`] served, and hotline-fr's reports sent (always `Some`: a
-    /// site that cannot be had fails the test).
-    async fn before(self, sections: &str) -> Option<Before> {
-        let (site, volume) = self.site(sections)?;
+    /// The gateway of [`Fault::site`] served, and hotline-fr's reports sent (a site that cannot
+    /// be had fails the test).
+    async fn before(self, sections: &str) -> Before {
+        let (site, volume) = self.site(sections);
         let gateway = site.serve(&[]);
         let members = Members::new(&site);
         let ledger = Ledger::default();
@@ -235,7 +234,7 @@ impl Fault {
             assert_eq!(answer.code, 202, "{}", answer.text);
             before.push((body, answer));
         }
-        Some(Before {
+        Before {
             site,
             _volume: volume,
             gateway,
@@ -243,7 +242,7 @@ impl Fault {
             ledger,
             base,
             before,
-        })
+        }
     }
 }
 

@@ -27,7 +27,7 @@ enum Then {
 async fn storage_fault(fault: Fault, then: Then) {
     // Before the fault: acknowledged reports, referred to hotline-nl.
     let sections = "[limits]\nrequests_per_second = 100000\nburst = 100000\n";
-    let Some(Before {
+    let Before {
         site,
         _volume,
         mut gateway,
@@ -35,10 +35,7 @@ async fn storage_fault(fault: Fault, then: Then) {
         ledger,
         base,
         before,
-    }) = fault.before(sections).await
-    else {
-        return;
-    };
+    } = fault.before(sections).await;
     let inbox = members.get(&base, "hotline-nl", "/v1/inbox").await;
     assert_eq!(inbox.code, 200, "{}", inbox.text);
     let inbox: Value = serde_json::from_str(&inbox.text).unwrap();

@@ -12,8 +12,6 @@
 //!   and acknowledge the inbox, delivery status, the report view, stats;
 //! - `checks`: what tests assert of answers: problems, signed receipts and inbox entries, the
 //!   published schemas; and accessors of receipts, inbox pages and report views;
-//! - `status_rules`: for the `status_rules*` suites, the item they change and refused changes
-//!   that must change nothing;
 //! - `metrics`: the admin listener and its OpenMetrics samples;
 //! - `audit`: `audit verify` on a stopped gateway's store;
 //! - `faults`: storage faults (file-size limit, full tmpfs, read-only directory) and their undoing;
@@ -34,5 +32,4 @@ pub mod metrics;
 pub mod network;
 pub mod process;
 pub mod receiver;
-pub mod status_rules;
 pub mod wire;

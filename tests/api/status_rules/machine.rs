@@ -12,10 +12,10 @@
 
 use serde_json::{json, Value};
 
+use super::snapshot;
 use crate::support::app::spawn_app;
 use crate::support::bodies::{item, nl_on_asn, report_of};
 use crate::support::checks::item_ids;
-use crate::support::status_rules::snapshot;
 
 const ALL: [&str; 10] = [
     "routed",

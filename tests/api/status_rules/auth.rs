@@ -4,10 +4,10 @@
 
 use serde_json::json;
 
+use super::{refused, submit_owned};
 use crate::support::app::spawn_app;
 use crate::support::bodies::nl_on_asn;
 use crate::support::checks::{assert_problem, check_receipt};
-use crate::support::status_rules::{refused, submit_owned};
 
 /// What the acting member is asked to act on.
 #[derive(Clone, Copy, Debug)]

@@ -1,13 +1,60 @@
 //! The life of an item from submission to `removed`, as each party sees it (README "Status
 //! tracking" and "Inbox"): the submitter, the hotline and police of the hosting country, and the
-//! hosting provider; and all of it across restarts.
+//! hosting provider; and all of it across restarts. Other paths through an item's life are in
+//! `paths`; what both need to check a change and what it wrote is here.
 
-use hotline_gateway::receipts::verify;
+mod paths;
+
+use hotline_gateway::receipts::{verify, Jwk};
 use serde_json::{json, Value};
 
-use crate::support::app::spawn_app;
+use crate::support::app::{spawn_app, TestApp};
 use crate::support::bodies::{item, nl_on_asn, report};
 use crate::support::checks::{check_entry, check_receipt, history, steps, GATEWAY};
+
+/// `member` changes `item_id`'s status with `body`; the receipt is checked (signed for the
+/// member, the item and the status asked for) and returned.
+async fn change_checked(
+    app: &TestApp,
+    keys: &[Jwk],
+    member: &str,
+    item_id: &str,
+    body: Value,
+) -> Value {
+    let status = body["status"].as_str().unwrap().to_owned();
+    let (receipt, _) = app.set_status(member, item_id, body).await;
+    check_receipt(&receipt, keys, member, item_id, &status);
+    receipt
+}
+
+/// The one entry in hoster-nl's inbox, checked as hotline-nl's signed notice of `item_id`.
+async fn the_notice(app: &TestApp, keys: &[Jwk], item_id: &str) -> Value {
+    let mut notices = app.inbox("hoster-nl").await;
+    assert_eq!(notices.len(), 1, "{notices:#?}");
+    let notice = notices.remove(0);
+    check_entry(
+        &notice,
+        keys,
+        "notice",
+        "hotline-nl",
+        item_id,
+        "notice_sent",
+    );
+    notice
+}
+
+/// Checks a status entry of `item_id`: signed, for that item, with the `by` and status it says.
+fn check_change(entry: &Value, keys: &[Jwk], item_id: &str) {
+    let (by, status) = (&entry["by"], &entry["item"]["status"]);
+    let (by, status) = (by.as_str().unwrap(), status.as_str().unwrap());
+    check_entry(entry, keys, "status", by, item_id, status);
+}
+
+/// The `at` of each step in the history of the view's first item, oldest first.
+fn history_times(view: &Value) -> Vec<&Value> {
+    let history = view["items"][0]["history"].as_array().unwrap();
+    history.iter().map(|h| &h["at"]).collect()
+}
 
 const URL: &str = "https://files.example.nl/a/b.jpg";
 /// The submitter's note: for the assessors it is referred to, never for the hosting provider.
@@ -76,39 +123,18 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
     assert_eq!(app.inbox("hotline-fr").await.len(), 1);
 
     // hotline-nl assesses and sends a notice; the provider of AS64500 gets it.
-    let (assessed, _) = app
-        .set_status(
-            "hotline-nl",
-            &item_id,
-            json!({"status": "assessed_illegal", "note": "confirmed baseline"}),
-        )
-        .await;
-    check_receipt(&assessed, &keys, "hotline-nl", &item_id, "assessed_illegal");
-    let (noticed, _) = app
-        .set_status(
-            "hotline-nl",
-            &item_id,
-            json!({"status": "notice_sent", "note": "Notice to hoster-nl (AS64500)."}),
-        )
-        .await;
-    check_receipt(&noticed, &keys, "hotline-nl", &item_id, "notice_sent");
-    let notices = app.inbox("hoster-nl").await;
-    assert_eq!(notices.len(), 1, "{notices:#?}");
-    check_entry(
-        &notices[0],
-        &keys,
-        "notice",
-        "hotline-nl",
-        &item_id,
-        "notice_sent",
-    );
-    assert_eq!(notices[0]["item"]["url"], URL);
-    assert_eq!(notices[0]["item"]["hosting"]["asn"], 64500);
+    let assessed = json!({"status": "assessed_illegal", "note": "confirmed baseline"});
+    let assessed = change_checked(&app, &keys, "hotline-nl", &item_id, assessed).await;
+    let noticed = json!({"status": "notice_sent", "note": "Notice to hoster-nl (AS64500)."});
+    let noticed = change_checked(&app, &keys, "hotline-nl", &item_id, noticed).await;
+    let notice = the_notice(&app, &keys, &item_id).await;
+    assert_eq!(notice["item"]["url"], URL);
+    assert_eq!(notice["item"]["hosting"]["asn"], 64500);
     // A notice tells the provider what it needs to act and who notified it: never who
     // submitted the report, the submitter's note, or the notifying member's own note.
-    assert_eq!(notices[0]["item"]["from"], "hotline-nl");
-    assert!(notices[0].get("note").is_none(), "{:#}", notices[0]);
-    assert!(notices[0]["item"].get("note").is_none(), "{:#}", notices[0]);
+    assert_eq!(notice["item"]["from"], "hotline-nl");
+    assert!(notice.get("note").is_none(), "{notice:#}");
+    assert!(notice["item"].get("note").is_none(), "{notice:#}");
     let text = app.inbox_text("hoster-nl").await;
     for secret in ["hotline-fr", "Notice to hoster-nl", SUBMITTER_NOTE] {
         assert!(!text.contains(secret), "{secret} in a notice: {text}");
@@ -116,14 +142,8 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
 
     // hoster-nl confirms the takedown.
     let note = "Content deleted, account closed.";
-    let (removed, _) = app
-        .set_status(
-            "hoster-nl",
-            &item_id,
-            json!({"status": "removed", "note": note}),
-        )
-        .await;
-    check_receipt(&removed, &keys, "hoster-nl", &item_id, "removed");
+    let removed = json!({"status": "removed", "note": note});
+    let removed = change_checked(&app, &keys, "hoster-nl", &item_id, removed).await;
 
     // hotline-fr's inbox tells every step, in order.
     let fr = app.inbox("hotline-fr").await;
@@ -143,14 +163,7 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
         .collect();
     assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{cursors:?}");
     for (entry, receipt) in fr[1..].iter().zip([&assessed, &noticed, &removed]) {
-        check_entry(
-            entry,
-            &keys,
-            "status",
-            entry["by"].as_str().unwrap(),
-            &item_id,
-            entry["item"]["status"].as_str().unwrap(),
-        );
+        check_change(entry, &keys, &item_id);
         assert_eq!(entry["at"], receipt["receipt"]["at"]);
     }
     assert_eq!(fr[3]["note"], note);
@@ -176,12 +189,7 @@ async fn an_item_from_submission_to_removal_as_each_party_sees_it() {
             ("removed".into(), "hoster-nl".into(), json!(note)),
         ]
     );
-    let ats: Vec<&Value> = v["items"][0]["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| &h["at"])
-        .collect();
+    let ats = history_times(&v);
     assert_eq!(ats[0], &received_at);
     assert_eq!(ats[1], &fr[0]["at"]);
     assert_eq!(

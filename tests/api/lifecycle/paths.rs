@@ -5,9 +5,10 @@ use serde_json::{json, Value};
 use time::macros::offset;
 use time::OffsetDateTime;
 
+use super::{change_checked, check_change, history_times, the_notice};
 use crate::support::app::spawn_app;
 use crate::support::bodies::{item, nl_on_asn, MILLIS};
-use crate::support::checks::{check_entry, check_receipt, history, steps, GATEWAY};
+use crate::support::checks::{check_entry, history, steps, GATEWAY};
 
 #[tokio::test]
 async fn a_notice_to_a_named_provider_lets_it_remove_an_item_without_an_asn() {
@@ -29,35 +30,14 @@ async fn a_notice_to_a_named_provider_lets_it_remove_an_item_without_an_asn() {
     assert_eq!(response.status(), 404);
 
     app.change("hotline-nl", &id, "assessed_illegal").await;
-    let (receipt, _) = app
-        .set_status(
-            "hotline-nl",
-            &id,
-            json!({"status": "notice_sent", "provider": "hoster-nl"}),
-        )
-        .await;
-    check_receipt(&receipt, &keys, "hotline-nl", &id, "notice_sent");
-    let notices = app.inbox("hoster-nl").await;
-    assert_eq!(notices.len(), 1, "{notices:#?}");
-    check_entry(
-        &notices[0],
-        &keys,
-        "notice",
-        "hotline-nl",
-        &id,
-        "notice_sent",
-    );
-    assert_eq!(notices[0]["item"]["hosting"], json!({"country": "NL"}));
-    assert_eq!(notices[0]["at"], receipt["receipt"]["at"]);
+    let notice_sent = json!({"status": "notice_sent", "provider": "hoster-nl"});
+    let receipt = change_checked(&app, &keys, "hotline-nl", &id, notice_sent).await;
+    let notice = the_notice(&app, &keys, &id).await;
+    assert_eq!(notice["item"]["hosting"], json!({"country": "NL"}));
+    assert_eq!(notice["at"], receipt["receipt"]["at"]);
 
-    let (receipt, _) = app
-        .set_status(
-            "hoster-nl",
-            &id,
-            json!({"status": "removed", "note": "deleted"}),
-        )
-        .await;
-    check_receipt(&receipt, &keys, "hoster-nl", &id, "removed");
+    let removed = json!({"status": "removed", "note": "deleted"});
+    change_checked(&app, &keys, "hoster-nl", &id, removed).await;
     let v = app.view("hotline-fr", "FR-1").await;
     assert_eq!(
         history(&v).last().unwrap(),
@@ -103,18 +83,9 @@ async fn a_domestic_item_is_assessed_and_removed_by_its_submitter() {
         assert!(app.inbox(member).await.is_empty(), "{member}");
     }
 
-    let (assessed, _) = app
-        .set_status(
-            "hotline-fr",
-            id,
-            json!({"status": "assessed_illegal", "note": "handled nationally"}),
-        )
-        .await;
-    check_receipt(&assessed, &keys, "hotline-fr", id, "assessed_illegal");
-    let (removed, _) = app
-        .set_status("hotline-fr", id, json!({"status": "removed"}))
-        .await;
-    check_receipt(&removed, &keys, "hotline-fr", id, "removed");
+    let assessed = json!({"status": "assessed_illegal", "note": "handled nationally"});
+    change_checked(&app, &keys, "hotline-fr", id, assessed).await;
+    change_checked(&app, &keys, "hotline-fr", id, json!({"status": "removed"})).await;
 
     let v = app.view("hotline-fr", "FR-1").await;
     assert_eq!(v["items"][0]["status"], "removed");
@@ -187,14 +158,7 @@ async fn a_duplicates_submitter_follows_the_original() {
     let own = app.inbox("hotline-fr").await;
     assert_eq!(own.len(), 4, "{own:#?}");
     for entry in &own {
-        check_entry(
-            entry,
-            &keys,
-            "status",
-            entry["by"].as_str().unwrap(),
-            &original,
-            entry["item"]["status"].as_str().unwrap(),
-        );
+        check_change(entry, &keys, &original);
         assert!(entry.get("duplicate_of").is_none(), "{entry:#}");
         assert_eq!(entry["item"]["from"], "hotline-fr", "{entry:#}");
         assert_eq!(entry["item"]["note"], ORIGINAL_NOTE, "{entry:#}");
@@ -333,12 +297,7 @@ async fn a_time_given_by_the_member_is_the_time_of_the_change() {
     assert_eq!(noticed["receipt"]["at"], ahead.format(MILLIS).unwrap());
 
     let v = app.view("hotline-fr", "FR-1").await;
-    let ats: Vec<&Value> = v["items"][0]["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| &h["at"])
-        .collect();
+    let ats = history_times(&v);
     assert_eq!(ats[1..], [&json!(expected), &noticed["receipt"]["at"]]);
     let entries = app.inbox("hotline-fr").await;
     assert_eq!(entries[0]["at"], expected);

@@ -5,10 +5,10 @@
 
 use serde_json::json;
 
+use super::{refused, snapshot, submit_owned, OWNER};
 use crate::support::app::spawn_app;
 use crate::support::bodies::{in_minutes, nl_on_asn};
 use crate::support::checks::assert_problem;
-use crate::support::status_rules::{refused, snapshot, submit_owned, OWNER};
 
 #[tokio::test]
 async fn repeating_the_last_transition_returns_the_earlier_receipt_and_writes_nothing() {
