@@ -11,25 +11,21 @@ use crate::notices::contacts::AbuseContact;
 /// The submitter's note on [`item`]: it must appear nowhere in what a provider gets.
 pub(crate) const NOTE: &str = "Submitter note: seen via forum thread 4411, ask Jan";
 
-/// An item as a member reported it, with a note, hosting facts and every hash.
+/// An item as a member reported it, with a note, hosting facts and every hash: the first item
+/// of the example report the published documents use (`tests/data/example_report.json`), as
+/// stored (its URL with its normal form), with the hashes it lacks and a note; then `fields`.
 pub(crate) fn item(fields: Value) -> Item {
-    let mut item = json!({
-        "url": {
-            "original": "https://Files.Example.NL/a/b.jpg#top",
-            "normalized": "https://files.example.nl/a/b.jpg"
-        },
-        "category": "csam",
-        "content_kind": "image",
-        "classification": "baseline",
-        "hosting": { "ip": "192.0.2.10", "country": "NL", "asn": 64500 },
-        "hashes": {
-            "sha256": "bc628b1b449d889f9a84e161ef2c4b775287f3151d7428bd0c40c5de64886f9f",
-            "sha1": "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12",
-            "md5": "9f1fb74450a5809902ebf8bd140116b1",
-            "pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
-        },
-        "note": NOTE
+    let example: Value =
+        serde_json::from_str(include_str!("../../tests/data/example_report.json")).unwrap();
+    let mut item = example["items"][0].clone();
+    item["url"] = json!({
+        "original": "https://Files.Example.NL/a/b.jpg#top",
+        "normalized": "https://files.example.nl/a/b.jpg"
     });
+    item["hashes"]["sha1"] = json!("2fd4e1c67a2d28fced849ee1bb76e7391b93eb12");
+    item["hashes"]["pdq"] =
+        json!("f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22");
+    item["note"] = json!(NOTE);
     if let (Some(item), Value::Object(fields)) = (item.as_object_mut(), fields) {
         item.extend(fields);
     }
