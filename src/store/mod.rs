@@ -23,6 +23,7 @@ mod error;
 pub(crate) mod followup;
 mod moved;
 mod ops;
+mod placing;
 pub mod postgres;
 mod sled;
 pub mod tree;

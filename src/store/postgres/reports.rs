@@ -6,8 +6,9 @@ use std::sync::Arc;
 use super::work::{country_key, from_json, to_json, Facts, Work};
 use super::writer::{Done, Job};
 use super::{db_error, PgStore};
-use crate::domain::{holds_url_open, Follower, ItemRecord, ReportRecord};
+use crate::domain::{holds_url_open, ItemRecord, ReportRecord};
 use crate::receipts::Signer;
+use crate::store::placing::{url_key, Placing};
 use crate::store::{chain, counters, Accepted, NewReport, StoreError};
 use crate::wire::{self, ReportReceipt};
 
@@ -92,55 +93,30 @@ pub(super) async fn accept_in(
         return Ok(Accepted::Replay(row.get(1)));
     }
 
-    // The open items at each item's URL and hosting country, this report's own included.
-    let mut in_this_report: HashMap<(String, String), String> = HashMap::new();
-    let mut records: Vec<ItemRecord> = Vec::with_capacity(new.routings.len());
-    // Earlier items this report makes duplicates of, with their new followers, written once.
-    let mut originals: Vec<ItemRecord> = Vec::new();
+    let mut placing = Placing::new(new.routings.len());
     for (index, (item, routing)) in new.report.items().iter().zip(&new.routings).enumerate() {
         let item_id = uuid::Uuid::now_v7().to_string();
-        let country = routing
-            .hosting_country
-            .as_ref()
-            .map_or_else(String::new, |c| c.as_str().to_owned());
-        let key = (item.url.normalized().to_owned(), country);
-        let original = match in_this_report.get(&key) {
-            Some(id) => Some(id.clone()),
+        let key = url_key(&item.url, routing.hosting_country.as_ref());
+        let original = match placing.open_in_report(&key) {
+            Some(id) => Some(id),
             None => open_original(work, &key).await?,
         };
-        let record = new.item_record(index, &item_id, original.as_deref());
-        let status = record.status;
-        match &original {
-            Some(original) => {
-                let follower = Follower {
-                    item_id: item_id.clone(),
-                    member: new.member.clone(),
-                };
-                let known = records
-                    .iter_mut()
-                    .chain(originals.iter_mut())
-                    .find(|r| &r.item_id == original);
-                match known {
-                    Some(record) => record.followers.push(follower),
-                    None => {
-                        let mut record = work.item(original).await?.ok_or_else(|| {
-                            StoreError::Corrupt(anyhow::anyhow!(
-                                "indexed item {original} is missing"
-                            ))
-                        })?;
-                        record.followers.push(follower);
-                        originals.push(record);
-                    }
-                }
-            }
-            None if !holds_url_open(status) => {}
-            None => {
-                work.open_url(&key, &item_id);
-                in_this_report.insert(key, item_id.clone());
-            }
+        if let Some(id) = original.as_deref().filter(|id| !placing.holds(id)) {
+            let record = work.item(id).await?.ok_or_else(|| {
+                StoreError::Corrupt(anyhow::anyhow!("indexed item {id} is missing"))
+            })?;
+            placing.add_original(record);
         }
-        records.push(record);
+        placing
+            .place(new, (index, &item_id), key, original)
+            .map_err(StoreError::Corrupt)?;
     }
+    for (key, item_id) in &placing.opened {
+        work.open_url(key, item_id);
+    }
+    let Placing {
+        records, originals, ..
+    } = placing;
     let seq = work.audit(chain::report_event(new, &records))?;
     // Signed here, inside the transaction: what is stored is what is sent.
     let receipt = signer

@@ -1,13 +1,15 @@
 //! Accepting a report in one batch, and reading it back for its submitter.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::seal::{pending, Stored};
-use super::tx::{corrupt, open_url_key, report_key, Abort, EntryFacts, Tree, Tx, TxResult};
+use super::tx::{
+    corrupt, open_url_key, open_url_key_in, report_key, Abort, EntryFacts, Tree, Tx, TxResult,
+};
 use super::{from_json, SledStore, StoreError};
-use crate::domain::{holds_url_open, Follower, ItemRecord, ReportRecord};
+use crate::domain::{holds_url_open, ItemRecord, ReportRecord};
 use crate::receipts::Signer;
+use crate::store::placing::{url_key, Placing};
 use crate::store::{chain, Accepted, NewReport};
 use crate::wire::{self, ReportReceipt};
 
@@ -93,9 +95,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
         };
         return Err(Abort::Exists(Box::new((record, receipt))));
     }
-    // Open items of this very report, by their `open_urls` key.
-    let mut in_this_report: HashMap<Vec<u8>, &str> = HashMap::new();
-    let mut records = Vec::with_capacity(item_ids.len());
+    let mut placing = Placing::new(item_ids.len());
     for (index, ((item, routing), item_id)) in new
         .report
         .items()
@@ -104,47 +104,29 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
         .zip(item_ids)
         .enumerate()
     {
-        // The same URL hosted in another country is another case: one member's wrong or false
-        // claim of where it is hosted must not capture another member's report of it.
-        let url_key = open_url_key(item.url.normalized(), routing.hosting_country.as_ref());
-        let original = match in_this_report.get(&url_key) {
-            Some(id) => Some((*id).to_owned()),
-            None => open_original(tx, &url_key)?,
+        let key = url_key(&item.url, routing.hosting_country.as_ref());
+        let original = match placing.open_in_report(&key) {
+            Some(id) => Some(id),
+            None => open_original(tx, &open_url_key_in(&key.0, &key.1))?,
         };
-        let record = new.item_record(index, item_id, original.as_deref());
-        let status = record.status;
-        match &original {
-            // The original may be in this very report: `records` holds it until written.
-            Some(original) => {
-                let follower = Follower {
-                    item_id: item_id.clone(),
-                    member: new.member.clone(),
-                };
-                match records
-                    .iter_mut()
-                    .find(|r: &&mut ItemRecord| &r.item_id == original)
-                {
-                    Some(record) => record.followers.push(follower),
-                    None => {
-                        let mut record = tx.item(original)?.ok_or_else(|| {
-                            corrupt(anyhow::anyhow!("indexed item {original} is missing"))
-                        })?;
-                        record.followers.push(follower);
-                        tx.put_item(&record)?;
-                    }
-                }
-            }
-            // Nobody can act on an unroutable item: it must not capture later reports of its
-            // URL, which may find a taker.
-            None if !holds_url_open(status) => {}
-            None => {
-                tx.tree(Tree::OpenUrls)
-                    .insert(url_key.as_slice(), item_id.as_bytes())?;
-                in_this_report.insert(url_key, item_id);
-            }
+        if let Some(id) = original.as_deref().filter(|id| !placing.holds(id)) {
+            let record = tx
+                .item(id)?
+                .ok_or_else(|| corrupt(anyhow::anyhow!("indexed item {id} is missing")))?;
+            placing.add_original(record);
         }
-        records.push(record);
+        placing
+            .place(new, (index, item_id), key, original)
+            .map_err(corrupt)?;
     }
+    for ((url, country), item_id) in &placing.opened {
+        tx.tree(Tree::OpenUrls)
+            .insert(open_url_key_in(url, country), item_id.as_bytes())?;
+    }
+    for original in &placing.originals {
+        tx.put_item(original)?;
+    }
+    let records = placing.records;
     let seq = tx.audit(chain::report_event(new, &records))?;
     let receipt = pending(&wire::report_receipt(&ReportReceipt {
         gateway: &new.gateway,
