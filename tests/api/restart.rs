@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 use hotline_gateway::clock::Clock;
 use hotline_gateway::startup::Application;
 
-use crate::routing::{assert_duplicate, assert_routing};
 use crate::support::app::{spawn_app, spawn_keeping, TestApp};
 use crate::support::bodies::report;
 
@@ -136,20 +135,8 @@ async fn an_open_url_indexed_by_an_older_version_keeps_its_duplicates() {
             db.flush().unwrap();
         })
         .await;
-    let same_country = app
-        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "NL"})))
+    app.assert_duplicate_in_its_country_only(url, &first[0])
         .await;
-    assert_duplicate(&same_country[0], &first[0], Some("NL"), "sender");
-    let elsewhere = app
-        .submit_items("hotline-de", &report("DE-2", url, json!({"country": "BE"})))
-        .await;
-    assert_routing(
-        &elsewhere[0],
-        Some("BE"),
-        "sender",
-        "routed",
-        &["police-be"],
-    );
 }
 
 /// Sets the stored `original` of the URL of item `item_id` in the embedded store at `data`.

@@ -12,6 +12,8 @@
 //!   and acknowledge the inbox, delivery status, the report view, stats;
 //! - `checks`: what tests assert of answers: problems, signed receipts and inbox entries, the
 //!   published schemas; and accessors of receipts, inbox pages and report views;
+//! - `routing`: what the routing suites send and expect of each receipt item (`Route`), a report
+//!   sent as a table of items and their routes, and the duplicate rule's checks;
 //! - `status_rules`: for the `status_rules*` suites, the item they change and refused changes
 //!   that must change nothing;
 //! - `metrics`: the admin listener and its OpenMetrics samples;
@@ -34,5 +36,6 @@ pub mod metrics;
 pub mod network;
 pub mod process;
 pub mod receiver;
+pub mod routing;
 pub mod status_rules;
 pub mod wire;
