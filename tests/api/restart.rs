@@ -9,19 +9,14 @@ use hotline_gateway::startup::Application;
 
 use crate::support::app::{spawn_app, spawn_keeping, TestApp};
 use crate::support::bodies::report;
+use crate::support::replay::fr_1;
 
 /// Submits report FR-1 (hosted in NL), restarts the gateway, and checks that the report's view
 /// and the published keys are as before and that FR-1 sent again gets its first receipt, byte
 /// for byte. Returns the restarted gateway and that receipt.
 async fn submit_restart_and_replay(app: TestApp) -> (TestApp, Vec<u8>) {
-    let body = report(
-        "FR-1",
-        "https://files.example.nl/a.jpg",
-        json!({"country": "NL"}),
-    );
-    let first = app.post_report("hotline-fr", &body).await;
-    assert_eq!(first.status(), 202);
-    let receipt = first.bytes().await.unwrap().to_vec();
+    let body = fr_1();
+    let receipt = app.post_new("hotline-fr", &body).await;
     let view = app.view_text("hotline-fr", "FR-1").await;
     let keys = app.keys().await;
 
@@ -29,9 +24,7 @@ async fn submit_restart_and_replay(app: TestApp) -> (TestApp, Vec<u8>) {
 
     assert_eq!(app.view_text("hotline-fr", "FR-1").await, view);
     assert_eq!(app.keys().await, keys);
-    let again = app.post_report("hotline-fr", &body).await;
-    assert_eq!(again.status(), 200);
-    assert_eq!(again.bytes().await.unwrap(), receipt);
+    app.assert_replay("hotline-fr", &body, &receipt).await;
     (app, receipt)
 }
 

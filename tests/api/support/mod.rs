@@ -12,6 +12,8 @@
 //!   and acknowledge the inbox, delivery status, the report view, stats;
 //! - `checks`: what tests assert of answers: problems, signed receipts and inbox entries, the
 //!   published schemas; and accessors of receipts, inbox pages and report views;
+//! - `replay`: report FR-1, a post that must be new (its receipt's bytes kept) and one that must
+//!   replay it byte for byte;
 //! - `routing`: what the routing suites send and expect of each receipt item (`Route`), a report
 //!   sent as a table of items and their routes, and the duplicate rule's checks;
 //! - `status_rules`: for the `status_rules*` suites, the item they change and refused changes
@@ -36,6 +38,7 @@ pub mod metrics;
 pub mod network;
 pub mod process;
 pub mod receiver;
+pub mod replay;
 pub mod routing;
 pub mod status_rules;
 pub mod wire;
