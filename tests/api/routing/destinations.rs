@@ -85,9 +85,9 @@ async fn without_lea_copy_only_the_hotline_gets_the_item() {
         (item("https://nocopy.example/jp", hosted("JP")), Route(Some("JP"), "sender", "routed", &["fallback"])),
     ];
     app.submit_routed("hotline-fr", "FR-NOCOPY", &table).await;
-    let fr = Route(Some("FR"), "sender", "routed", &["hotline-fr"]);
-    let item = item("https://nocopy.example/fr", hosted("FR"));
-    app.submit_routed("hotline-nl", "NL-NOCOPY", &[(item, fr)])
+    let to_fr = Route(Some("FR"), "sender", "routed", &["hotline-fr"]);
+    let fr_item = item("https://nocopy.example/fr", hosted("FR"));
+    app.submit_routed("hotline-nl", "NL-NOCOPY", &[(fr_item, to_fr)])
         .await;
 }
 
@@ -117,9 +117,9 @@ async fn a_suspended_fallback_gets_nothing() {
         fallback.suspended = true;
     })
     .await;
-    let jp = Route(Some("JP"), "sender", "unroutable", &[]);
-    let item = item("https://fboff.example/jp", hosted("JP"));
-    app.submit_routed("hotline-fr", "FR-FBOFF", &[(item, jp)])
+    let unroutable = Route(Some("JP"), "sender", "unroutable", &[]);
+    let jp_item = item("https://fboff.example/jp", hosted("JP"));
+    app.submit_routed("hotline-fr", "FR-FBOFF", &[(jp_item, unroutable)])
         .await;
 }
 
