@@ -86,121 +86,95 @@ fn geoip(dir: &tempfile::TempDir) -> GeoIp {
     GeoIp::open(&path).unwrap()
 }
 
-struct Case {
-    submitter: &'static str,
-    category: Category,
-    ip: Option<&'static str>,
-    country: Option<&'static str>,
-    want_country: Option<&'static str>,
-    want_basis: Basis,
-    want: Destination,
-}
+/// One row of a table: who submits, the item's category, the `ip` and `country` it is sent
+/// with; then the hosting country, basis and destination the router must give it.
+type Case = (
+    &'static str,
+    Category,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Basis,
+    Destination,
+);
 
-#[allow(clippy::too_many_arguments)]
-fn case(
-    submitter: &'static str,
-    category: Category,
-    ip: Option<&'static str>,
-    country: Option<&'static str>,
-    want_country: Option<&'static str>,
-    want_basis: Basis,
-    want: Destination,
-) -> Case {
-    Case {
-        submitter,
-        category,
-        ip,
-        country,
-        want_country,
-        want_basis,
-        want,
-    }
-}
-
-fn check(router: &Router<'_>, directory: &Directory, cases: &[Case]) {
-    for (n, c) in cases.iter().enumerate() {
-        let submitter = directory.get(c.submitter).unwrap();
-        let got = router.route(submitter, &item(c.category, c.ip, c.country));
+/// Routes every case with a router over `members`, `settings` and `geoip`, and compares.
+fn check(members: Vec<Member>, settings: &RoutingSettings, geoip: Option<&GeoIp>, cases: &[Case]) {
+    let directory = Directory::new(members);
+    let router = Router {
+        directory: &directory,
+        geoip,
+        settings,
+    };
+    for (n, (submitter, category, ip, sent, want_country, basis, want)) in cases.iter().enumerate()
+    {
+        let from = directory.get(submitter).unwrap();
+        let got = router.route(from, &item(*category, *ip, *sent));
         let want = Routing {
-            hosting_country: c.want_country.map(country),
-            basis: c.want_basis,
-            destination: c.want.clone(),
+            hosting_country: want_country.map(country),
+            basis: *basis,
+            destination: want.clone(),
         };
         assert_eq!(
             got, want,
-            "case {n}: {} sends {:?} ip {:?} country {:?}",
-            c.submitter, c.category, c.ip, c.country
+            "case {n}: {submitter} sends {category:?} ip {ip:?} country {sent:?}"
         );
     }
 }
 
 #[test]
 fn default_settings_route_by_hotline_then_police_then_fallback() {
-    let directory = Directory::new(members());
-    let settings = settings(Some("fallback"), true);
-    let router = Router {
-        directory: &directory,
-        geoip: None,
-        settings: &settings,
-    };
     #[rustfmt::skip]
     let cases = [
         // Domestic, whatever the category and whoever else is there.
-        case("hotline-fr", Csam, None, Some("FR"), Some("FR"), S, Destination::Domestic),
-        case("hotline-de", HateSpeech, None, Some("DE"), Some("DE"), S, Destination::Domestic),
-        case("police-be", Csam, None, Some("BE"), Some("BE"), S, Destination::Domestic),
+        ("hotline-fr", Csam, None, Some("FR"), Some("FR"), S, Destination::Domestic),
+        ("hotline-de", HateSpeech, None, Some("DE"), Some("DE"), S, Destination::Domestic),
+        ("police-be", Csam, None, Some("BE"), Some("BE"), S, Destination::Domestic),
         // Hotline plus police copy; suspended police get no copy.
-        case("hotline-fr", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl", "police-nl"])),
-        case("hotline-nl", Other, None, Some("FR"), Some("FR"), S, routed(&["hotline-fr", "police-fr"])),
-        case("police-be", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl", "police-nl"])),
+        ("hotline-fr", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl", "police-nl"])),
+        ("hotline-nl", Other, None, Some("FR"), Some("FR"), S, routed(&["hotline-fr", "police-fr"])),
+        ("police-be", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl", "police-nl"])),
         // DE: a hotline for two categories (the suspended one takes nothing), no police.
-        case("hotline-fr", Csam, None, Some("DE"), Some("DE"), S, routed(&["hotline-de"])),
-        case("hotline-fr", TerroristContent, None, Some("DE"), Some("DE"), S, routed(&["hotline-de"])),
-        case("hotline-fr", HateSpeech, None, Some("DE"), Some("DE"), S, routed(&["fallback"])),
-        case("hotline-fr", Other, None, Some("DE"), Some("DE"), S, routed(&["fallback"])),
+        ("hotline-fr", Csam, None, Some("DE"), Some("DE"), S, routed(&["hotline-de"])),
+        ("hotline-fr", TerroristContent, None, Some("DE"), Some("DE"), S, routed(&["hotline-de"])),
+        ("hotline-fr", HateSpeech, None, Some("DE"), Some("DE"), S, routed(&["fallback"])),
+        ("hotline-fr", Other, None, Some("DE"), Some("DE"), S, routed(&["fallback"])),
         // AT: the hotline takes csam only; otherwise the police take it as the primary recipient.
-        case("hotline-fr", Csam, None, Some("AT"), Some("AT"), S, routed(&["hotline-at", "police-at"])),
-        case("hotline-fr", HateSpeech, None, Some("AT"), Some("AT"), S, routed(&["police-at"])),
+        ("hotline-fr", Csam, None, Some("AT"), Some("AT"), S, routed(&["hotline-at", "police-at"])),
+        ("hotline-fr", HateSpeech, None, Some("AT"), Some("AT"), S, routed(&["police-at"])),
         // PL: police get a copy only of what they take.
-        case("hotline-fr", Csam, None, Some("PL"), Some("PL"), S, routed(&["hotline-pl"])),
-        case("hotline-fr", TerroristContent, None, Some("PL"), Some("PL"), S, routed(&["hotline-pl", "police-pl"])),
+        ("hotline-fr", Csam, None, Some("PL"), Some("PL"), S, routed(&["hotline-pl"])),
+        ("hotline-fr", TerroristContent, None, Some("PL"), Some("PL"), S, routed(&["hotline-pl", "police-pl"])),
         // BE: police only. SE: police for csam only, so hate speech goes to the fallback.
-        case("hotline-fr", HateSpeech, None, Some("BE"), Some("BE"), S, routed(&["police-be"])),
-        case("hotline-fr", Csam, None, Some("SE"), Some("SE"), S, routed(&["police-se"])),
-        case("hotline-fr", HateSpeech, None, Some("SE"), Some("SE"), S, routed(&["fallback"])),
+        ("hotline-fr", HateSpeech, None, Some("BE"), Some("BE"), S, routed(&["police-be"])),
+        ("hotline-fr", Csam, None, Some("SE"), Some("SE"), S, routed(&["police-se"])),
+        ("hotline-fr", HateSpeech, None, Some("SE"), Some("SE"), S, routed(&["fallback"])),
         // Nobody there, a suspended hotline, no country at all.
-        case("hotline-fr", Csam, None, Some("JP"), Some("JP"), S, routed(&["fallback"])),
-        case("hotline-fr", Csam, None, Some("IT"), Some("IT"), S, routed(&["fallback"])),
-        case("hotline-fr", Csam, None, None, None, N, routed(&["fallback"])),
+        ("hotline-fr", Csam, None, Some("JP"), Some("JP"), S, routed(&["fallback"])),
+        ("hotline-fr", Csam, None, Some("IT"), Some("IT"), S, routed(&["fallback"])),
+        ("hotline-fr", Csam, None, None, None, N, routed(&["fallback"])),
         // Without a geoip database an ip decides nothing.
-        case("hotline-fr", Csam, Some("192.0.2.1"), Some("DE"), Some("DE"), S, routed(&["hotline-de"])),
-        case("hotline-fr", Csam, Some("192.0.2.1"), None, None, N, routed(&["fallback"])),
+        ("hotline-fr", Csam, Some("192.0.2.1"), Some("DE"), Some("DE"), S, routed(&["hotline-de"])),
+        ("hotline-fr", Csam, Some("192.0.2.1"), None, None, N, routed(&["fallback"])),
         // The fallback is never sent its own item: unroutable.
-        case("fallback", Csam, None, Some("JP"), Some("JP"), S, Destination::Unroutable),
-        case("fallback", Csam, None, None, None, N, Destination::Unroutable),
-        case("fallback", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl", "police-nl"])),
+        ("fallback", Csam, None, Some("JP"), Some("JP"), S, Destination::Unroutable),
+        ("fallback", Csam, None, None, None, N, Destination::Unroutable),
+        ("fallback", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl", "police-nl"])),
     ];
-    check(&router, &directory, &cases);
+    check(members(), &settings(Some("fallback"), true), None, &cases);
 }
 
 #[test]
 fn lea_copy_off_leaves_police_only_where_no_hotline_takes_the_item() {
-    let directory = Directory::new(members());
-    let settings = settings(Some("fallback"), false);
-    let router = Router {
-        directory: &directory,
-        geoip: None,
-        settings: &settings,
-    };
     #[rustfmt::skip]
     let cases = [
-        case("hotline-fr", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl"])),
-        case("hotline-fr", Csam, None, Some("AT"), Some("AT"), S, routed(&["hotline-at"])),
-        case("hotline-fr", HateSpeech, None, Some("AT"), Some("AT"), S, routed(&["police-at"])),
-        case("hotline-fr", Csam, None, Some("BE"), Some("BE"), S, routed(&["police-be"])),
-        case("hotline-fr", Csam, None, Some("JP"), Some("JP"), S, routed(&["fallback"])),
+        ("hotline-fr", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl"])),
+        ("hotline-fr", Csam, None, Some("AT"), Some("AT"), S, routed(&["hotline-at"])),
+        ("hotline-fr", HateSpeech, None, Some("AT"), Some("AT"), S, routed(&["police-at"])),
+        ("hotline-fr", Csam, None, Some("BE"), Some("BE"), S, routed(&["police-be"])),
+        ("hotline-fr", Csam, None, Some("JP"), Some("JP"), S, routed(&["fallback"])),
     ];
-    check(&router, &directory, &cases);
+    check(members(), &settings(Some("fallback"), false), None, &cases);
 }
 
 #[test]
@@ -218,23 +192,16 @@ fn with_no_usable_fallback_what_nobody_takes_is_unroutable() {
         (with_suspended_fallback, Some("fallback")),
         (members(), Some("nobody")),
     ] {
-        let directory = Directory::new(members);
-        let settings = settings(fallback, true);
-        let router = Router {
-            directory: &directory,
-            geoip: None,
-            settings: &settings,
-        };
         #[rustfmt::skip]
         let cases = [
-            case("hotline-fr", Csam, None, Some("JP"), Some("JP"), S, Destination::Unroutable),
-            case("hotline-fr", Csam, None, Some("IT"), Some("IT"), S, Destination::Unroutable),
-            case("hotline-fr", HateSpeech, None, Some("DE"), Some("DE"), S, Destination::Unroutable),
-            case("hotline-fr", Csam, None, None, None, N, Destination::Unroutable),
-            case("hotline-fr", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl", "police-nl"])),
-            case("hotline-fr", Csam, None, Some("FR"), Some("FR"), S, Destination::Domestic),
+            ("hotline-fr", Csam, None, Some("JP"), Some("JP"), S, Destination::Unroutable),
+            ("hotline-fr", Csam, None, Some("IT"), Some("IT"), S, Destination::Unroutable),
+            ("hotline-fr", HateSpeech, None, Some("DE"), Some("DE"), S, Destination::Unroutable),
+            ("hotline-fr", Csam, None, None, None, N, Destination::Unroutable),
+            ("hotline-fr", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl", "police-nl"])),
+            ("hotline-fr", Csam, None, Some("FR"), Some("FR"), S, Destination::Domestic),
         ];
-        check(&router, &directory, &cases);
+        check(members, &settings(fallback, true), None, &cases);
     }
 }
 
@@ -242,30 +209,28 @@ fn with_no_usable_fallback_what_nobody_takes_is_unroutable() {
 fn a_known_address_is_located_by_the_database_before_the_sender() {
     let dir = tempfile::tempdir().unwrap();
     let geo = geoip(&dir);
-    let directory = Directory::new(members());
-    let settings = settings(Some("fallback"), true);
-    let router = Router {
-        directory: &directory,
-        geoip: Some(&geo),
-        settings: &settings,
-    };
     #[rustfmt::skip]
     let cases = [
-        case("hotline-fr", Csam, Some("192.0.2.1"), Some("DE"), Some("NL"), G, routed(&["hotline-nl", "police-nl"])),
-        case("hotline-fr", Csam, Some("192.0.2.1"), None, Some("NL"), G, routed(&["hotline-nl", "police-nl"])),
-        case("hotline-fr", Csam, Some("::ffff:192.0.2.1"), Some("DE"), Some("NL"), G, routed(&["hotline-nl", "police-nl"])),
-        case("hotline-fr", HateSpeech, Some("2001:db8:1::9"), Some("NL"), Some("AT"), G, routed(&["police-at"])),
+        ("hotline-fr", Csam, Some("192.0.2.1"), Some("DE"), Some("NL"), G, routed(&["hotline-nl", "police-nl"])),
+        ("hotline-fr", Csam, Some("192.0.2.1"), None, Some("NL"), G, routed(&["hotline-nl", "police-nl"])),
+        ("hotline-fr", Csam, Some("::ffff:192.0.2.1"), Some("DE"), Some("NL"), G, routed(&["hotline-nl", "police-nl"])),
+        ("hotline-fr", HateSpeech, Some("2001:db8:1::9"), Some("NL"), Some("AT"), G, routed(&["police-at"])),
         // The database says the submitter's country: domestic, whatever the sender said.
-        case("hotline-fr", Csam, Some("198.51.100.1"), Some("NL"), Some("FR"), G, Destination::Domestic),
+        ("hotline-fr", Csam, Some("198.51.100.1"), Some("NL"), Some("FR"), G, Destination::Domestic),
         // The same address from NL: FR per the database, so routed to FR.
-        case("hotline-nl", Csam, Some("198.51.100.1"), Some("NL"), Some("FR"), G, routed(&["hotline-fr", "police-fr"])),
+        ("hotline-nl", Csam, Some("198.51.100.1"), Some("NL"), Some("FR"), G, routed(&["hotline-fr", "police-fr"])),
         // Unknown addresses: the sender, or nothing.
-        case("hotline-fr", Csam, Some("203.0.113.1"), Some("DE"), Some("DE"), S, routed(&["hotline-de"])),
-        case("hotline-fr", Csam, Some("2001:db8:2::1"), Some("BE"), Some("BE"), S, routed(&["police-be"])),
-        case("hotline-fr", Csam, Some("203.0.113.1"), None, None, N, routed(&["fallback"])),
-        case("hotline-fr", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl", "police-nl"])),
+        ("hotline-fr", Csam, Some("203.0.113.1"), Some("DE"), Some("DE"), S, routed(&["hotline-de"])),
+        ("hotline-fr", Csam, Some("2001:db8:2::1"), Some("BE"), Some("BE"), S, routed(&["police-be"])),
+        ("hotline-fr", Csam, Some("203.0.113.1"), None, None, N, routed(&["fallback"])),
+        ("hotline-fr", Csam, None, Some("NL"), Some("NL"), S, routed(&["hotline-nl", "police-nl"])),
     ];
-    check(&router, &directory, &cases);
+    check(
+        members(),
+        &settings(Some("fallback"), true),
+        Some(&geo),
+        &cases,
+    );
 }
 
 #[test]

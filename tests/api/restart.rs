@@ -7,22 +7,16 @@ use serde_json::{json, Value};
 use hotline_gateway::clock::Clock;
 use hotline_gateway::startup::Application;
 
-use crate::routing::{assert_duplicate, assert_routing};
 use crate::support::app::{spawn_app, spawn_keeping, TestApp};
 use crate::support::bodies::report;
+use crate::support::replay::fr_1;
 
 /// Submits report FR-1 (hosted in NL), restarts the gateway, and checks that the report's view
 /// and the published keys are as before and that FR-1 sent again gets its first receipt, byte
 /// for byte. Returns the restarted gateway and that receipt.
 async fn submit_restart_and_replay(app: TestApp) -> (TestApp, Vec<u8>) {
-    let body = report(
-        "FR-1",
-        "https://files.example.nl/a.jpg",
-        json!({"country": "NL"}),
-    );
-    let first = app.post_report("hotline-fr", &body).await;
-    assert_eq!(first.status(), 202);
-    let receipt = first.bytes().await.unwrap().to_vec();
+    let body = fr_1();
+    let receipt = app.post_new("hotline-fr", &body).await;
     let view = app.view_text("hotline-fr", "FR-1").await;
     let keys = app.keys().await;
 
@@ -30,9 +24,7 @@ async fn submit_restart_and_replay(app: TestApp) -> (TestApp, Vec<u8>) {
 
     assert_eq!(app.view_text("hotline-fr", "FR-1").await, view);
     assert_eq!(app.keys().await, keys);
-    let again = app.post_report("hotline-fr", &body).await;
-    assert_eq!(again.status(), 200);
-    assert_eq!(again.bytes().await.unwrap(), receipt);
+    app.assert_replay("hotline-fr", &body, &receipt).await;
     (app, receipt)
 }
 
@@ -136,20 +128,8 @@ async fn an_open_url_indexed_by_an_older_version_keeps_its_duplicates() {
             db.flush().unwrap();
         })
         .await;
-    let same_country = app
-        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "NL"})))
+    app.assert_duplicate_in_its_country_only(url, &first[0])
         .await;
-    assert_duplicate(&same_country[0], &first[0], Some("NL"), "sender");
-    let elsewhere = app
-        .submit_items("hotline-de", &report("DE-2", url, json!({"country": "BE"})))
-        .await;
-    assert_routing(
-        &elsewhere[0],
-        Some("BE"),
-        "sender",
-        "routed",
-        &["police-be"],
-    );
 }
 
 /// Sets the stored `original` of the URL of item `item_id` in the embedded store at `data`.

@@ -2,71 +2,49 @@
 //! (after rule 1), is a duplicate of it, and is not routed again. Hosted elsewhere, it is another
 //! case and is routed: one member's wrong or false claim must not capture another's report.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{assert_duplicate, assert_routing, assert_view_matches_receipt, unhosted};
+use super::assert_view_matches_receipt;
 use crate::support::app::{spawn_app, spawn_app_with};
 use crate::support::bodies::{item, report, report_of};
+use crate::support::routing::{assert_duplicate, assert_routing, hosted, unhosted, Route, NL};
 
 #[tokio::test]
 async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() {
     let app = spawn_app().await;
     let url = "https://files.example.nl/a/b.jpg";
+    let to_nl = Route(Some("NL"), "sender", "routed", NL);
     let first = app
-        .submit_items("hotline-fr", &report("FR-1", url, json!({"country": "NL"})))
+        .submit_routed("hotline-fr", "FR-1", &[(item(url, hosted("NL")), to_nl)])
         .await;
-    assert_routing(
-        &first[0],
-        Some("NL"),
-        "sender",
-        "routed",
-        &["hotline-nl", "police-nl"],
-    );
 
-    // Each a duplicate of the first item: another member, the same hosting country; the same
-    // member in a later report; a third one, which points at the original, not at a duplicate.
-    let mut later = Vec::new();
-    for (member, report_id) in [
-        ("hotline-de", "DE-1"),
-        ("hotline-fr", "FR-2"),
-        ("police-be", "BE-1"),
-    ] {
-        let items = app
-            .submit_items(member, &report(report_id, url, json!({"country": "NL"})))
-            .await;
-        assert_duplicate(&items[0], &first[0], Some("NL"), "sender");
-        later.push(items);
-    }
-
-    // Another hosting country is another case: routed there, and it opens the URL for that
+    // A duplicate of the first item: another member, the same hosting country (DE-1). Another
+    // hosting country is another case: routed there (DE-2), and it opens the URL for that
     // country alone.
-    let elsewhere = app
-        .submit_items("hotline-de", &report("DE-2", url, json!({"country": "BE"})))
+    let (later, elsewhere) = app
+        .assert_duplicate_in_its_country_only(url, &first[0])
         .await;
-    assert_routing(
-        &elsewhere[0],
-        Some("BE"),
-        "sender",
-        "routed",
-        &["police-be"],
-    );
+    // Also duplicates of the first item: the same member in a later report; a third one, which
+    // points at the original, not at a duplicate.
+    for (member, report_id) in [("hotline-fr", "FR-2"), ("police-be", "BE-1")] {
+        let again = app.submit_item(member, report_id, item(url, hosted("NL")));
+        assert_duplicate(&again.await, &first[0], Some("NL"), "sender");
+    }
     let elsewhere_again = app
-        .submit_items("hotline-nl", &report("NL-1", url, json!({"country": "BE"})))
+        .submit_item("hotline-nl", "NL-1", item(url, hosted("BE")))
         .await;
-    assert_duplicate(&elsewhere_again[0], &elsewhere[0], Some("BE"), "sender");
+    assert_duplicate(&elsewhere_again, &elsewhere, Some("BE"), "sender");
     // No hosting country is a country of its own for this rule.
+    let to_fallback = Route(None, "none", "routed", &["fallback"]);
     let unknown = app
-        .submit_items("police-be", &report_of("BE-2", vec![unhosted(url)]))
+        .submit_routed("police-be", "BE-2", &[(unhosted(url), to_fallback)])
         .await;
-    assert_routing(&unknown[0], None, "none", "routed", &["fallback"]);
-    let unknown_again = app
-        .submit_items("police-fr", &report_of("FR-3", vec![unhosted(url)]))
-        .await;
-    assert_duplicate(&unknown_again[0], &unknown[0], None, "none");
+    let unknown_again = app.submit_item("police-fr", "FR-3", unhosted(url)).await;
+    assert_duplicate(&unknown_again, &unknown[0], None, "none");
 
     // The duplicate's submitter tracks it in its own report view.
     let seen = app.view("hotline-de", "DE-1").await;
-    assert_view_matches_receipt(&seen, &later[0]);
+    assert_view_matches_receipt(&seen, std::slice::from_ref(&later));
     assert_eq!(seen["items"][0]["status"], "duplicate");
     assert_eq!(seen["items"][0]["duplicate_of"], first[0]["item_id"]);
     assert_eq!(seen["items"][0]["history"][0]["status"], "duplicate");
@@ -78,7 +56,7 @@ async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() 
 
     // Sending the first report again is a replay, not a duplicate of itself.
     let replay = app
-        .post_report("hotline-fr", &report("FR-1", url, json!({"country": "NL"})))
+        .post_report("hotline-fr", &report("FR-1", url, hosted("NL")))
         .await;
     assert_eq!(replay.status(), 200);
     let replayed: Value = replay.json().await.unwrap();
@@ -89,23 +67,17 @@ async fn the_same_url_again_is_a_duplicate_of_the_open_item_and_is_not_routed() 
 async fn urls_that_normalise_equal_are_duplicates_and_others_are_not() {
     let app = spawn_app().await;
     let first = app
-        .submit_items(
+        .submit_item(
             "hotline-fr",
-            &report(
-                "FR-1",
-                "https://files.example.nl/a/b.jpg",
-                json!({"country": "NL"}),
-            ),
+            "FR-1",
+            item("https://files.example.nl/a/b.jpg", hosted("NL")),
         )
         .await;
     let http_first = app
-        .submit_items(
+        .submit_item(
             "hotline-fr",
-            &report(
-                "FR-2",
-                "http://plain.example.nl/x?q=1",
-                json!({"country": "NL"}),
-            ),
+            "FR-2",
+            item("http://plain.example.nl/x?q=1", hosted("NL")),
         )
         .await;
     let same = [
@@ -130,7 +102,7 @@ async fn urls_that_normalise_equal_are_duplicates_and_others_are_not() {
     let items: Vec<Value> = same
         .iter()
         .chain(&not_same)
-        .map(|url| item(url, json!({"country": "NL"})))
+        .map(|url| item(url, hosted("NL")))
         .collect();
     let second = app
         .submit_items("hotline-de", &report_of("DE-1", items))
@@ -139,19 +111,13 @@ async fn urls_that_normalise_equal_are_duplicates_and_others_are_not() {
         assert_eq!(got["url"], *url, "the receipt keeps the URL as sent");
     }
     for got in &second[..5] {
-        assert_duplicate(got, &first[0], Some("NL"), "sender");
+        assert_duplicate(got, &first, Some("NL"), "sender");
     }
     for got in &second[5..same.len()] {
-        assert_duplicate(got, &http_first[0], Some("NL"), "sender");
+        assert_duplicate(got, &http_first, Some("NL"), "sender");
     }
     for got in &second[same.len()..] {
-        assert_routing(
-            got,
-            Some("NL"),
-            "sender",
-            "routed",
-            &["hotline-nl", "police-nl"],
-        );
+        assert_routing(got, Some("NL"), "sender", "routed", NL);
     }
 }
 
@@ -161,21 +127,15 @@ async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier(
     let body = report_of(
         "FR-1",
         vec![
-            item("https://twice.example/a", json!({"country": "NL"})),
-            item("https://twice.example/b", json!({"country": "BE"})),
-            item("https://TWICE.example/a#again", json!({"country": "NL"})),
-            item("https://twice.example/a", json!({"country": "DE"})),
-            item("https://twice.example/b", json!({"country": "BE"})),
+            item("https://twice.example/a", hosted("NL")),
+            item("https://twice.example/b", hosted("BE")),
+            item("https://TWICE.example/a#again", hosted("NL")),
+            item("https://twice.example/a", hosted("DE")),
+            item("https://twice.example/b", hosted("BE")),
         ],
     );
     let items = app.submit_items("hotline-fr", &body).await;
-    assert_routing(
-        &items[0],
-        Some("NL"),
-        "sender",
-        "routed",
-        &["hotline-nl", "police-nl"],
-    );
+    assert_routing(&items[0], Some("NL"), "sender", "routed", NL);
     assert_routing(&items[1], Some("BE"), "sender", "routed", &["police-be"]);
     assert_duplicate(&items[2], &items[0], Some("NL"), "sender");
     // The same URL hosted elsewhere is routed there.
@@ -185,17 +145,9 @@ async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier(
     assert_view_matches_receipt(&seen, &items);
 
     // Twice in a report whose URL was already open: both point at the earlier report's item.
+    let twice = item("https://twice.example/b", hosted("BE"));
     let later = app
-        .submit_items(
-            "hotline-nl",
-            &report_of(
-                "NL-1",
-                vec![
-                    item("https://twice.example/b", json!({"country": "BE"})),
-                    item("https://twice.example/b", json!({"country": "BE"})),
-                ],
-            ),
-        )
+        .submit_items("hotline-nl", &report_of("NL-1", vec![twice.clone(), twice]))
         .await;
     assert_duplicate(&later[0], &items[1], Some("BE"), "sender");
     assert_duplicate(&later[1], &items[1], Some("BE"), "sender");
@@ -207,37 +159,27 @@ async fn equal_urls_inside_one_report_make_the_later_a_duplicate_of_the_earlier(
 #[tokio::test]
 async fn a_domestic_original_is_open_but_an_unroutable_one_is_not() {
     let app = spawn_app_with(|s| s.routing.fallback = None).await;
+    let (home, lost) = ("https://home.example.fr/a", "https://lost.example/a");
+    let domestic = Route(Some("FR"), "sender", "domestic", &[]);
     let domestic = app
-        .submit_items(
+        .submit_routed(
             "hotline-fr",
-            &report(
-                "FR-1",
-                "https://home.example.fr/a",
-                json!({"country": "FR"}),
-            ),
+            "FR-1",
+            &[(item(home, hosted("FR")), domestic)],
         )
         .await;
-    assert_routing(&domestic[0], Some("FR"), "sender", "domestic", &[]);
+    let unroutable = Route(None, "none", "unroutable", &[]);
     let unroutable = app
-        .submit_items(
-            "hotline-fr",
-            &report_of("FR-2", vec![unhosted("https://lost.example/a")]),
-        )
+        .submit_routed("hotline-fr", "FR-2", &[(unhosted(lost), unroutable)])
         .await;
-    assert_routing(&unroutable[0], None, "none", "unroutable", &[]);
 
+    let items = vec![
+        item(home, hosted("FR")),
+        item(lost, hosted("DE")),
+        unhosted(lost),
+    ];
     let later = app
-        .submit_items(
-            "hotline-nl",
-            &report_of(
-                "NL-1",
-                vec![
-                    item("https://home.example.fr/a", json!({"country": "FR"})),
-                    item("https://lost.example/a", json!({"country": "DE"})),
-                    unhosted("https://lost.example/a"),
-                ],
-            ),
-        )
+        .submit_items("hotline-nl", &report_of("NL-1", items))
         .await;
     assert_duplicate(&later[0], &domestic[0], Some("FR"), "sender");
     assert_routing(&later[1], Some("DE"), "sender", "routed", &["hotline-de"]);
@@ -254,20 +196,14 @@ async fn a_domestic_original_is_open_but_an_unroutable_one_is_not() {
 async fn a_domestic_claim_does_not_capture_a_report_of_the_url_hosted_elsewhere() {
     let app = spawn_app().await;
     let url = "https://files.example.nl/claimed.jpg";
+    let domestic = Route(Some("FR"), "sender", "domestic", &[]);
     let claim = app
-        .submit_items("hotline-fr", &report("FR-1", url, json!({"country": "FR"})))
+        .submit_routed("hotline-fr", "FR-1", &[(item(url, hosted("FR")), domestic)])
         .await;
-    assert_routing(&claim[0], Some("FR"), "sender", "domestic", &[]);
+    let to_nl = Route(Some("NL"), "sender", "routed", NL);
     let report_nl = app
-        .submit_items("hotline-de", &report("DE-1", url, json!({"country": "NL"})))
+        .submit_routed("hotline-de", "DE-1", &[(item(url, hosted("NL")), to_nl)])
         .await;
-    assert_routing(
-        &report_nl[0],
-        Some("NL"),
-        "sender",
-        "routed",
-        &["hotline-nl", "police-nl"],
-    );
     let item_id = claim[0]["item_id"].as_str().unwrap();
     app.change("hotline-fr", item_id, "removed").await;
     let seen = app.view("hotline-de", "DE-1").await;
@@ -297,7 +233,7 @@ async fn concurrent_reports_of_one_url_leave_exactly_one_original() {
         let url = format!("https://race.example/{round}");
         let bodies: Vec<Value> = members
             .iter()
-            .map(|m| report(&format!("RACE-{round}-{m}"), &url, json!({"country": "SE"})))
+            .map(|m| report(&format!("RACE-{round}-{m}"), &url, hosted("SE")))
             .collect();
         let receipts = futures_util::future::join_all(
             members

@@ -4,8 +4,9 @@
 //! The test network is `support::network`: hotlines FR, NL, DE (csam and terrorist content
 //! only), police FR, NL, BE, a suspended hotline in IT, and `fallback` (routing.fallback).
 //!
-//! One file per rule; here, the checks every file makes and the GeoIP databases they give the
-//! gateway.
+//! One file per rule; here, the view check every file makes and the GeoIP databases they give
+//! the gateway. What they send and expect of receipts is `support::routing`, which `restart`
+//! shares.
 
 mod destinations;
 mod duplicates;
@@ -17,73 +18,7 @@ mod mmdb;
 
 use std::net::IpAddr;
 
-use serde_json::{json, Value};
-
-use crate::support::bodies::item;
-
-/// `bodies::item` with another category.
-fn item_in(category: &str, url: &str, hosting: Value) -> Value {
-    let mut item = item(url, hosting);
-    item["category"] = json!(category);
-    item
-}
-
-/// An item without any `hosting` member.
-fn unhosted(url: &str) -> Value {
-    let mut item = item(url, json!({}));
-    item.as_object_mut().unwrap().remove("hosting");
-    item
-}
-
-/// Asserts a receipt (or view) item's routing; `routed_to` in its exact order.
-#[track_caller]
-pub(crate) fn assert_routing(
-    item: &Value,
-    hosting_country: Option<&str>,
-    basis: &str,
-    status: &str,
-    routed_to: &[&str],
-) {
-    let url = item["url"].as_str().unwrap_or("?");
-    assert_eq!(
-        item["hosting_country"],
-        json!(hosting_country),
-        "hosting_country of {url}"
-    );
-    assert_eq!(item["basis"], basis, "basis of {url}");
-    assert_eq!(item["status"], status, "status of {url}");
-    assert_eq!(item["routed_to"], json!(routed_to), "routed_to of {url}");
-    assert!(
-        item.get("duplicate_of").is_none(),
-        "{url} is not a duplicate but has duplicate_of"
-    );
-}
-
-/// Asserts that `item` is a duplicate of `original` (a receipt item): not routed again.
-#[track_caller]
-pub(crate) fn assert_duplicate(
-    item: &Value,
-    original: &Value,
-    hosting_country: Option<&str>,
-    basis: &str,
-) {
-    let url = item["url"].as_str().unwrap_or("?");
-    assert_eq!(item["status"], "duplicate", "status of {url}");
-    assert_eq!(
-        item["duplicate_of"], original["item_id"],
-        "duplicate_of of {url} (original {})",
-        original["url"]
-    );
-    assert_ne!(item["item_id"], original["item_id"], "{url} has its own id");
-    assert_eq!(item["routed_to"], json!([]), "routed_to of {url}");
-    // Rule 1 still applies to a duplicate: the receipt says where it is hosted.
-    assert_eq!(
-        item["hosting_country"],
-        json!(hosting_country),
-        "hosting_country of {url}"
-    );
-    assert_eq!(item["basis"], basis, "basis of {url}");
-}
+use serde_json::Value;
 
 /// The receipt fields of a view item (its `history` dropped).
 fn without_history(item: &Value) -> Value {

@@ -4,11 +4,10 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use super::{
-    assert_duplicate, assert_routing, assert_view_matches_receipt, item_in, unhosted, write_csv_db,
-};
+use super::{assert_view_matches_receipt, write_csv_db};
 use crate::support::app::{spawn_app, spawn_app_with};
 use crate::support::bodies::{item, report, report_of};
+use crate::support::routing::{assert_duplicate, assert_routing, item_in, unhosted};
 
 #[tokio::test]
 async fn items_keep_the_reports_order_in_the_receipt_and_the_view() {

@@ -12,6 +12,10 @@
 //!   and acknowledge the inbox, delivery status, the report view, stats;
 //! - `checks`: what tests assert of answers: problems, signed receipts and inbox entries, the
 //!   published schemas; and accessors of receipts, inbox pages and report views;
+//! - `replay`: report FR-1, a post that must be new (its receipt's bytes kept) and one that must
+//!   replay it byte for byte;
+//! - `routing`: what the routing suites send and expect of each receipt item (`Route`), a report
+//!   sent as a table of items and their routes, and the duplicate rule's checks;
 //! - `metrics`: the admin listener and its OpenMetrics samples;
 //! - `audit`: `audit verify` on a stopped gateway's store;
 //! - `faults`: storage faults (file-size limit, full tmpfs, read-only directory) and their undoing;
@@ -32,4 +36,6 @@ pub mod metrics;
 pub mod network;
 pub mod process;
 pub mod receiver;
+pub mod replay;
+pub mod routing;
 pub mod wire;

@@ -8,11 +8,11 @@ use hotline_gateway::receipts::Jwk;
 use serde_json::{json, Value};
 
 use super::{copied, count, on_postgres, on_sled, send, sled_settings, Sent};
-use crate::routing::assert_duplicate;
 use crate::support::app::{start, TestApp};
 use crate::support::audit::assert_store_intact;
 use crate::support::bodies::{item, nl_on_asn, report, report_of, START};
 use crate::support::receiver::eventually;
+use crate::support::routing::assert_duplicate;
 
 const MEMBERS: [&str; 6] = [
     "hotline-fr",
