@@ -20,7 +20,7 @@ use crate::domain::{EntryKind, Role};
 use crate::error::ApiError;
 use crate::identity::Caller;
 use crate::state::AppState;
-use crate::store::InboxEntry;
+use crate::store::{InboxEntry, Window};
 
 /// Rows on one page.
 pub const PAGE: usize = 50;
@@ -48,7 +48,16 @@ pub async fn scan_inbox(
 ) -> Result<(Vec<InboxEntry>, Option<u64>), ApiError> {
     let (mut kept, mut read) = (Vec::new(), 0);
     loop {
-        let batch = state.store.inbox_newest(member, before, BATCH).await?;
+        let batch = state
+            .store
+            .inbox_newest(
+                member,
+                Window {
+                    cursor: before,
+                    limit: BATCH,
+                },
+            )
+            .await?;
         let full = batch.len() == BATCH;
         for entry in batch {
             read += 1;
@@ -208,7 +217,13 @@ pub async fn scan_reports(
     loop {
         let batch = state
             .store
-            .reports_newest(member, before.as_deref(), BATCH.min(scan))
+            .reports_newest(
+                member,
+                Window {
+                    cursor: before.as_deref(),
+                    limit: BATCH.min(scan),
+                },
+            )
             .await?;
         let full = batch.len() == BATCH.min(scan);
         for (report, items) in batch {

@@ -25,7 +25,7 @@ use crate::notices::contacts::AbuseContacts;
 use crate::notices::mail::Mailer;
 use crate::notices::xarf::NoticeFacts;
 use crate::state::AppState;
-use crate::store::{FollowUpPass, MailJob, MailResult, NoticeToken};
+use crate::store::{FollowUpPass, MailAttempt, MailJob, MailResult, NoticeToken};
 
 /// Items one transaction of the pass takes at most (the pass goes on while there are more), so
 /// that reports and status changes queued meanwhile wait for one short transaction at most.
@@ -228,12 +228,13 @@ async fn send_due(state: &AppState, stop: &mut watch::Receiver<bool>) {
                 MailResult::Dropped => "dropped",
             };
             state.metrics.followups.emails(label).inc();
-            let gateway = &state.settings.gateway.id;
-            if let Err(e) = state
-                .store
-                .mail_done(gateway, job, result, state.clock.now())
-                .await
-            {
+            let done = MailAttempt {
+                gateway: state.settings.gateway.id.clone(),
+                job,
+                result,
+                at: state.clock.now(),
+            };
+            if let Err(e) = state.store.mail_done(done).await {
                 tracing::error!(error = ?e, "notice e-mail: cannot record an attempt; will retry");
                 return;
             }

@@ -11,7 +11,7 @@ use crate::identity::Caller;
 use crate::routes::body::read_json_body;
 use crate::routes::json_bytes;
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::{StoreError, Window};
 use crate::wire;
 
 const DEFAULT_LIMIT: usize = 100;
@@ -47,7 +47,13 @@ pub async fn page(
     // see its cursor given to another entry, which the member would then skip.
     let page = state
         .store
-        .inbox_page(caller.id(), after, limit)
+        .inbox_page(
+            caller.id(),
+            Window {
+                cursor: after,
+                limit,
+            },
+        )
         .await
         .map_err(|e| match e {
             StoreError::NoSuchCursor => {

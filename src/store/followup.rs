@@ -68,6 +68,16 @@ pub enum MailResult {
     Dropped,
 }
 
+/// One attempt at a [`MailJob`] as it is recorded: the job, how it ended, when, and the gateway
+/// that made it (who the history names).
+#[derive(Clone, Debug)]
+pub struct MailAttempt {
+    pub gateway: String,
+    pub job: MailJob,
+    pub result: MailResult,
+    pub at: OffsetDateTime,
+}
+
 /// What a confirmation link's token is good for (stored under the token's SHA-256 only).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoticeToken {
@@ -288,16 +298,10 @@ impl Store {
     }
 
     /// Records how an attempt to send `job` ended (the outbox and the item's history), durably.
-    pub async fn mail_done(
-        &self,
-        gateway: &str,
-        job: MailJob,
-        result: MailResult,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    pub async fn mail_done(&self, attempt: MailAttempt) -> Result<(), StoreError> {
         match self {
-            Store::Sled(s) => s.mail_done(gateway, job, result, now).await,
-            Store::Postgres(s) => s.mail_done(gateway, job, result, now).await,
+            Store::Sled(s) => s.mail_done(attempt).await,
+            Store::Postgres(s) => s.mail_done(attempt).await,
         }
     }
 

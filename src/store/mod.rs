@@ -37,11 +37,13 @@ use time::OffsetDateTime;
 
 pub use counters::Stats;
 pub use error::StoreError;
-pub use followup::{mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken};
+pub use followup::{
+    mail_outcome, FollowUpDone, FollowUpPass, MailAttempt, MailJob, MailResult, NoticeToken,
+};
 pub use moved::moved_record;
 pub use ops::{
     routed_item, Accepted, Acknowledgement, AuditVerdict, EntryFacts, InboxEntry, InboxPage,
-    InboxPosition, NewItem, NewReport, PushState, StatusOutcome,
+    InboxPosition, NewItem, NewReport, PushState, ReportItems, StatusOutcome, Window,
 };
 
 use crate::config::{Backend, Settings};
@@ -129,31 +131,26 @@ impl Store {
         }
     }
 
-    /// Up to `limit` entries of `member`'s inbox after cursor `after` (default: after the last
-    /// acknowledged one), each known to be durable. A cursor beyond the last entry is refused.
-    pub async fn inbox_page(
-        &self,
-        member: &str,
-        after: Option<u64>,
-        limit: usize,
-    ) -> Result<InboxPage, StoreError> {
+    /// Up to `at.limit` entries of `member`'s inbox after cursor `at.cursor` (default: after the
+    /// last acknowledged one), each known to be durable. A cursor beyond the last entry is
+    /// refused.
+    pub async fn inbox_page(&self, member: &str, at: Window) -> Result<InboxPage, StoreError> {
         match self {
-            Store::Sled(s) => s.inbox_page(member, after, limit).await,
-            Store::Postgres(s) => s.inbox_page(member, after, limit).await,
+            Store::Sled(s) => s.inbox_page(member, at).await,
+            Store::Postgres(s) => s.inbox_page(member, at).await,
         }
     }
 
-    /// Up to `limit` entries of `member`'s inbox before cursor `before` (default: from the
-    /// last), newest first, each known to be durable (the console's inbox).
+    /// Up to `at.limit` entries of `member`'s inbox before cursor `at.cursor` (default: from
+    /// the last), newest first, each known to be durable (the console's inbox).
     pub async fn inbox_newest(
         &self,
         member: &str,
-        before: Option<u64>,
-        limit: usize,
+        at: Window,
     ) -> Result<Vec<InboxEntry>, StoreError> {
         match self {
-            Store::Sled(s) => s.inbox_newest(member, before, limit).await,
-            Store::Postgres(s) => s.inbox_newest(member, before, limit).await,
+            Store::Sled(s) => s.inbox_newest(member, at).await,
+            Store::Postgres(s) => s.inbox_newest(member, at).await,
         }
     }
 
@@ -166,23 +163,28 @@ impl Store {
         }
     }
 
-    /// Up to `limit` of `member`'s reports whose id sorts before `before` (default: from the
-    /// last), last id first, each with its items (the console's reports page).
+    /// Up to `at.limit` of `member`'s reports whose id sorts before `at.cursor` (default: from
+    /// the last), last id first, each with its items (the console's reports page).
     pub async fn reports_newest(
         &self,
         member: &str,
-        before: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(ReportRecord, Vec<ItemRecord>)>, StoreError> {
+        at: Window<&str>,
+    ) -> Result<Vec<ReportItems>, StoreError> {
         match self {
             Store::Sled(s) => {
-                let (member, before) = (member.to_owned(), before.map(str::to_owned));
+                let (member, before) = (member.to_owned(), at.cursor.map(str::to_owned));
                 blocking(s, move |s| {
-                    s.reports_newest(&member, before.as_deref(), limit)
+                    s.reports_newest(
+                        &member,
+                        Window {
+                            cursor: before.as_deref(),
+                            limit: at.limit,
+                        },
+                    )
                 })
                 .await
             }
-            Store::Postgres(s) => s.reports_newest(member, before, limit).await,
+            Store::Postgres(s) => s.reports_newest(member, at).await,
         }
     }
 

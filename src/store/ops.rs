@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::domain::{
-    EntryExtra, EntryKind, Event, HistoryEntry, Item, ItemRecord, Report, Status, StoredEntry,
+    EntryExtra, EntryKind, Event, HistoryEntry, Item, ItemRecord, Report, ReportRecord, Status,
+    StoredEntry,
 };
 use crate::routing::{initial_status, Routing};
 use crate::store::StoreError;
@@ -82,6 +83,19 @@ pub fn routed_item(
         followup: None,
     }
 }
+
+/// Which part of a member's inbox a read wants: the entries from `cursor` on (after it for a
+/// page, before it for the newest first; `None`: where such a read starts by default), at most
+/// `limit` of them.
+/// An inbox's cursor is an entry's number; the console's list of reports uses a report id.
+#[derive(Clone, Copy, Debug)]
+pub struct Window<C = u64> {
+    pub cursor: Option<C>,
+    pub limit: usize,
+}
+
+/// A report with its items, as the console lists them.
+pub type ReportItems = (ReportRecord, Vec<ItemRecord>);
 
 /// What an inbox entry (and the history entry beside it) says besides the item.
 #[derive(Clone, Copy)]

@@ -8,19 +8,20 @@ use super::inbox::Way;
 use super::work::from_json;
 use super::{db_error, PgStore};
 use crate::domain::{ItemRecord, ReportRecord};
-use crate::store::{InboxEntry, StoreError};
+use crate::store::{InboxEntry, ReportItems, StoreError, Window};
 
 impl PgStore {
-    /// Up to `limit` entries of `member`'s inbox before cursor `before` (default: from the
-    /// last), newest first. Everything read is committed, so on disk.
+    /// Up to `at.limit` entries of `member`'s inbox before cursor `at.cursor` (default: from
+    /// the last), newest first. Everything read is committed, so on disk.
     pub async fn inbox_newest(
         &self,
         member: &str,
-        before: Option<u64>,
-        limit: usize,
+        at: Window,
     ) -> Result<Vec<InboxEntry>, StoreError> {
-        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let before = at
+            .cursor
+            .map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let limit = i64::try_from(at.limit).unwrap_or(i64::MAX);
         self.entries_from(member, Way::Down(before), limit).await
     }
 
@@ -35,15 +36,15 @@ impl PgStore {
         row.map(|row| from_json(row.get(0))).transpose()
     }
 
-    /// Up to `limit` of `member`'s reports whose id sorts before `before` (default: from the
-    /// last), last id first, each with its items.
+    /// Up to `at.limit` of `member`'s reports whose id sorts before `at.cursor` (default: from
+    /// the last), last id first, each with its items.
     pub async fn reports_newest(
         &self,
         member: &str,
-        before: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(ReportRecord, Vec<ItemRecord>)>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        at: Window<&str>,
+    ) -> Result<Vec<ReportItems>, StoreError> {
+        let before = at.cursor;
+        let limit = i64::try_from(at.limit).unwrap_or(i64::MAX);
         let client = self.client().await?;
         // In the primary key's order (the database's collation; byte order under the C locale,
         // as the embedded store sorts): an index scan, however many reports the member has.

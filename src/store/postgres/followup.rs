@@ -17,7 +17,7 @@ use crate::domain::ItemRecord;
 use crate::store::followup::{follow_up_item, mail_event};
 use crate::store::writes::Writes;
 use crate::store::{
-    mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken, StoreError,
+    mail_outcome, FollowUpDone, FollowUpPass, MailAttempt, MailJob, NoticeToken, StoreError,
 };
 
 /// Keeps the item's row in `follow_ups` true: at its next due time, or none; a final item's
@@ -95,14 +95,15 @@ pub(super) async fn pass_in(
 /// item's history told.
 pub(super) async fn mail_done_in(
     work: &mut Work<'_>,
-    (gateway, job, result, now): &(String, MailJob, MailResult, OffsetDateTime),
+    attempt: &MailAttempt,
 ) -> Result<(), StoreError> {
+    let (job, at) = (&attempt.job, attempt.at);
     let waiting = work
         .query_opt("SELECT job FROM outbox WHERE item_id = $1", &[&job.item_id])
         .await?
         .map(|row| from_json::<MailJob>(row.get(0)))
         .transpose()?;
-    let outcome = mail_outcome(waiting.as_ref(), job, result);
+    let outcome = mail_outcome(waiting.as_ref(), job, &attempt.result);
     match outcome.outbox {
         Some(Some(again)) => work.queue_mail(&again)?,
         Some(None) => work.queue(
@@ -115,7 +116,7 @@ pub(super) async fn mail_done_in(
     else {
         return Ok(());
     };
-    mail_event(work, &mut item, job, (event, note), (gateway, *now))?;
+    mail_event(work, &mut item, job, (event, note), (&attempt.gateway, at))?;
     work.put_item(&item, None)
 }
 
@@ -151,18 +152,8 @@ impl PgStore {
     }
 
     /// Records how an attempt at `job` ended.
-    pub async fn mail_done(
-        &self,
-        gateway: &str,
-        job: MailJob,
-        result: MailResult,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        match self
-            .writer
-            .run(Job::Mail(Box::new((gateway.to_owned(), job, result, now))))
-            .await?
-        {
+    pub async fn mail_done(&self, attempt: MailAttempt) -> Result<(), StoreError> {
+        match self.writer.run(Job::Mail(Box::new(attempt))).await? {
             Done::Written => Ok(()),
             _ => Err(other_job()),
         }

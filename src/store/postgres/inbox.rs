@@ -9,7 +9,9 @@ use super::work::{from_json, to_json, Facts, Work};
 use super::writer::{Done, Job};
 use super::{db_error, PgStore};
 use crate::domain::{delivered_by_ack, EntryKind, ItemRecord, Status, StoredEntry};
-use crate::store::{Acknowledgement, InboxEntry, InboxPage, InboxPosition, PushState, StoreError};
+use crate::store::{
+    Acknowledgement, InboxEntry, InboxPage, InboxPosition, PushState, StoreError, Window,
+};
 
 impl PgStore {
     /// Where `member`'s inbox stands.
@@ -34,18 +36,14 @@ impl PgStore {
         })
     }
 
-    /// Up to `limit` entries after cursor `after` (default: after the last acknowledged one).
+    /// Up to `at.limit` entries after cursor `at.cursor` (default: after the last acknowledged
+    /// one).
     /// Everything read is committed, so on disk.
-    pub async fn inbox_page(
-        &self,
-        member: &str,
-        after: Option<u64>,
-        limit: usize,
-    ) -> Result<InboxPage, StoreError> {
+    pub async fn inbox_page(&self, member: &str, at: Window) -> Result<InboxPage, StoreError> {
         let position = self.inbox_position(member).await?;
-        let after = position.page_start(after)?;
+        let after = position.page_start(at.cursor)?;
         let entries = self
-            .entries(member, after, i64::try_from(limit).unwrap_or(i64::MAX))
+            .entries(member, after, i64::try_from(at.limit).unwrap_or(i64::MAX))
             .await?;
         let next = entries.last().map_or(after, |e| e.cursor);
         Ok(InboxPage { entries, next })

@@ -23,8 +23,8 @@ use super::{followup, inbox, reports, status};
 use crate::domain::StatusChange;
 use crate::receipts::Signer;
 use crate::store::{
-    Accepted, Acknowledgement, FollowUpDone, FollowUpPass, MailJob, MailResult, NewReport,
-    StatusOutcome, StoreError,
+    Accepted, Acknowledgement, FollowUpDone, FollowUpPass, MailAttempt, NewReport, StatusOutcome,
+    StoreError,
 };
 
 /// Jobs run in one transaction at most.
@@ -36,7 +36,7 @@ pub(super) enum Job {
     Status(Box<StatusChange>, Arc<Signer>),
     Ack(Acknowledgement),
     FollowUp(FollowUpPass),
-    Mail(Box<(String, MailJob, MailResult, time::OffsetDateTime)>),
+    Mail(Box<MailAttempt>),
 }
 
 /// What a job did, once committed; with the members whose inbox got entries.

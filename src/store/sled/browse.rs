@@ -5,17 +5,20 @@
 use super::tx::{decode_u64, inbox_key, report_key, Tree};
 use super::{from_json, SledStore, StoreError};
 use crate::domain::{ItemRecord, ReportRecord};
-use crate::store::InboxEntry;
+use crate::store::{InboxEntry, ReportItems, Window};
 
 impl SledStore {
-    /// Up to `limit` entries of `member`'s inbox before cursor `before` (default: from the
-    /// last), newest first, once what they hold is on disk.
+    /// Up to `at.limit` entries of `member`'s inbox before cursor `at.cursor` (default: from
+    /// the last), newest first, once what they hold is on disk.
     pub async fn inbox_newest(
         &self,
         member: &str,
-        before: Option<u64>,
-        limit: usize,
+        at: Window,
     ) -> Result<Vec<InboxEntry>, StoreError> {
+        let Window {
+            cursor: before,
+            limit,
+        } = at;
         let generation = self.generation()?;
         let store = self.clone();
         let member = member.to_owned();
@@ -45,14 +48,17 @@ impl SledStore {
         }
     }
 
-    /// Up to `limit` of `member`'s reports whose id sorts before `before` (default: from the
-    /// last), last id first, each with its items.
+    /// Up to `at.limit` of `member`'s reports whose id sorts before `at.cursor` (default: from
+    /// the last), last id first, each with its items.
     pub fn reports_newest(
         &self,
         member: &str,
-        before: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(ReportRecord, Vec<ItemRecord>)>, StoreError> {
+        at: Window<&str>,
+    ) -> Result<Vec<ReportItems>, StoreError> {
+        let Window {
+            cursor: before,
+            limit,
+        } = at;
         let from = report_key(member, "");
         let to = match before {
             Some(before) => report_key(member, before),

@@ -13,7 +13,7 @@ use super::{from_json, SledStore, StoreError};
 use crate::domain::followup::{self, Policy};
 use crate::domain::ItemRecord;
 use crate::store::followup::{follow_up_item, mail_event};
-use crate::store::{mail_outcome, FollowUpDone, FollowUpPass, MailJob, MailResult, NoticeToken};
+use crate::store::{mail_outcome, FollowUpDone, FollowUpPass, MailAttempt, MailJob, NoticeToken};
 
 /// Keeps the item's place in the follow-up index true: at its next due time, or nowhere; a final
 /// item's e-mail waiting in the outbox is dropped. The caller writes the item back.
@@ -67,15 +67,11 @@ fn pass_in(tx: &Tx<'_>, pass: &FollowUpPass, due: &[(Vec<u8>, String)]) -> TxRes
 
 /// An e-mail attempt's end, written as `store::mail_outcome` says: the outbox updated and the
 /// item's history told.
-fn mail_done_in(
-    tx: &Tx<'_>,
-    job: &MailJob,
-    result: &MailResult,
-    (gateway, now): (&str, OffsetDateTime),
-) -> TxResult<()> {
+fn mail_done_in(tx: &Tx<'_>, attempt: &MailAttempt) -> TxResult<()> {
+    let (job, at) = (&attempt.job, attempt.at);
     let key = job.item_id.as_bytes();
     let waiting: Option<MailJob> = tx.get_json(Tree::Outbox, key)?;
-    let outcome = mail_outcome(waiting.as_ref(), job, result);
+    let outcome = mail_outcome(waiting.as_ref(), job, &attempt.result);
     match outcome.outbox {
         Some(Some(again)) => tx.put_json(Tree::Outbox, key, &again)?,
         Some(None) => tx.tree(Tree::Outbox).remove(key)?,
@@ -84,7 +80,13 @@ fn mail_done_in(
     let (Some((event, note)), Some(mut item)) = (outcome.event, tx.item(&job.item_id)?) else {
         return Ok(());
     };
-    mail_event(&mut { tx }, &mut item, job, (event, note), (gateway, now))?;
+    mail_event(
+        &mut { tx },
+        &mut item,
+        job,
+        (event, note),
+        (&attempt.gateway, at),
+    )?;
     tx.put_item(&item)
 }
 
@@ -151,18 +153,11 @@ impl SledStore {
     }
 
     /// Records how an attempt at `job` ended, durably.
-    pub async fn mail_done(
-        &self,
-        gateway: &str,
-        job: MailJob,
-        result: MailResult,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    pub async fn mail_done(&self, attempt: MailAttempt) -> Result<(), StoreError> {
         let engine = self.engine()?;
-        let gateway = gateway.to_owned();
         engine
             .writer
-            .write(move |tx| mail_done_in(tx, &job, &result, (&gateway, now)))
+            .write(move |tx| mail_done_in(tx, &attempt))
             .await?;
         engine.durable().await
     }

@@ -8,7 +8,7 @@ use super::status::record_change;
 use super::tx::{corrupt, decode_u64, inbox_key, Abort, EntryFacts, Table, Tree, Tx, TxResult};
 use super::{from_json, SledStore, StoreError};
 use crate::domain::{delivered_by_ack, EntryKind, ItemRecord, Status, StoredEntry};
-use crate::store::{Acknowledgement, InboxEntry, InboxPage, InboxPosition, PushState};
+use crate::store::{Acknowledgement, InboxEntry, InboxPage, InboxPosition, PushState, Window};
 
 /// Acknowledgements are applied in batches of at most this many entries.
 const ACK_CHUNK: u64 = 256;
@@ -32,19 +32,15 @@ impl SledStore {
         })
     }
 
-    /// Up to `limit` entries after cursor `after` (default: after the last acknowledged one).
+    /// Up to `at.limit` entries after cursor `at.cursor` (default: after the last acknowledged
+    /// one).
     /// A cursor beyond the last entry is refused: it names no place in this inbox. The page is
     /// given out only once what it holds is on disk (a lost entry would see its cursor reused).
-    pub async fn inbox_page(
-        &self,
-        member: &str,
-        after: Option<u64>,
-        limit: usize,
-    ) -> Result<InboxPage, StoreError> {
+    pub async fn inbox_page(&self, member: &str, at: Window) -> Result<InboxPage, StoreError> {
         let generation = self.generation()?;
         let store = self.clone();
         let member = member.to_owned();
-        let page = tokio::task::spawn_blocking(move || store.read_page(&member, after, limit))
+        let page = tokio::task::spawn_blocking(move || store.read_page(&member, at))
             .await
             .map_err(|e| StoreError::Corrupt(anyhow::anyhow!("an inbox read failed: {e}")))??;
         self.durable_since(generation).await?;
@@ -54,8 +50,10 @@ impl SledStore {
     fn read_page(
         &self,
         member: &str,
-        after: Option<u64>,
-        limit: usize,
+        Window {
+            cursor: after,
+            limit,
+        }: Window,
     ) -> Result<InboxPage, StoreError> {
         let position = self.inbox_position(member)?;
         let after = position.page_start(after)?;
