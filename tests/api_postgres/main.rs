@@ -59,7 +59,7 @@ mod store_copy;
 mod submit;
 #[path = "../api/support/mod.rs"]
 mod support;
-#[path = "../api/transparency.rs"]
+#[path = "../api/transparency/mod.rs"]
 mod transparency;
 
 /// The tests' own RFC 9162 Merkle tree, to check the gateway's proofs with.
