@@ -5,7 +5,7 @@
 //! routed | delivered | domestic ──► assessed_illegal | assessed_not_illegal (final)
 //! assessed_illegal | still_online ──► notice_sent
 //! notice_sent ──► still_online
-//! any state not final ──► removed (final)
+//! any state not final ──► removed | content_unavailable | moved (final)
 //! ```
 //!
 //! The model never calls `Status::can_become`; the properties check the implementation against it.
@@ -16,21 +16,15 @@ use hotline_gateway::domain::Status::{self, *};
 use proptest::prelude::*;
 use proptest::sample::select;
 
-const ALL: [Status; 10] = [
-    Routed,
-    Delivered,
-    Domestic,
-    Unroutable,
-    Duplicate,
-    AssessedIllegal,
-    AssessedNotIllegal,
-    NoticeSent,
-    StillOnline,
-    Removed,
+/// Every status the model knows; `the_model_knows_every_status` holds it to `Status::ALL`.
+#[rustfmt::skip]
+const ALL: [Status; 12] = [
+    Routed, Delivered, Domestic, Unroutable, Duplicate, AssessedIllegal, AssessedNotIllegal,
+    NoticeSent, StillOnline, Removed, ContentUnavailable, Moved,
 ];
 
 /// The statuses the README marks "(final)".
-const MODEL_FINAL: [Status; 2] = [AssessedNotIllegal, Removed];
+const MODEL_FINAL: [Status; 4] = [AssessedNotIllegal, Removed, ContentUnavailable, Moved];
 
 /// The statuses only the gateway sets: the outcomes of routing, and `delivered` (an inbox
 /// acknowledgement or an accepted push).
@@ -43,7 +37,7 @@ fn model_allows(from: Status, to: Status) -> bool {
         && [AssessedIllegal, AssessedNotIllegal].contains(&to);
     let line3 = [AssessedIllegal, StillOnline].contains(&from) && to == NoticeSent;
     let line4 = from == NoticeSent && to == StillOnline;
-    let line5 = !MODEL_FINAL.contains(&from) && to == Removed;
+    let line5 = !MODEL_FINAL.contains(&from) && [Removed, ContentUnavailable, Moved].contains(&to);
     line1 || line2 || line3 || line4 || line5
 }
 
@@ -68,6 +62,11 @@ fn any_status() -> impl Strategy<Value = Status> {
 /// The statuses an item can start in: what routing gives it.
 fn any_start() -> impl Strategy<Value = Status> {
     select(vec![Routed, Domestic, Unroutable, Duplicate])
+}
+
+#[test]
+fn the_model_knows_every_status() {
+    assert_eq!(BTreeSet::from(ALL), BTreeSet::from(Status::ALL));
 }
 
 #[test]
