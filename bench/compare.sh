@@ -12,6 +12,7 @@
 # Installs nginx and oha if they are missing. Not part of CI. Prints one table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-64}
@@ -23,10 +24,7 @@ command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq ng
 command -v oha >/dev/null || command -v "$HOME/.cargo/bin/oha" >/dev/null || cargo install oha --locked
 OHA=$(command -v oha || echo "$HOME/.cargo/bin/oha")
 # BIN=path/to/hotline-gateway measures another build (an older one, to compare) instead.
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --locked -q
-  BIN=$PWD/target/release/hotline-gateway
-fi
+release_binary
 
 WORK=$(mktemp -d)
 cleanup() {
@@ -37,12 +35,8 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$WORK"
-cp "$OLDPWD/config/default.toml" gateway.toml
 export HGW__GATEWAY__LISTEN=127.0.0.1:$GW_PORT HGW__GATEWAY__ADMIN_LISTEN=127.0.0.1:$ADMIN_PORT
-export HGW__LIMITS__REQUESTS_PER_SECOND=100000000 HGW__LIMITS__BURST=100000000
-# All the load comes from one address: the per-source connection limit is the global one.
-export HGW__GATEWAY__MAX_CONNECTIONS_PER_IP=512
-"$BIN" dev-pki --config gateway.toml >/dev/null
+gateway_site "$OLDPWD"
 
 mkdir -p nginx-tmp
 cat > nginx.conf <<NGINX

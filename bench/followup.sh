@@ -28,49 +28,30 @@ DURATION=${DURATION:-20}
 CONNS=${CONNS:-32}
 BACKEND=${BACKEND:-sled}
 PG_PORT=${PG_PORT:-15433}
-PG_BIN=/usr/lib/postgresql/15/bin
-
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --locked -q
-  BIN=$PWD/target/release/hotline-gateway
-fi
+. bench/lib.sh
+release_binary
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
 PID=
 cleanup() {
   [ -n "$PID" ] && kill "$PID" 2>/dev/null || true
   wait 2>/dev/null || true
-  [ -f "$WORK/pg/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true
+  pg_stop "$WORK"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-cp config/default.toml "$WORK/gateway.toml"
 cd "$WORK"
-
-export HGW__LIMITS__REQUESTS_PER_SECOND=100000000 HGW__LIMITS__BURST=100000000
-export HGW__GATEWAY__MAX_CONNECTIONS_PER_IP=512
 # Two notices at most (the member's and one again): each item is noticed again once by the
 # pass, which is over when the count reaches N, however long it takes.
 export HGW__NOTICES__RENOTIFY_AFTER_SECS=60 HGW__NOTICES__MAX_NOTICES=2
 export HGW__NOTICES__ESCALATE_AFTER_SECS=31536000
 if [ "$BACKEND" = postgres ]; then
-  [ -x "$PG_BIN/initdb" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
-  mkdir pg && chown postgres pg && chmod 700 pg
-  runuser -u postgres -- "$PG_BIN/initdb" -D "$WORK/pg" -A trust -U postgres >/dev/null
-  cat >> pg/postgresql.conf <<CONF
-port = $PG_PORT
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$WORK/pg'
-fsync = on
-synchronous_commit = on
-CONF
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/log" -w start >/dev/null
-  runuser -u postgres -- psql -h "$WORK/pg" -p "$PG_PORT" -U postgres -qc "CREATE ROLE hgw LOGIN" >/dev/null
+  pg_cluster "$PG_PORT"
   runuser -u postgres -- createdb -h "$WORK/pg" -p "$PG_PORT" -U postgres -O hgw hgw
   export HGW__STORE__BACKEND=postgres
   export HGW__STORE__URL="postgres://hgw@127.0.0.1:$PG_PORT/hgw?sslmode=disable"
 fi
-"$BIN" dev-pki --config gateway.toml >/dev/null 2>&1
+gateway_site "$OLDPWD"
 
 start() { # check interval (s)
   HGW__NOTICES__CHECK_INTERVAL_SECS=$1 "$BIN" serve --config gateway.toml >>gateway.log 2>&1 &

@@ -12,22 +12,18 @@
 # Not part of CI (it takes minutes). Prints one summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 REPORTS=${REPORTS:-1000000}
 CONNS=${CONNS:-64}
 GW_PORT=${GW_PORT:-18443}
 ADMIN_PORT=${ADMIN_PORT:-18464}
-cargo build --release --locked -q
-BIN=$PWD/target/release/hotline-gateway
+release_binary
 WORK=${WORK:-$(mktemp -d)}
 cleanup() { [ -n "${GW_PID:-}" ] && kill "$GW_PID" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
 cd "$WORK"
-cp "$OLDPWD/config/default.toml" gateway.toml
 export HGW__GATEWAY__LISTEN=127.0.0.1:$GW_PORT HGW__GATEWAY__ADMIN_LISTEN=127.0.0.1:$ADMIN_PORT
-export HGW__LIMITS__REQUESTS_PER_SECOND=100000000 HGW__LIMITS__BURST=100000000
-# All the load comes from one address: the per-source connection limit is the global one.
-export HGW__GATEWAY__MAX_CONNECTIONS_PER_IP=512
-"$BIN" dev-pki --config gateway.toml >/dev/null
+gateway_site "$OLDPWD"
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 first_answer() { # waits for the first 200 of GET /v1/keys
   until curl -fsS -o /dev/null --cacert certs/ca.crt --cert certs/members/hotline-fr.crt \

@@ -17,13 +17,8 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-64}
 PG_PORT=${PG_PORT:-15432}
-PG_BIN=/usr/lib/postgresql/15/bin
-
-[ -x "$PG_BIN/initdb" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --locked -q
-  BIN=$PWD/target/release/hotline-gateway
-fi
+. bench/lib.sh
+release_binary
 
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
@@ -31,31 +26,17 @@ PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [ -f "$WORK/pg/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true
+  pg_stop "$WORK"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 cd "$WORK"
 
-# The database: its own cluster, owned by the postgres user (initdb refuses root).
-mkdir pg && chown postgres pg && chmod 700 pg
-runuser -u postgres -- "$PG_BIN/initdb" -D "$WORK/pg" -A trust -U postgres >/dev/null
-cat >> pg/postgresql.conf <<CONF
-port = $PG_PORT
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$WORK/pg'
-max_connections = 200
-fsync = on
-synchronous_commit = on
-CONF
-runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/log" -w start >/dev/null
-runuser -u postgres -- psql -h "$WORK/pg" -p "$PG_PORT" -U postgres -qc "CREATE ROLE hgw LOGIN" >/dev/null
+# The database: its own cluster.
+pg_cluster "$PG_PORT" "max_connections = 200"
 PG_URL="postgres://hgw@127.0.0.1:$PG_PORT/DB?sslmode=disable"
 
-cp "$OLDPWD/config/default.toml" gateway.toml
-export HGW__LIMITS__REQUESTS_PER_SECOND=100000000 HGW__LIMITS__BURST=100000000
-export HGW__GATEWAY__MAX_CONNECTIONS_PER_IP=512
-"$BIN" dev-pki --config gateway.toml >/dev/null
+gateway_site "$OLDPWD"
 
 start_gateway() { # n, backend, database
   local n=$1 backend=$2 db=$3
