@@ -12,11 +12,14 @@ release_binary() {
 
 # A gateway site in the current directory: the default configuration as gateway.toml, its
 # development certificates, and no rate or per-address limit in the way of a load that comes
-# from one address (the environment variables stay for every gateway started after).
+# from one address (the environment variables stay for every gateway started after). No PID
+# file: the benchmarks stop their gateways by the PIDs they keep, and several gateways (each
+# with its own data directory) run side by side.
 gateway_site() { # the project's root
   cp "$1/config/default.toml" gateway.toml
   export HGW__LIMITS__REQUESTS_PER_SECOND=100000000 HGW__LIMITS__BURST=100000000
   export HGW__GATEWAY__MAX_CONNECTIONS_PER_IP=512
+  export HGW__GATEWAY__PID_FILE=
   "$BIN" dev-pki --config gateway.toml >/dev/null 2>&1
 }
 
