@@ -50,25 +50,22 @@ impl Placing {
         self.in_this_report.get(key).cloned()
     }
 
-    /// Whether the record of `item_id` is here already (an item of this report, or an original
-    /// read for an earlier item): the backend reads only an original that is not.
-    pub fn holds(&self, item_id: &str) -> bool {
-        self.records
-            .iter()
-            .chain(&self.originals)
-            .any(|r| r.item_id == item_id)
-    }
-
-    /// An earlier item this report makes duplicates of, as the backend read it.
-    pub fn add_original(&mut self, record: ItemRecord) {
-        self.originals.push(record);
+    /// The open item the store's index names, as the backend read it: kept as an original this
+    /// report makes duplicates of, unless an earlier item of the report found it already (the
+    /// record kept then holds the followers added since). Returns its id, for [`Placing::place`].
+    pub fn found_original(&mut self, record: ItemRecord) -> String {
+        let id = record.item_id.clone();
+        if !self.originals.iter().any(|r| r.item_id == id) {
+            self.originals.push(record);
+        }
+        id
     }
 
     /// Places item `index` of `new`, with id `item_id`, at `key`: a duplicate of `original` (held
-    /// here: an item of this report or one given to [`Placing::add_original`]) and its follower,
+    /// here: an item of this report or one given to [`Placing::found_original`]) and its follower,
     /// or the item now open at `key` (unless its status holds no URL open: nobody can act on an
     /// unroutable item, so it must not capture later reports of its URL). Fails only when
-    /// `original` is not held: the store's index names an item it does not have.
+    /// `original` is not held, which the backend's reads rule out.
     pub fn place(
         &mut self,
         new: &NewReport,

@@ -5,6 +5,7 @@ use super::reports::open_original;
 use super::work::{from_json, Work};
 use crate::domain::{ItemRecord, MovedItem, StatusChange};
 use crate::store::moved::{write_new_item, MovedReads};
+use crate::store::placing::url_key;
 use crate::store::StoreError;
 
 /// Creates `moved`'s item from `old` (now `moved`): routed, its referrals written, its
@@ -17,23 +18,11 @@ pub(super) async fn create(
 ) -> Result<(), StoreError> {
     // What the change queued (the old item's URL released) is read below.
     work.flush().await?;
-    let country = moved
-        .routing
-        .hosting_country
-        .as_ref()
-        .map_or_else(String::new, |c| c.as_str().to_owned());
-    let key = (moved.item.url.normalized().to_owned(), country);
+    let key = url_key(&moved.item.url, moved.routing.hosting_country.as_ref());
     // The old item is final now, whatever its stored record still says.
-    let original =
-        match open_original(work, &key)
-            .await?
-            .filter(|id| *id != old.item_id)
-        {
-            Some(id) => Some(work.item(&id).await?.ok_or_else(|| {
-                StoreError::Corrupt(anyhow::anyhow!("indexed item {id} is missing"))
-            })?),
-            None => None,
-        };
+    let original = open_original(work, &key)
+        .await?
+        .filter(|first| first.item_id != old.item_id);
     let row = work
         .query_opt(
             "SELECT record FROM reports WHERE member = $1 AND report_id = $2",

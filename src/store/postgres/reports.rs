@@ -99,14 +99,10 @@ pub(super) async fn accept_in(
         let key = url_key(&item.url, routing.hosting_country.as_ref());
         let original = match placing.open_in_report(&key) {
             Some(id) => Some(id),
-            None => open_original(work, &key).await?,
+            None => open_original(work, &key)
+                .await?
+                .map(|record| placing.found_original(record)),
         };
-        if let Some(id) = original.as_deref().filter(|id| !placing.holds(id)) {
-            let record = work.item(id).await?.ok_or_else(|| {
-                StoreError::Corrupt(anyhow::anyhow!("indexed item {id} is missing"))
-            })?;
-            placing.add_original(record);
-        }
         placing
             .place(new, (index, &item_id), key, original)
             .map_err(StoreError::Corrupt)?;
@@ -173,7 +169,7 @@ pub(super) async fn accept_in(
 pub(super) async fn open_original(
     work: &Work<'_>,
     (url, country): &(String, String),
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<ItemRecord>, StoreError> {
     let Some(row) = work
         .query_opt(
             "SELECT item_id FROM open_urls WHERE url = $1 AND country = $2",
@@ -187,6 +183,5 @@ pub(super) async fn open_original(
     Ok(work
         .item(&id)
         .await?
-        .filter(|record| holds_url_open(record.status) && &country_key(record) == country)
-        .map(|record| record.item_id))
+        .filter(|record| holds_url_open(record.status) && &country_key(record) == country))
 }

@@ -19,13 +19,7 @@ pub(super) fn create(
         moved.routing.hosting_country.as_ref(),
     );
     // The old item is final now (its URL released in this batch), so never its own original.
-    let original = match open_original(tx, &url_key)?.filter(|id| *id != old.item_id) {
-        Some(id) => Some(
-            tx.item(&id)?
-                .ok_or_else(|| corrupt(anyhow::anyhow!("indexed item {id} is missing")))?,
-        ),
-        None => None,
-    };
+    let original = open_original(tx, &url_key)?.filter(|first| first.item_id != old.item_id);
     let report = tx
         .get_json(Tree::Reports, &report_key(&old.submitter, &old.report_id))?
         .ok_or_else(|| {

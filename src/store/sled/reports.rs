@@ -107,14 +107,9 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
         let key = url_key(&item.url, routing.hosting_country.as_ref());
         let original = match placing.open_in_report(&key) {
             Some(id) => Some(id),
-            None => open_original(tx, &open_url_key_in(&key.0, &key.1))?,
+            None => open_original(tx, &open_url_key_in(&key.0, &key.1))?
+                .map(|record| placing.found_original(record)),
         };
-        if let Some(id) = original.as_deref().filter(|id| !placing.holds(id)) {
-            let record = tx
-                .item(id)?
-                .ok_or_else(|| corrupt(anyhow::anyhow!("indexed item {id} is missing")))?;
-            placing.add_original(record);
-        }
         placing
             .place(new, (index, item_id), key, original)
             .map_err(corrupt)?;
@@ -163,15 +158,12 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
 
 /// The open item at `url_key` (an [`open_url_key`]), if any: the index entry, checked against
 /// the item's own status.
-pub(super) fn open_original(tx: &Tx<'_>, url_key: &[u8]) -> TxResult<Option<String>> {
+pub(super) fn open_original(tx: &Tx<'_>, url_key: &[u8]) -> TxResult<Option<ItemRecord>> {
     let Some(id) = tx.tree(Tree::OpenUrls).get(url_key)? else {
         return Ok(None);
     };
     let id = String::from_utf8_lossy(&id).into_owned();
-    Ok(tx
-        .item(&id)?
-        .filter(|record| holds_url_open(record.status))
-        .map(|record| record.item_id))
+    Ok(tx.item(&id)?.filter(|record| holds_url_open(record.status)))
 }
 
 /// Takes `item` out of the open URL index, if it is the open item there (once it is final, or
