@@ -136,7 +136,7 @@ pub(crate) fn follow_up_item<W: Writes>(
     let due = followup::due(item, &pass.policy, pass.now);
     if due.renotify {
         let n = followup::record_notice(item, pass.now, None);
-        let by = EntryFacts::new(EntryKind::Status, pass.now, &pass.gateway, &pass.gateway);
+        let by = EntryFacts::by_gateway(EntryKind::Status, pass.now, &pass.gateway);
         renotice(w, item, n, &by)?;
         done.renotified += 1;
         if item
@@ -235,7 +235,7 @@ fn escalate<W: Writes>(
     let facts = EntryFacts {
         event: Some(Event::Escalated),
         n: Some(n),
-        ..EntryFacts::new(EntryKind::Status, now, gateway, gateway)
+        ..EntryFacts::by_gateway(EntryKind::Status, now, gateway)
     };
     item.history.push(facts.event(item.status));
     w.append_entry(&item.submitter, &facts, (&item.item_id, item.status))?;
@@ -262,7 +262,7 @@ pub(crate) fn mail_event<W: Writes>(
         note,
         event: Some(event),
         n: Some(job.n),
-        ..EntryFacts::new(EntryKind::Status, now, gateway, gateway)
+        ..EntryFacts::by_gateway(EntryKind::Status, now, gateway)
     };
     item.history.push(facts.event(item.status));
     let to = [format!("AS{}", job.asn)];

@@ -79,17 +79,12 @@ pub(crate) fn write_new_item<W: Writes>(
         record.status,
         record.hosting_country.as_ref(),
     ))?;
-    let referral = EntryFacts::referral(change.now, &change.gateway);
+    let referral = EntryFacts::by_gateway(EntryKind::Referral, change.now, &change.gateway);
     for member in &record.routed_to {
         w.append_entry(member, &referral, (&record.item_id, record.status))?;
     }
     // Its submitter learns where the new item went, as a status entry of the new item.
-    let routed = EntryFacts::new(
-        EntryKind::Status,
-        change.now,
-        &change.gateway,
-        &change.gateway,
-    );
+    let routed = EntryFacts::by_gateway(EntryKind::Status, change.now, &change.gateway);
     w.append_entry(&record.submitter, &routed, (&record.item_id, record.status))?;
     report.item_ids.push(record.item_id.clone());
     w.put_report(&report)?;

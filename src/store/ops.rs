@@ -134,9 +134,10 @@ impl<'a> EntryFacts<'a> {
         }
     }
 
-    /// A referral of a routed item by the gateway `gateway` at `at`.
-    pub fn referral(at: OffsetDateTime, gateway: &'a str) -> Self {
-        EntryFacts::new(EntryKind::Referral, at, gateway, gateway)
+    /// An entry of `kind` about an act of the gateway `gateway` itself at `at` (a referral, a
+    /// delivery, a notice sent again, an escalation...).
+    pub fn by_gateway(kind: EntryKind, at: OffsetDateTime, gateway: &'a str) -> Self {
+        EntryFacts::new(kind, at, gateway, gateway)
     }
 
     /// The entry as stored, about item `item_id`, whose status is `status` now.

@@ -171,7 +171,7 @@ pub(super) async fn acknowledge_in(
             &[&ack.member, &acked, &cursor],
         )
         .await?;
-    let facts = Facts::new(EntryKind::Status, ack.now, &ack.gateway, &ack.gateway);
+    let facts = Facts::by_gateway(EntryKind::Status, ack.now, &ack.gateway);
     for row in rows {
         let entry: StoredEntry = from_json(row.get(0))?;
         if entry.kind != EntryKind::Referral {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::work::{country_key, from_json, to_json, Facts, Work};
 use super::writer::{Done, Job};
 use super::{db_error, PgStore};
-use crate::domain::{holds_url_open, ItemRecord, ReportRecord};
+use crate::domain::{holds_url_open, EntryKind, ItemRecord, ReportRecord};
 use crate::receipts::Signer;
 use crate::store::placing::{url_key, Placing};
 use crate::store::{chain, counters, Accepted, NewReport, StoreError};
@@ -126,7 +126,7 @@ pub(super) async fn accept_in(
             audit_index: seq - 1,
         }))
         .map_err(StoreError::Corrupt)?;
-    let referral = Facts::referral(new.received_at, &new.gateway);
+    let referral = Facts::by_gateway(EntryKind::Referral, new.received_at, &new.gateway);
     for record in &originals {
         work.put_item(record, None)?;
     }

@@ -169,7 +169,7 @@ fn ack_chunk(tx: &Tx<'_>, ack: &Acknowledgement) -> TxResult<bool> {
             continue;
         };
         if delivered_by_ack(entry.kind, item.status) {
-            let facts = EntryFacts::new(EntryKind::Status, ack.now, &ack.gateway, &ack.gateway);
+            let facts = EntryFacts::by_gateway(EntryKind::Status, ack.now, &ack.gateway);
             record_change(tx, &mut item, Status::Delivered, &facts, ack.now)?;
             tx.put_item(&item)?;
         }

@@ -7,7 +7,7 @@ use super::tx::{
     corrupt, open_url_key, open_url_key_in, report_key, Abort, EntryFacts, Tree, Tx, TxResult,
 };
 use super::{from_json, SledStore, StoreError};
-use crate::domain::{holds_url_open, ItemRecord, ReportRecord};
+use crate::domain::{holds_url_open, EntryKind, ItemRecord, ReportRecord};
 use crate::receipts::Signer;
 use crate::store::placing::{url_key, Placing};
 use crate::store::{chain, Accepted, NewReport};
@@ -132,7 +132,7 @@ fn insert_in(tx: &Tx<'_>, new: &NewReport, item_ids: &[String]) -> TxResult<Stor
         items: &records,
         audit_index: seq - 1,
     }))?;
-    let referral = EntryFacts::referral(new.received_at, &new.gateway);
+    let referral = EntryFacts::by_gateway(EntryKind::Referral, new.received_at, &new.gateway);
     for record in &records {
         tx.put_item(record)?;
         super::stats::item_added(tx, record.status, record.hosting_country.as_ref())?;
