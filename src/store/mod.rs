@@ -40,7 +40,6 @@ pub use error::StoreError;
 pub use followup::{
     mail_outcome, FollowUpDone, FollowUpPass, MailAttempt, MailJob, MailResult, NoticeToken,
 };
-pub use moved::moved_record;
 pub use ops::{
     routed_item, Accepted, Acknowledgement, AuditVerdict, EntryFacts, InboxEntry, InboxPage,
     InboxPosition, NewItem, NewReport, PushState, ReportItems, StatusOutcome, Window,

@@ -5,6 +5,7 @@
 
 use time::OffsetDateTime;
 
+use super::placing::url_key;
 use super::writes::Writes;
 use super::{counters, routed_item, EntryFacts, NewItem};
 use crate::domain::{
@@ -14,7 +15,7 @@ use crate::domain::{
 /// The item a `moved` change of `old` makes, as every backend stores it: `moved`'s facts,
 /// submitted by `old`'s submitter in its report, received now, with `moved_from`; a duplicate of
 /// `original` if that is the open item at the new URL.
-pub fn moved_record(
+fn moved_record(
     old: &ItemRecord,
     moved: &MovedItem,
     (gateway, now): (&str, OffsetDateTime),
@@ -68,11 +69,10 @@ pub(crate) fn write_new_item<W: Writes>(
             });
             w.put_open_item(&first)?;
         }
-        None if holds_url_open(record.status) => w.open_url(
-            record.item.url.normalized(),
-            record.hosting_country.as_ref(),
-            &record.item_id,
-        )?,
+        None if holds_url_open(record.status) => {
+            let key = url_key(&record.item.url, record.hosting_country.as_ref());
+            w.open_url(&key, &record.item_id)?;
+        }
         None => {}
     }
     w.count(counters::new_item(

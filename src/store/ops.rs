@@ -87,6 +87,7 @@ pub fn routed_item(
 /// Which part of a member's inbox a read wants: the entries from `cursor` on (after it for a
 /// page, before it for the newest first; `None`: where such a read starts by default), at most
 /// `limit` of them.
+///
 /// An inbox's cursor is an entry's number; the console's list of reports uses a report id.
 #[derive(Clone, Copy, Debug)]
 pub struct Window<C = u64> {

@@ -8,8 +8,9 @@
 
 use serde_json::Value;
 
+use super::placing::UrlKey;
 use super::{EntryFacts, MailJob};
-use crate::domain::{Country, ItemRecord, ReportRecord, Status};
+use crate::domain::{ItemRecord, ReportRecord, Status};
 
 /// The writes of one transaction of a backend, applied when it commits.
 pub(crate) trait Writes {
@@ -27,13 +28,8 @@ pub(crate) trait Writes {
     fn queue_mail(&mut self, job: &MailJob) -> Result<(), Self::Error>;
     /// Writes `item`, which is not final (a final item is written with its closing time).
     fn put_open_item(&mut self, item: &ItemRecord) -> Result<(), Self::Error>;
-    /// Makes `item_id` the open item at normalised URL `url` hosted in `country`.
-    fn open_url(
-        &mut self,
-        url: &str,
-        country: Option<&Country>,
-        item_id: &str,
-    ) -> Result<(), Self::Error>;
+    /// Makes `item_id` the open item at `key` (a normalised URL and a hosting country).
+    fn open_url(&mut self, key: &UrlKey, item_id: &str) -> Result<(), Self::Error>;
     /// Adds `counts` (statistics counter, delta) to the counters.
     fn count(&mut self, counts: Vec<(String, i64)>) -> Result<(), Self::Error>;
     /// Writes `report` back (its list of items changed).

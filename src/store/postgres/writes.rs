@@ -3,7 +3,8 @@
 
 use super::work::{to_json, Facts, Work};
 use crate::clock;
-use crate::domain::{Country, ItemRecord, ReportRecord, Status};
+use crate::domain::{ItemRecord, ReportRecord, Status};
+use crate::store::placing::UrlKey;
 use crate::store::writes::Writes;
 use crate::store::{MailJob, StoreError};
 
@@ -40,14 +41,8 @@ impl Writes for Work<'_> {
         self.put_item(item, None)
     }
 
-    fn open_url(
-        &mut self,
-        url: &str,
-        country: Option<&Country>,
-        item_id: &str,
-    ) -> Result<(), StoreError> {
-        let country = country.map_or_else(String::new, |c| c.as_str().to_owned());
-        Work::open_url(self, &(url.to_owned(), country), item_id);
+    fn open_url(&mut self, key: &UrlKey, item_id: &str) -> Result<(), StoreError> {
+        Work::open_url(self, key, item_id);
         Ok(())
     }
 

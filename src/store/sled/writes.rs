@@ -1,8 +1,9 @@
 //! The embedded store's batch as the writes shared by every backend see it
 //! ([`crate::store::writes`]).
 
-use super::tx::{open_url_key, report_key, EntryFacts, Tree, Tx, TxResult};
-use crate::domain::{Country, ItemRecord, ReportRecord, Status};
+use super::tx::{open_url_key_in, report_key, EntryFacts, Tree, Tx, TxResult};
+use crate::domain::{ItemRecord, ReportRecord, Status};
+use crate::store::placing::UrlKey;
 use crate::store::writes::Writes;
 use crate::store::MailJob;
 
@@ -30,9 +31,9 @@ impl Writes for &Tx<'_> {
         self.put_item(item)
     }
 
-    fn open_url(&mut self, url: &str, country: Option<&Country>, item_id: &str) -> TxResult<()> {
+    fn open_url(&mut self, (url, country): &UrlKey, item_id: &str) -> TxResult<()> {
         self.tree(Tree::OpenUrls)
-            .insert(open_url_key(url, country), item_id.as_bytes())
+            .insert(open_url_key_in(url, country), item_id.as_bytes())
     }
 
     fn count(&mut self, counts: Vec<(String, i64)>) -> TxResult<()> {
