@@ -250,8 +250,37 @@ fn escalate<W: Writes>(
     w.audit_event(event)
 }
 
+/// An e-mail attempt's end, written as [`mail_outcome`] says, from what the backend read in the
+/// same transaction: the job `waiting` in the outbox for the item, and the item. The outbox is
+/// updated and the item's history told.
+pub(crate) fn record_attempt<W: Writes>(
+    w: &mut W,
+    attempt: &MailAttempt,
+    waiting: Option<MailJob>,
+    item: Option<ItemRecord>,
+) -> Result<(), W::Error> {
+    let job = &attempt.job;
+    let outcome = mail_outcome(waiting.as_ref(), job, &attempt.result);
+    match outcome.outbox {
+        Some(Some(again)) => w.queue_mail(&again)?,
+        Some(None) => w.drop_mail(&job.item_id)?,
+        None => {}
+    }
+    let (Some((event, note)), Some(mut item)) = (outcome.event, item) else {
+        return Ok(());
+    };
+    mail_event(
+        w,
+        &mut item,
+        job,
+        (event, note),
+        (&attempt.gateway, attempt.at),
+    )?;
+    w.put_open_item(&item)
+}
+
 /// What an e-mail attempt tells `item`'s history (`event` and its note), with its audit event.
-pub(crate) fn mail_event<W: Writes>(
+fn mail_event<W: Writes>(
     w: &mut W,
     item: &mut ItemRecord,
     job: &MailJob,

@@ -37,9 +37,7 @@ use time::OffsetDateTime;
 
 pub use counters::Stats;
 pub use error::StoreError;
-pub use followup::{
-    mail_outcome, FollowUpDone, FollowUpPass, MailAttempt, MailJob, MailResult, NoticeToken,
-};
+pub use followup::{FollowUpDone, FollowUpPass, MailAttempt, MailJob, MailResult, NoticeToken};
 pub use ops::{
     routed_item, Accepted, Acknowledgement, AuditVerdict, EntryFacts, InboxEntry, InboxPage,
     InboxPosition, NewItem, NewReport, PushState, ReportItems, StatusOutcome, Window,

@@ -26,7 +26,10 @@ pub(crate) trait Writes {
     fn audit_event(&mut self, event: Value) -> Result<(), Self::Error>;
     /// Puts `job` in the outbox, in place of the item's job waiting there, if any.
     fn queue_mail(&mut self, job: &MailJob) -> Result<(), Self::Error>;
-    /// Writes `item`, which is not final (a final item is written with its closing time).
+    /// Takes item `item_id`'s job, if any, out of the outbox.
+    fn drop_mail(&mut self, item_id: &str) -> Result<(), Self::Error>;
+    /// Writes `item`, which this write does not make final (a final item is written with its
+    /// closing time; one closed before keeps it).
     fn put_open_item(&mut self, item: &ItemRecord) -> Result<(), Self::Error>;
     /// Makes `item_id` the open item at `key` (a normalised URL and a hosting country).
     fn open_url(&mut self, key: &UrlKey, item_id: &str) -> Result<(), Self::Error>;

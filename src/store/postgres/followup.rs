@@ -14,11 +14,9 @@ use super::{db_error, PgStore};
 use crate::clock;
 use crate::domain::followup::{self, Policy};
 use crate::domain::ItemRecord;
-use crate::store::followup::{follow_up_item, mail_event};
+use crate::store::followup::{follow_up_item, record_attempt};
 use crate::store::writes::Writes;
-use crate::store::{
-    mail_outcome, FollowUpDone, FollowUpPass, MailAttempt, MailJob, NoticeToken, StoreError,
-};
+use crate::store::{FollowUpDone, FollowUpPass, MailAttempt, MailJob, NoticeToken, StoreError};
 
 /// Keeps the item's row in `follow_ups` true: at its next due time, or none; a final item's
 /// e-mail waiting in the outbox is dropped. The caller writes the item back.
@@ -28,10 +26,7 @@ pub(super) fn reschedule(
     policy: &Policy,
 ) -> Result<(), StoreError> {
     if item.status.is_final() {
-        work.queue(
-            "DELETE FROM outbox WHERE item_id = $1",
-            vec![Box::new(item.item_id.clone())],
-        );
+        work.drop_mail(&item.item_id)?;
     }
     let next = followup::next_due(item, policy);
     let Some(follow) = item.followup.as_mut() else {
@@ -91,33 +86,20 @@ pub(super) async fn pass_in(
     Ok(done)
 }
 
-/// An e-mail attempt's end, written as `store::mail_outcome` says: the outbox updated and the
-/// item's history told.
+/// An e-mail attempt's end, written as `store::followup::record_attempt` says, from the job
+/// waiting in the outbox and the item as this transaction reads them.
 pub(super) async fn mail_done_in(
     work: &mut Work<'_>,
     attempt: &MailAttempt,
 ) -> Result<(), StoreError> {
-    let (job, at) = (&attempt.job, attempt.at);
+    let item_id = &attempt.job.item_id;
     let waiting = work
-        .query_opt("SELECT job FROM outbox WHERE item_id = $1", &[&job.item_id])
+        .query_opt("SELECT job FROM outbox WHERE item_id = $1", &[item_id])
         .await?
         .map(|row| from_json::<MailJob>(row.get(0)))
         .transpose()?;
-    let outcome = mail_outcome(waiting.as_ref(), job, &attempt.result);
-    match outcome.outbox {
-        Some(Some(again)) => work.queue_mail(&again)?,
-        Some(None) => work.queue(
-            "DELETE FROM outbox WHERE item_id = $1",
-            vec![Box::new(job.item_id.clone())],
-        ),
-        None => {}
-    }
-    let (Some((event, note)), Some(mut item)) = (outcome.event, work.item(&job.item_id).await?)
-    else {
-        return Ok(());
-    };
-    mail_event(work, &mut item, job, (event, note), (&attempt.gateway, at))?;
-    work.put_item(&item, None)
+    let item = work.item(item_id).await?;
+    record_attempt(work, attempt, waiting, item)
 }
 
 impl PgStore {

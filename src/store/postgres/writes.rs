@@ -37,6 +37,14 @@ impl Writes for Work<'_> {
         Ok(())
     }
 
+    fn drop_mail(&mut self, item_id: &str) -> Result<(), StoreError> {
+        self.queue(
+            "DELETE FROM outbox WHERE item_id = $1",
+            vec![Box::new(item_id.to_owned())],
+        );
+        Ok(())
+    }
+
     fn put_open_item(&mut self, item: &ItemRecord) -> Result<(), StoreError> {
         self.put_item(item, None)
     }

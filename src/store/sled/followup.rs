@@ -12,8 +12,8 @@ use super::tx::{closed_key, time_key, Tree, Tx, TxResult};
 use super::{from_json, SledStore, StoreError};
 use crate::domain::followup::{self, Policy};
 use crate::domain::ItemRecord;
-use crate::store::followup::{follow_up_item, mail_event};
-use crate::store::{mail_outcome, FollowUpDone, FollowUpPass, MailAttempt, MailJob, NoticeToken};
+use crate::store::followup::{follow_up_item, record_attempt};
+use crate::store::{FollowUpDone, FollowUpPass, MailAttempt, MailJob, NoticeToken};
 
 /// Keeps the item's place in the follow-up index true: at its next due time, or nowhere; a final
 /// item's e-mail waiting in the outbox is dropped. The caller writes the item back.
@@ -65,29 +65,13 @@ fn pass_in(tx: &Tx<'_>, pass: &FollowUpPass, due: &[(Vec<u8>, String)]) -> TxRes
     Ok(done)
 }
 
-/// An e-mail attempt's end, written as `store::mail_outcome` says: the outbox updated and the
-/// item's history told.
+/// An e-mail attempt's end, written as `store::followup::record_attempt` says, from the job
+/// waiting in the outbox and the item as this batch reads them.
 fn mail_done_in(tx: &Tx<'_>, attempt: &MailAttempt) -> TxResult<()> {
-    let (job, at) = (&attempt.job, attempt.at);
-    let key = job.item_id.as_bytes();
-    let waiting: Option<MailJob> = tx.get_json(Tree::Outbox, key)?;
-    let outcome = mail_outcome(waiting.as_ref(), job, &attempt.result);
-    match outcome.outbox {
-        Some(Some(again)) => tx.put_json(Tree::Outbox, key, &again)?,
-        Some(None) => tx.tree(Tree::Outbox).remove(key)?,
-        None => {}
-    }
-    let (Some((event, note)), Some(mut item)) = (outcome.event, tx.item(&job.item_id)?) else {
-        return Ok(());
-    };
-    mail_event(
-        &mut { tx },
-        &mut item,
-        job,
-        (event, note),
-        (&attempt.gateway, at),
-    )?;
-    tx.put_item(&item)
+    let item_id = &attempt.job.item_id;
+    let waiting = tx.get_json(Tree::Outbox, item_id.as_bytes())?;
+    let item = tx.item(item_id)?;
+    record_attempt(&mut { tx }, attempt, waiting, item)
 }
 
 impl SledStore {

@@ -27,6 +27,10 @@ impl Writes for &Tx<'_> {
         self.put_json(Tree::Outbox, job.item_id.as_bytes(), job)
     }
 
+    fn drop_mail(&mut self, item_id: &str) -> TxResult<()> {
+        self.tree(Tree::Outbox).remove(item_id.as_bytes()).map(drop)
+    }
+
     fn put_open_item(&mut self, item: &ItemRecord) -> TxResult<()> {
         self.put_item(item)
     }
